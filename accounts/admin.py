@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import Department, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        ("Organisation", {"fields": ("department", "manager", "time_zone")}),
+    ]
+    list_display = ["username", "email", "first_name", "last_name", "department", "is_staff"]
+    list_filter = [*DjangoUserAdmin.list_filter, "department"]
+    list_select_related = ["department"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "cost_centre"]
+    search_fields = ["name", "cost_centre"]

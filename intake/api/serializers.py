@@ -1,0 +1,103 @@
+from decimal import Decimal
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import Department
+from audit.models import AuditEvent
+from vendors.models import Vendor
+
+from ..models import Category, Comment, LineItem, PurchaseRequest
+from ..services import EDITABLE_FIELDS
+
+POSITIVE = Decimal("0.01")
+
+
+class LineItemSerializer(serializers.ModelSerializer):
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=POSITIVE)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=POSITIVE)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = LineItem
+        fields = ["description", "quantity", "unit_price", "amount"]
+
+
+class PurchaseRequestSerializer(serializers.ModelSerializer):
+    """A purchase request as the API shows it. Writes go through `intake.services`, so the API
+    follows the same rules as the pages."""
+
+    requester = serializers.StringRelatedField()
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(active=True), required=False, allow_null=True
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), required=False, allow_null=True
+    )
+    vendor = serializers.PrimaryKeyRelatedField(
+        queryset=Vendor.objects.all(), required=False, allow_null=True
+    )
+    line_items = LineItemSerializer(many=True, required=False)
+    waiting_on = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = PurchaseRequest
+        fields = [
+            "id",
+            "number",
+            "state",
+            "requester",
+            *EDITABLE_FIELDS,
+            "line_items",
+            "total_cost",
+            "waiting_on",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "decided_at",
+            "po_number",
+            "ordered_on",
+            "received_on",
+        ]
+        read_only_fields = ["state"]
+
+
+class MarkOrderedSerializer(serializers.Serializer):
+    po_number = serializers.CharField(max_length=50)
+    ordered_on = serializers.DateField(default=timezone.localdate)
+
+
+class CloseSerializer(serializers.Serializer):
+    received_on = serializers.DateField(default=timezone.localdate)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+    body = serializers.CharField(max_length=10_000, trim_whitespace=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+    on_behalf_of = serializers.StringRelatedField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "occurred_at",
+            "actor",
+            "on_behalf_of",
+            "kind",
+            "from_state",
+            "to_state",
+            "payload",
+        ]

@@ -1,0 +1,117 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..models import Comment
+from .filters import PurchaseRequestFilter
+from .serializers import (
+    AuditEventSerializer,
+    CloseSerializer,
+    CommentSerializer,
+    MarkOrderedSerializer,
+    PurchaseRequestSerializer,
+    WithdrawSerializer,
+)
+
+
+class PurchaseRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Purchase requests visible to the caller. POST creates a draft; PATCH changes a draft or a
+    request with changes requested (409 otherwise); lifecycle actions are POSTs below."""
+
+    serializer_class = PurchaseRequestSerializer
+    filterset_class = PurchaseRequestFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.requests_visible_to(self.request.user).prefetch_related("line_items")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        line_items = data.pop("line_items", [])
+        serializer.instance = services.create_request(
+            by=self.request.user, fields=data, line_items=line_items
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        line_items = data.pop("line_items", None)
+        services.update_request(
+            serializer.instance, by=self.request.user, fields=data, line_items=line_items
+        )
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        response.data = self._fresh(kwargs["pk"])
+        return response
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        response.data = self._fresh(response.data["id"])
+        return response
+
+    def _fresh(self, pk):
+        return self.get_serializer(self.get_queryset().get(pk=pk)).data
+
+    def _transition(self, service, input_serializer_class=None):
+        purchase_request = self.get_object()  # 404 when the caller may not see it
+        arguments = {}
+        if input_serializer_class is not None:
+            serializer = input_serializer_class(data=self.request.data)
+            serializer.is_valid(raise_exception=True)
+            arguments = serializer.validated_data
+        service(purchase_request, by=self.request.user, **arguments)
+        return Response(self._fresh(purchase_request.pk))
+
+    @extend_schema(request=None, responses=PurchaseRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(services.submit_request)
+
+    @extend_schema(request=None, responses=PurchaseRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        return self._transition(services.resubmit_request)
+
+    @extend_schema(request=WithdrawSerializer, responses=PurchaseRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._transition(services.withdraw_request, WithdrawSerializer)
+
+    @extend_schema(request=MarkOrderedSerializer, responses=PurchaseRequestSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-ordered")
+    def mark_ordered(self, request, pk=None):
+        return self._transition(services.mark_ordered, MarkOrderedSerializer)
+
+    @extend_schema(request=CloseSerializer, responses=PurchaseRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._transition(services.close_request, CloseSerializer)
+
+    @extend_schema(responses=AuditEventSerializer(many=True))
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def events(self, request, pk=None):
+        events = selectors.timeline(self.get_object())
+        return Response(AuditEventSerializer(events, many=True).data)
+
+    @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["post"], request=CommentSerializer, responses=CommentSerializer)
+    @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
+    def comments(self, request, pk=None):
+        purchase_request = self.get_object()
+        if request.method == "GET":
+            comments = Comment.objects.filter(request=purchase_request).select_related("author")
+            return Response(CommentSerializer(comments, many=True).data)
+        serializer = CommentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = services.add_comment(
+            purchase_request, by=request.user, body=serializer.validated_data["body"]
+        )
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,150 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from core.forms import BootstrapFormMixin
+from core.uploads import ALLOWED_LABEL, check_upload
+from vendors.models import Vendor, VendorStatus
+
+from .models import Category, PurchaseRequest
+from .services import EDITABLE_FIELDS
+
+# The sections of the "New request" page, in order: (title, fields).
+SECTIONS = [
+    ("What", ["title", "description", "category", "department", "needed_by"]),
+    ("Why", ["business_justification", "expected_benefit"]),
+    ("Cost", ["currency", "billing", "term_months"]),
+    ("Vendor", ["vendor", "proposed_vendor_name", "proposed_vendor_website"]),
+    (
+        "Data and security",
+        [
+            "data_classification",
+            "handles_personal_data",
+            "integrates_with_systems",
+            "integration_details",
+        ],
+    ),
+]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input, each checked by size and content."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,.docx,.xlsx,.csv"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        errors = []
+        for uploaded in files:
+            try:
+                check_upload(super().clean(uploaded, initial))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
+    """The requester's form. A draft needs only a title; `submit` checks completeness
+    (intake.services.submission_errors) and the errors land on these same fields."""
+
+    handles_personal_data = forms.NullBooleanField(
+        label="Handles personal data",
+        required=False,
+        widget=forms.NullBooleanSelect,
+    )
+    attachments = MultipleFileField(
+        required=False,
+        help_text=f"Quotes or specifications: {ALLOWED_LABEL}, at most 10 MB each.",
+    )
+
+    class Meta:
+        model = PurchaseRequest
+        fields = EDITABLE_FIELDS
+        widgets = {
+            "needed_by": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "business_justification": forms.Textarea(attrs={"rows": 3}),
+            "expected_benefit": forms.Textarea(attrs={"rows": 2}),
+            "integration_details": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "term_months": "Term (months)",
+            "proposed_vendor_name": "Or propose a new vendor: name",
+            "proposed_vendor_website": "New vendor's website",
+            "integrates_with_systems": "Integrates with company systems",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(active=True)
+        self.fields["vendor"].queryset = Vendor.objects.exclude(
+            status__in=[VendorStatus.REJECTED, VendorStatus.OFFBOARDED]
+        )
+        self.fields["vendor"].label = "Existing vendor"
+        self.fields["handles_personal_data"].widget.choices = [
+            ("unknown", "Not answered yet"),
+            ("true", "Yes"),
+            ("false", "No"),
+        ]
+
+    def request_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+    def sections(self):
+        return [(title, [self[name] for name in names]) for title, names in SECTIONS]
+
+
+class LineItemForm(BootstrapFormMixin, forms.Form):
+    description = forms.CharField(max_length=300)
+    quantity = forms.DecimalField(max_digits=12, decimal_places=2, min_value="0.01")
+    unit_price = forms.DecimalField(
+        label="Unit price", max_digits=14, decimal_places=2, min_value="0.01"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs["aria-label"] = field.label or name.capitalize()
+
+
+class BaseLineItemFormSet(forms.BaseFormSet):
+    def rows(self) -> list[dict]:
+        """The filled-in rows, without empty and deleted ones."""
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+LineItemFormSet = forms.formset_factory(
+    LineItemForm, formset=BaseLineItemFormSet, extra=2, can_delete=True, max_num=100
+)
+
+
+class MarkOrderedForm(BootstrapFormMixin, forms.Form):
+    po_number = forms.CharField(label="PO number", max_length=50)
+    ordered_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class CloseForm(BootstrapFormMixin, forms.Form):
+    received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class CommentForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(
+        label="Comment", max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AttachmentForm(BootstrapFormMixin, forms.Form):
+    attachments = MultipleFileField(label="Add attachments")

@@ -1,0 +1,157 @@
+"""Loads the demo organisation: one user per role, departments, vendors and a few requests.
+Safe to run again: everything is looked up before it is created."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import roles
+from accounts.models import Department, User
+from intake import services
+from intake.models import Category, PurchaseRequest
+from vendors.models import RiskTier, Vendor, VendorStatus
+
+DEMO_PASSWORD = "tandem-demo"
+
+DEPARTMENTS = [
+    ("Marketing", "CC-100"),
+    ("Information Technology", "CC-200"),
+    ("Procurement", "CC-300"),
+    ("Finance", "CC-400"),
+    ("Sales", "CC-500"),
+]
+
+# username, full name, role group (None: a plain requester), department cost centre, is admin
+USERS = [
+    ("rita", "Rita Requester", None, "CC-100", False),
+    ("ivan", "Ivan IT-Reviewer", roles.IT_REVIEWERS, "CC-200", False),
+    ("cora", "Cora CIO", roles.CIO, "CC-200", False),
+    ("paul", "Paul Procurement", roles.PROCUREMENT, "CC-300", False),
+    ("cleo", "Cleo CPO", roles.CPO, "CC-300", False),
+    ("fiona", "Fiona Finance", roles.FINANCE, "CC-400", False),
+    ("admin", "Ada Admin", None, "CC-200", True),
+]
+
+VENDORS = [
+    ("Microsoft", "https://www.microsoft.com", "US", VendorStatus.APPROVED, RiskTier.LOW),
+    ("Atlassian", "https://www.atlassian.com", "AU", VendorStatus.APPROVED, RiskTier.LOW),
+    ("Dell Technologies", "https://www.dell.com", "US", VendorStatus.APPROVED, RiskTier.LOW),
+    ("Miro", "https://miro.com", "NL", VendorStatus.APPROVED_WITH_CONDITIONS, RiskTier.MEDIUM),
+    (
+        "Northwind Cloud",
+        "https://northwind.example",
+        "DE",
+        VendorStatus.UNDER_REVIEW,
+        RiskTier.HIGH,
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Loads the demo organisation (idempotent) and prints the demo users and password."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        departments = {
+            code: Department.objects.get_or_create(cost_centre=code, defaults={"name": name})[0]
+            for name, code in DEPARTMENTS
+        }
+        users = {}
+        for username, full_name, group, code, is_admin in USERS:
+            first, last = full_name.split(" ", 1)
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@tandem.example",
+                    "department": departments[code],
+                    "time_zone": "Europe/Berlin",
+                    "is_staff": is_admin,
+                    "is_superuser": is_admin,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            if group:
+                user.groups.add(Group.objects.get(name=group))
+            users[username] = user
+        vendors = {}
+        for name, website, country, status, tier in VENDORS:
+            vendors[name] = Vendor.objects.filter(
+                name__iexact=name
+            ).first() or Vendor.objects.create(
+                name=name, website=website, country=country, status=status, risk_tier=tier
+            )
+        self._demo_requests(users["rita"], vendors)
+        self._print_users()
+
+    def _demo_requests(self, rita, vendors):
+        today = timezone.localdate()
+        saas = Category.objects.get(slug="saas-subscription")
+        hardware = Category.objects.get(slug="hardware")
+        demo = [
+            (
+                {
+                    "title": "Miro whiteboards for the marketing team",
+                    "description": "Online whiteboards for campaign planning with agencies.",
+                    "business_justification": "Replaces ad-hoc tools; agencies already use Miro.",
+                    "expected_benefit": "Faster campaign planning.",
+                    "category": saas,
+                    "vendor": vendors["Miro"],
+                    "billing": "annual",
+                    "term_months": 24,
+                    "needed_by": today + timedelta(days=30),
+                    "data_classification": "internal",
+                    "handles_personal_data": False,
+                },
+                [
+                    {
+                        "description": "Miro Business seat",
+                        "quantity": Decimal(15),
+                        "unit_price": Decimal("96.00"),
+                    }
+                ],
+                True,
+            ),
+            (
+                {
+                    "title": "Laptops for two new designers",
+                    "description": "Two 16-inch laptops with colour-accurate screens.",
+                    "category": hardware,
+                    "vendor": vendors["Dell Technologies"],
+                    "billing": "one_off",
+                    "needed_by": today + timedelta(days=45),
+                    "data_classification": "internal",
+                },
+                [
+                    {
+                        "description": "Dell XPS 16",
+                        "quantity": Decimal(2),
+                        "unit_price": Decimal("2450.00"),
+                    }
+                ],
+                False,
+            ),
+        ]
+        for fields, line_items, submit in demo:
+            if PurchaseRequest.objects.filter(requester=rita, title=fields["title"]).exists():
+                continue
+            purchase_request = services.create_request(
+                by=rita, fields=fields, line_items=line_items
+            )
+            if submit:
+                services.submit_request(purchase_request, by=rita)
+
+    def _print_users(self):
+        self.stdout.write(
+            self.style.SUCCESS("Demo organisation ready. Sign in at http://127.0.0.1:8000 as:")
+        )
+        for username, full_name, group, _, is_admin in USERS:
+            role = "admin" if is_admin else group or "requester"
+            self.stdout.write(f"  {username:<8} {DEMO_PASSWORD:<13} {full_name} ({role})")

@@ -1,0 +1,313 @@
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+CENT = Decimal("0.01")
+
+# ISO 4217 codes of the currencies Tandem accepts.
+CURRENCIES = [
+    "EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "BGN",
+    "JPY", "CNY", "INR", "SGD", "HKD", "AUD", "NZD", "CAD", "MXN", "BRL", "ZAR", "AED",
+    "ILS", "TRY", "KRW",
+]  # fmt: skip
+CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
+
+
+class Category(models.Model):
+    """Admin-managed purchase categories (Software licence, SaaS subscription, Hardware...)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    is_catalog = models.BooleanField(
+        default=False, help_text="Standard catalog items IT may buy within procurement's rules."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+
+class Billing(models.TextChoices):
+    ONE_OFF = "one_off", "One-off"
+    MONTHLY = "monthly", "Monthly"
+    ANNUAL = "annual", "Annual"
+
+
+class DataClassification(models.TextChoices):
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+    CONFIDENTIAL = "confidential", "Confidential"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    ORDERED = "ordered", "Ordered"
+    CLOSED = "closed", "Closed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
+# Who or what a request waits on, by state (shown in "My requests").
+WAITING_ON = {
+    State.DRAFT: "You: submit the draft",
+    State.CHANGES_REQUESTED: "You: make the requested changes and resubmit",
+    State.IN_REVIEW: "IT and procurement review",
+    State.APPROVED: "Procurement: place the order",
+    State.ORDERED: "You: confirm receipt",
+}
+TERMINAL_STATES = (State.REJECTED, State.WITHDRAWN, State.CLOSED)
+
+
+def total_cost_of_ownership(
+    period_amount: Decimal, billing: str, term_months: int | None
+) -> Decimal | None:
+    """What the purchase costs over its whole term. `period_amount` is the sum of the line items
+    for one billing period: paid once (one-off), every month of the term (monthly), or once per
+    started year of the term (annual: a 30-month term is billed three times). A recurring
+    billing without a term has no total yet."""
+    if billing == Billing.ONE_OFF:
+        periods = 1
+    elif not term_months:
+        return None
+    elif billing == Billing.MONTHLY:
+        periods = term_months
+    else:
+        periods = math.ceil(term_months / 12)
+    return (period_amount * periods).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class RequestNumberCounter(models.Model):
+    """The last number given out per year. Incremented with a row lock inside the creating
+    transaction, so two requests created at the same moment never share a number."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last_value}"
+
+
+class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
+    """An employee's request to buy something IT-related (SPEC §2). The state changes only
+    through the transitions below, called from `intake.services`."""
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchase_requests"
+    )
+    state = FSMField(max_length=30, choices=State.choices, default=State.DRAFT, protected=True)
+
+    # What and why
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    business_justification = models.TextField(blank=True)
+    expected_benefit = models.TextField(
+        blank=True, help_text="Expected benefit or the strategic objective it serves."
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    needed_by = models.DateField(null=True, blank=True)
+
+    # Cost
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    billing = models.CharField(max_length=10, choices=Billing.choices, default=Billing.ONE_OFF)
+    term_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    total_cost = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Total cost of ownership, computed from the line items, billing and term.",
+    )
+
+    # Vendor: an existing one, or a proposed new one by name and website
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
+    proposed_vendor_name = models.CharField(max_length=200, blank=True)
+    proposed_vendor_website = models.URLField(blank=True)
+
+    # Data and security
+    data_classification = models.CharField(
+        max_length=20, choices=DataClassification.choices, blank=True
+    )
+    handles_personal_data = models.BooleanField(null=True, blank=True)
+    integrates_with_systems = models.BooleanField(default=False)
+    integration_details = models.TextField(
+        blank=True, help_text="Which company systems it integrates with."
+    )
+
+    # Lifecycle records
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    po_number = models.CharField("PO number", max_length=50, blank=True, editable=False)
+    ordered_on = models.DateField(null=True, blank=True, editable=False)
+    received_on = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requester", "-created_at"]),
+            models.Index(fields=["state", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("intake:request-detail", args=[self.pk])
+
+    def clean(self):
+        if self.vendor_id and self.proposed_vendor_name:
+            message = "Choose an existing vendor or propose a new one, not both."
+            raise ValidationError({"proposed_vendor_name": message})
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def waiting_on(self) -> str:
+        return WAITING_ON.get(self.state, "Nothing: finished")
+
+    @property
+    def vendor_label(self) -> str:
+        if self.vendor_id:
+            return self.vendor.name
+        return f"{self.proposed_vendor_name} (proposed)" if self.proposed_vendor_name else ""
+
+    # Transitions. Side effects (audit events, routing, notices) live in intake.services.
+    @transition(field=state, source=State.DRAFT, target=State.IN_REVIEW)
+    def submit(self):
+        pass
+
+    @transition(field=state, source=State.CHANGES_REQUESTED, target=State.IN_REVIEW)
+    def resubmit(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[State.DRAFT, State.IN_REVIEW, State.CHANGES_REQUESTED],
+        target=State.WITHDRAWN,
+    )
+    def withdraw(self):
+        pass
+
+    @transition(field=state, source=State.IN_REVIEW, target=State.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(field=state, source=State.IN_REVIEW, target=State.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=state, source=State.IN_REVIEW, target=State.CHANGES_REQUESTED)
+    def request_changes(self):
+        pass
+
+    @transition(field=state, source=State.APPROVED, target=State.ORDERED)
+    def mark_ordered(self, *, po_number: str, ordered_on):
+        self.po_number = po_number
+        self.ordered_on = ordered_on
+
+    @transition(field=state, source=State.ORDERED, target=State.CLOSED)
+    def close(self, *, received_on):
+        self.received_on = received_on
+
+
+class LineItem(models.Model):
+    request = models.ForeignKey(
+        PurchaseRequest, on_delete=models.CASCADE, related_name="line_items"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(CENT)]
+    )
+    unit_price = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(CENT)]
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gt=0), name="line_unit_price_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def attachment_path(attachment, filename):
+    return f"attachments/{attachment.request_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """A quote or specification. Checked by content before it is stored (intake.uploads)."""
+
+    request = models.ForeignKey(
+        PurchaseRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class Comment(models.Model):
+    """A message on a request between requester and reviewers. Like the audit trail, comments are
+    never edited; each one also writes an audit event."""
+
+    request = models.ForeignKey(PurchaseRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.author}: {self.body[:40]}"

@@ -1,0 +1,327 @@
+"""Every write a user can cause on a purchase request: each in one transaction, with its audit
+event, after the policy and the state machine have agreed (SPEC §2, §8)."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from audit.services import record_event
+from core.errors import TransitionNotAllowed
+from core.uploads import check_upload
+
+from . import policies
+from .models import (
+    Attachment,
+    Billing,
+    Comment,
+    LineItem,
+    PurchaseRequest,
+    RequestNumberCounter,
+    total_cost_of_ownership,
+)
+
+# The fields a requester fills in (forms and API); everything else is set by the lifecycle.
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "business_justification",
+    "expected_benefit",
+    "category",
+    "department",
+    "needed_by",
+    "currency",
+    "billing",
+    "term_months",
+    "vendor",
+    "proposed_vendor_name",
+    "proposed_vendor_website",
+    "data_classification",
+    "handles_personal_data",
+    "integrates_with_systems",
+    "integration_details",
+)
+LINE_ITEM_FIELDS = ("description", "quantity", "unit_price")
+TRANSITION_PAST_TENSE = {
+    "submit": "submitted",
+    "resubmit": "resubmitted",
+    "withdraw": "withdrawn",
+    "mark_ordered": "marked as ordered",
+    "close": "closed",
+}
+
+
+def next_request_number(year: int) -> str:
+    """`PR-YYYY-NNNNN`, unique even for requests created at the same moment: the counter row is
+    incremented in place, which holds its lock until the creating transaction commits."""
+    RequestNumberCounter.objects.bulk_create(
+        [RequestNumberCounter(year=year)], ignore_conflicts=True
+    )
+    RequestNumberCounter.objects.filter(year=year).update(last_value=F("last_value") + 1)
+    value = RequestNumberCounter.objects.values_list("last_value", flat=True).get(year=year)
+    return f"PR-{year}-{value:05d}"
+
+
+def create_request(*, by, fields: dict, line_items: Iterable[dict] = ()) -> PurchaseRequest:
+    """Files a new draft for `by`, charged to their department unless another is named."""
+    fields = _only_editable(fields)
+    with transaction.atomic():
+        purchase_request = PurchaseRequest(
+            requester=by, number=next_request_number(timezone.now().year), **fields
+        )
+        if purchase_request.department_id is None:
+            purchase_request.department_id = by.department_id
+        _save_with_line_items(purchase_request, line_items)
+        record_event(
+            purchase_request,
+            actor=by,
+            kind="created",
+            to_state=purchase_request.state,
+            payload={"number": purchase_request.number, "title": purchase_request.title},
+        )
+    return purchase_request
+
+
+def update_request(
+    purchase_request: PurchaseRequest,
+    *,
+    by,
+    fields: dict,
+    line_items: Iterable[dict] | None = None,
+) -> PurchaseRequest:
+    """Changes a draft or a request with changes requested; nobody edits a request in review."""
+    fields = _only_editable(fields)
+    with transaction.atomic():
+        purchase_request = _locked(purchase_request)
+        policies.can_act_as_requester(by, purchase_request).enforce()
+        if not purchase_request.is_editable:
+            raise TransitionNotAllowed(
+                f"{purchase_request.number} is {purchase_request.get_state_display().lower()}; "
+                "only drafts and requests with changes requested can be edited."
+            )
+        changed = [
+            name for name, value in fields.items() if getattr(purchase_request, name) != value
+        ]
+        for name, value in fields.items():
+            setattr(purchase_request, name, value)
+        _save_with_line_items(purchase_request, line_items)
+        if line_items is not None:
+            changed.append("line_items")
+        record_event(purchase_request, actor=by, kind="edited", payload={"fields": changed})
+    return purchase_request
+
+
+def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]:
+    """What a request lacks before it can be reviewed, by field (SPEC §2: submit validates the
+    request completely)."""
+    errors: dict[str, list[str]] = {}
+
+    def missing(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    for field, label in [
+        ("title", "a title"),
+        ("description", "a description"),
+        ("business_justification", "the business justification"),
+        ("category", "a category"),
+        ("department", "the department to charge"),
+        ("needed_by", "the date it is needed by"),
+        ("data_classification", "the data classification"),
+    ]:
+        value = getattr(purchase_request, f"{field}_id", None) or getattr(purchase_request, field)
+        if value in (None, ""):
+            missing(field, f"Give {label}.")
+    if purchase_request.handles_personal_data is None:
+        missing("handles_personal_data", "Say whether it handles personal data.")
+    if purchase_request.billing != Billing.ONE_OFF and not purchase_request.term_months:
+        missing("term_months", "Give the term in months for recurring billing.")
+    if not purchase_request.vendor_id and not purchase_request.proposed_vendor_name:
+        missing("vendor", "Choose a vendor or propose a new one.")
+    if purchase_request.integrates_with_systems and not purchase_request.integration_details:
+        missing("integration_details", "Name the company systems it integrates with.")
+    if purchase_request.needed_by and purchase_request.needed_by < timezone.localdate():
+        missing("needed_by", "The needed-by date is in the past.")
+    if not purchase_request.line_items.exists():
+        missing("line_items", "Add at least one line item.")
+    return errors
+
+
+def submit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
+    """Sends a complete draft to review and routes it to its approval steps."""
+    return _review(purchase_request, by=by, transition="submit")
+
+
+def resubmit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
+    """Sends a request with changes requested back to review, with fresh steps."""
+    return _review(purchase_request, by=by, transition="resubmit")
+
+
+def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "") -> PurchaseRequest:
+    with transaction.atomic():
+        purchase_request = _locked(purchase_request)
+        policies.can_act_as_requester(by, purchase_request).enforce()
+        _apply(purchase_request, "withdraw", by=by, payload={"reason": reason})
+    return purchase_request
+
+
+def mark_ordered(
+    purchase_request: PurchaseRequest, *, by, po_number: str, ordered_on
+) -> PurchaseRequest:
+    """Procurement records the purchase order of an approved request."""
+    with transaction.atomic():
+        purchase_request = _locked(purchase_request)
+        policies.can_mark_ordered(by, purchase_request).enforce()
+        _apply(
+            purchase_request,
+            "mark_ordered",
+            by=by,
+            kwargs={"po_number": po_number, "ordered_on": ordered_on},
+            payload={"po_number": po_number, "ordered_on": ordered_on},
+        )
+    return purchase_request
+
+
+def close_request(purchase_request: PurchaseRequest, *, by, received_on) -> PurchaseRequest:
+    """Records receipt of what was ordered; the request is then closed."""
+    with transaction.atomic():
+        purchase_request = _locked(purchase_request)
+        policies.can_close(by, purchase_request).enforce()
+        _apply(
+            purchase_request,
+            "close",
+            by=by,
+            kwargs={"received_on": received_on},
+            payload={"received_on": received_on},
+        )
+    return purchase_request
+
+
+def add_comment(purchase_request: PurchaseRequest, *, by, body: str) -> Comment:
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": ["Write a comment first."]})
+    policies.can_comment(by, purchase_request).enforce()
+    with transaction.atomic():
+        comment = Comment(request=purchase_request, author=by, body=body)
+        comment.full_clean(exclude=["request", "author"])
+        comment.save()
+        record_event(
+            purchase_request,
+            actor=by,
+            kind="commented",
+            payload={"comment": comment.pk, "body": body},
+        )
+    return comment
+
+
+def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> Attachment:
+    """Stores a quote or specification after checking its size and real content type."""
+    policies.can_act_as_requester(by, purchase_request).enforce()
+    if not purchase_request.is_editable:
+        raise TransitionNotAllowed(
+            "Attachments can be added while the request is a draft or has changes requested."
+        )
+    checked = check_upload(uploaded_file)
+    with transaction.atomic():
+        attachment = Attachment.objects.create(
+            request=purchase_request,
+            file=uploaded_file,
+            original_name=checked.name[:255],
+            content_type=checked.content_type,
+            size=checked.size,
+            uploaded_by=by,
+        )
+        record_event(
+            purchase_request,
+            actor=by,
+            kind="attachment_added",
+            payload={"attachment": attachment.pk, "name": attachment.original_name},
+        )
+    return attachment
+
+
+def open_review(purchase_request: PurchaseRequest, *, by) -> None:
+    """The routing hook: the one place where a request entering review gets its approval steps
+    (SPEC §3). Until routing rules exist, the request simply waits in review."""
+
+
+# Internals
+
+
+def _only_editable(fields: dict) -> dict:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable by the requester: {sorted(unknown)}")
+    return fields
+
+
+def _locked(purchase_request: PurchaseRequest) -> PurchaseRequest:
+    """The current row, locked until the transaction ends (one writer at a time)."""
+    return PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+
+
+def _save_with_line_items(purchase_request: PurchaseRequest, line_items) -> None:
+    """Saves the request and, when given, replaces its line items; the total cost of ownership
+    is always recomputed from the items, never typed."""
+    if line_items is None:
+        items = list(purchase_request.line_items.all()) if purchase_request.pk else []
+    else:
+        items = [
+            LineItem(position=index, **{name: row[name] for name in LINE_ITEM_FIELDS})
+            for index, row in enumerate(line_items)
+        ]
+        for item in items:
+            item.full_clean(exclude=["request"])
+    period_amount = sum((item.amount for item in items), Decimal("0"))
+    purchase_request.total_cost = total_cost_of_ownership(
+        period_amount, purchase_request.billing, purchase_request.term_months
+    )
+    purchase_request.full_clean(exclude=["number", "requester", "state"])
+    purchase_request.save()
+    if line_items is not None:
+        purchase_request.line_items.all().delete()
+        for item in items:
+            item.request = purchase_request
+        LineItem.objects.bulk_create(items)
+
+
+def _review(purchase_request: PurchaseRequest, *, by, transition: str) -> PurchaseRequest:
+    with transaction.atomic():
+        purchase_request = _locked(purchase_request)
+        policies.can_act_as_requester(by, purchase_request).enforce()
+        _ensure_can(purchase_request, transition)
+        errors = submission_errors(purchase_request)
+        if errors:
+            raise ValidationError(errors)
+        purchase_request.submitted_at = timezone.now()
+        _apply(purchase_request, transition, by=by)
+        open_review(purchase_request, by=by)
+    return purchase_request
+
+
+def _ensure_can(purchase_request: PurchaseRequest, transition: str) -> None:
+    if not can_proceed(getattr(purchase_request, transition)):
+        raise TransitionNotAllowed(
+            f"{purchase_request.number} is {purchase_request.get_state_display().lower()}, "
+            f"so it cannot be {TRANSITION_PAST_TENSE[transition]}."
+        )
+
+
+def _apply(purchase_request, transition: str, *, by, kwargs=None, payload=None) -> None:
+    """Runs a transition, saves it and writes its audit event, in the caller's transaction."""
+    _ensure_can(purchase_request, transition)
+    from_state = purchase_request.state
+    getattr(purchase_request, transition)(**(kwargs or {}))
+    purchase_request.save()
+    record_event(
+        purchase_request,
+        actor=by,
+        kind=transition,
+        from_state=from_state,
+        to_state=purchase_request.state,
+        payload=payload or {},
+    )

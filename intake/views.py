@@ -1,0 +1,251 @@
+"""The requester's pages. Thin: forms check input, services write, selectors read."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+
+from . import policies, selectors, services
+from .forms import (
+    AttachmentForm,
+    CloseForm,
+    CommentForm,
+    LineItemFormSet,
+    MarkOrderedForm,
+    PurchaseRequestForm,
+)
+from .models import Attachment, PurchaseRequest
+
+LINE_ITEMS_PREFIX = "items"
+
+
+def my_requests(request):
+    page = Paginator(selectors.requests_of(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "intake/my_requests.html", {"page": page})
+
+
+def request_new(request):
+    return _request_form(request, purchase_request=None)
+
+
+def request_edit(request, pk):
+    purchase_request = _visible_or_404(request.user, pk)
+    if not policies.can_act_as_requester(request.user, purchase_request):
+        raise PermissionDenied("Only the requester or an admin can change this request.")
+    if not purchase_request.is_editable:
+        messages.error(request, "Only drafts and requests with changes requested can be edited.")
+        return redirect(purchase_request)
+    return _request_form(request, purchase_request=purchase_request)
+
+
+def request_detail(request, pk):
+    purchase_request = _visible_or_404(request.user, pk)
+    user = request.user
+    today = timezone.localdate()
+    context = {
+        "pr": purchase_request,
+        "timeline": selectors.timeline(purchase_request),
+        "comment_form": CommentForm(),
+        "attachment_form": AttachmentForm(),
+        "mark_ordered_form": MarkOrderedForm(initial={"ordered_on": today}),
+        "close_form": CloseForm(initial={"received_on": today}),
+        "may_act_as_requester": policies.can_act_as_requester(user, purchase_request).allowed,
+        "may_mark_ordered": policies.can_mark_ordered(user, purchase_request).allowed,
+        "may_close": policies.can_close(user, purchase_request).allowed,
+    }
+    return render(request, "intake/request_detail.html", context)
+
+
+@require_POST
+def request_transition(request, pk, action):
+    """Submit, resubmit, withdraw, mark ordered or close, from the request page's buttons."""
+    purchase_request = _visible_or_404(request.user, pk)
+    forms = {"mark-ordered": MarkOrderedForm, "close": CloseForm}
+    service = {
+        "submit": services.submit_request,
+        "resubmit": services.resubmit_request,
+        "withdraw": services.withdraw_request,
+        "mark-ordered": services.mark_ordered,
+        "close": services.close_request,
+    }.get(action)
+    if service is None:
+        raise Http404
+    arguments = {}
+    if action in forms:
+        form = forms[action](request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect(purchase_request)
+        arguments = form.cleaned_data
+    try:
+        service(purchase_request, by=request.user, **arguments)
+    except ValidationError as error:
+        if action in ("submit", "resubmit"):
+            messages.error(request, "The request is not complete yet: fix the marked fields.")
+            return _render_form(
+                request,
+                purchase_request,
+                PurchaseRequestForm(instance=purchase_request),
+                _line_item_formset(purchase_request),
+                submission_errors=error,
+            )
+        messages.error(request, " ".join(error.messages))
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{purchase_request.number}: {_DONE[action]}.")
+    return redirect(purchase_request)
+
+
+_DONE = {
+    "submit": "submitted for review",
+    "resubmit": "resubmitted for review",
+    "withdraw": "withdrawn",
+    "mark-ordered": "marked as ordered",
+    "close": "closed",
+}
+
+
+@require_POST
+def request_comment(request, pk):
+    purchase_request = _visible_or_404(request.user, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.add_comment(purchase_request, by=request.user, body=form.cleaned_data["body"])
+        messages.success(request, "Comment added.")
+    else:
+        messages.error(request, "Write a comment first.")
+    return redirect(f"{purchase_request.get_absolute_url()}#comments")
+
+
+@require_POST
+def request_attachments(request, pk):
+    purchase_request = _visible_or_404(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(purchase_request)
+    try:
+        with transaction.atomic():
+            for uploaded in form.cleaned_data["attachments"]:
+                services.add_attachment(purchase_request, by=request.user, uploaded_file=uploaded)
+    except (DomainError, PermissionDenied, ValidationError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, "Attachments added.")
+    return redirect(purchase_request)
+
+
+def attachment_download(request, pk, attachment_pk):
+    """Attachments are served only to those who may see the request, never from a public URL."""
+    purchase_request = _visible_or_404(request.user, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, request=purchase_request)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+def _visible_or_404(user, pk) -> PurchaseRequest:
+    try:
+        return selectors.request_for_page(user, pk)
+    except PurchaseRequest.DoesNotExist:
+        raise Http404("No such request.") from None
+
+
+def _line_item_formset(purchase_request=None, data=None):
+    initial = None
+    if purchase_request is not None and data is None:
+        initial = [
+            {"description": i.description, "quantity": i.quantity, "unit_price": i.unit_price}
+            for i in purchase_request.line_items.all()
+        ]
+    return LineItemFormSet(data, initial=initial, prefix=LINE_ITEMS_PREFIX)
+
+
+def _request_form(request, purchase_request):
+    """New and edit share one page: "Save draft" keeps what is there; "Submit" saves, then
+    submits, and when the request is incomplete shows what is missing on the saved draft."""
+    if request.method != "POST":
+        return _render_form(
+            request,
+            purchase_request,
+            PurchaseRequestForm(instance=purchase_request),
+            _line_item_formset(purchase_request),
+        )
+    form = PurchaseRequestForm(request.POST, request.FILES, instance=purchase_request)
+    formset = _line_item_formset(data=request.POST)
+    if not (form.is_valid() and formset.is_valid()):
+        messages.error(request, "Nothing was saved yet: fix the marked fields.")
+        return _render_form(request, purchase_request, form, formset)
+    try:
+        with transaction.atomic():
+            purchase_request = _save_draft(request.user, purchase_request, form, formset)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _render_form(request, purchase_request, form, formset)
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, str(error))
+        return _render_form(request, purchase_request, form, formset)
+    if "submit" not in request.POST:
+        messages.success(request, f"{purchase_request.number} saved as a draft.")
+        return redirect(purchase_request)
+    submit = (
+        services.resubmit_request
+        if purchase_request.state == "changes_requested"
+        else services.submit_request
+    )
+    try:
+        submit(purchase_request, by=request.user)
+    except ValidationError as error:
+        messages.warning(
+            request,
+            f"{purchase_request.number} is saved as a draft but not submitted yet: "
+            "fix the marked fields.",
+        )
+        return _render_form(request, purchase_request, form, formset, submission_errors=error)
+    messages.success(request, f"{purchase_request.number} submitted for review.")
+    return redirect(purchase_request)
+
+
+def _save_draft(user, purchase_request, form, formset):
+    fields, rows = form.request_fields(), formset.rows()
+    if purchase_request is None:
+        purchase_request = services.create_request(by=user, fields=fields, line_items=rows)
+    else:
+        purchase_request = services.update_request(
+            purchase_request, by=user, fields=fields, line_items=rows
+        )
+    for uploaded in form.cleaned_data["attachments"]:
+        services.add_attachment(purchase_request, by=user, uploaded_file=uploaded)
+    return purchase_request
+
+
+def _render_form(request, purchase_request, form, formset, submission_errors=None):
+    line_item_errors = []
+    if submission_errors is not None:
+        if not form.is_bound:
+            form.cleaned_data = {}  # add_error expects it; an unbound form never cleaned
+        for field, errors in submission_errors.message_dict.items():
+            if field == "line_items":
+                line_item_errors.extend(errors)
+            elif field in form.fields:
+                for message in errors:
+                    form.add_error(field, message)
+    context = {
+        "pr": purchase_request,
+        "form": form,
+        "formset": formset,
+        "line_item_errors": line_item_errors,
+    }
+    return render(request, "intake/request_form.html", context)

@@ -1,0 +1,28 @@
+"""The embedded default: SQLite, e-mail on the console, and a Celery broker that needs no
+server (kombu's filesystem transport), so `make run` works with nothing but Python."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+_celery_queue = BASE_DIR / "var" / "celery"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "data_folder_in": str(_celery_queue / "queue"),
+    "data_folder_out": str(_celery_queue / "queue"),
+    "processed_folder": str(_celery_queue / "processed"),
+    "store_processed": False,
+}
+for _folder in ("queue", "processed"):
+    (_celery_queue / _folder).mkdir(parents=True, exist_ok=True)
+
+# Served straight from node_modules and static/ without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
