@@ -4,6 +4,7 @@ from django_fsm import ConcurrentTransition
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,3 +23,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = DRFPermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100

@@ -5,7 +5,7 @@ from core.forms import BootstrapFormMixin
 from core.uploads import ALLOWED_LABEL, check_upload
 from vendors.models import Vendor, VendorStatus
 
-from .models import Category, PurchaseRequest
+from .models import CENT, Category, PurchaseRequest
 from .services import EDITABLE_FIELDS
 
 # The sections of the "New request" page, in order: (title, fields).
@@ -61,6 +61,9 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         required=False,
         widget=forms.NullBooleanSelect,
     )
+    proposed_vendor_website = forms.URLField(
+        label="New vendor's website", required=False, max_length=200, assume_scheme="https"
+    )
     attachments = MultipleFileField(
         required=False,
         help_text=f"Quotes or specifications: {ALLOWED_LABEL}, at most 10 MB each.",
@@ -79,7 +82,6 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         labels = {
             "term_months": "Term (months)",
             "proposed_vendor_name": "Or propose a new vendor: name",
-            "proposed_vendor_website": "New vendor's website",
             "integrates_with_systems": "Integrates with company systems",
         }
 
@@ -105,9 +107,9 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
 
 class LineItemForm(BootstrapFormMixin, forms.Form):
     description = forms.CharField(max_length=300)
-    quantity = forms.DecimalField(max_digits=12, decimal_places=2, min_value="0.01")
+    quantity = forms.DecimalField(max_digits=12, decimal_places=2, min_value=CENT)
     unit_price = forms.DecimalField(
-        label="Unit price", max_digits=14, decimal_places=2, min_value="0.01"
+        label="Unit price", max_digits=14, decimal_places=2, min_value=CENT
     )
 
     def __init__(self, *args, **kwargs):

@@ -5,6 +5,7 @@ from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
 from core.policies import ALLOWED, Verdict, deny
 
 from .models import PurchaseRequest
+from .selectors import visibility
 
 
 def is_admin(user) -> bool:
@@ -12,8 +13,10 @@ def is_admin(user) -> bool:
 
 
 def can_view(user, purchase_request: PurchaseRequest) -> Verdict:
-    """Requesters see their own requests; CIO, CPO and admins see all."""
+    """Requesters see their own requests; procurement the approved ones; CIO, CPO, admins all."""
     if purchase_request.requester_id == user.pk or sees_everything(user):
+        return ALLOWED
+    if PurchaseRequest.objects.filter(visibility(user), pk=purchase_request.pk).exists():
         return ALLOWED
     return deny("You cannot see this request.")
 

@@ -1,21 +1,32 @@
 """Reads shared by pages and API, with the joins they need so lists stay O(1) in queries."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from accounts.roles import sees_everything
+from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
 from audit.models import AuditEvent
 
-from .models import Comment, PurchaseRequest
+from .models import Comment, PurchaseRequest, State
+
+# Requests procurement must act on once decided: place the order, follow it to receipt.
+ORDERING_STATES = (State.APPROVED, State.ORDERED, State.CLOSED)
+
+
+def visibility(user) -> Q:
+    """Which requests a user may see (SPEC §9): requesters their own; procurement also the
+    approved ones it orders; CIO, CPO and admins all. The one definition pages, API and
+    policies share."""
+    if sees_everything(user):
+        return Q()
+    visible = Q(requester=user)
+    if has_role(user, *PROCUREMENT_SIDE):
+        visible |= Q(state__in=ORDERING_STATES)
+    return visible
 
 
 def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
-    """Requesters see their own requests; CIO, CPO and admins see all (SPEC §9)."""
-    requests = PurchaseRequest.objects.select_related(
+    return PurchaseRequest.objects.select_related(
         "requester", "category", "vendor", "department"
-    )
-    if sees_everything(user):
-        return requests
-    return requests.filter(requester=user)
+    ).filter(visibility(user))
 
 
 def requests_of(user) -> QuerySet[PurchaseRequest]:

@@ -21,6 +21,7 @@ for _folder in ("queue", "processed"):
 
 # Served straight from node_modules and static/ without collectstatic.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # no collectstatic outside production: whitenoise serves from the finders
 WHITENOISE_AUTOREFRESH = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

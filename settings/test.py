@@ -11,6 +11,7 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = None  # no collectstatic outside production: whitenoise serves from the finders
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -23,7 +23,7 @@ DROP FUNCTION IF EXISTS audit_event_refuse_change();
 def run_on_postgresql(sql):
     def operation(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return operation
 

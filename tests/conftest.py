@@ -1,0 +1,99 @@
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts import roles
+from tests.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# inside one unless told that this (test-only) use is safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL's locking: they run in the DATABASE_URL pass.
+    With TANDEM_REQUIRE_POSTGRES=1 (CI's PostgreSQL pass) a non-PostgreSQL database fails the run
+    instead of skipping them."""
+    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    on_postgres = vendor in ("postgresql", "postgresql_psycopg2")
+    if os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1" and not on_postgres:
+        raise pytest.UsageError("TANDEM_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
+    if on_postgres:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: runs in the DATABASE_URL pass of .ci/run")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def requester(db):
+    return UserFactory(username="rita")
+
+
+@pytest.fixture
+def other_requester(db):
+    return UserFactory(username="oscar")
+
+
+@pytest.fixture
+def it_reviewer(db):
+    return UserFactory(username="ivan", roles=[roles.IT_REVIEWERS])
+
+
+@pytest.fixture
+def procurement(db):
+    return UserFactory(username="paul", roles=[roles.PROCUREMENT])
+
+
+@pytest.fixture
+def cio(db):
+    return UserFactory(username="cora", roles=[roles.CIO])
+
+
+@pytest.fixture
+def cpo(db):
+    return UserFactory(username="cleo", roles=[roles.CPO])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` signs it in with a token, like an integration would."""
+
+    class Client(APIClient):
+        def as_user(self, user):
+            from rest_framework.authtoken.models import Token
+
+            token, _ = Token.objects.get_or_create(user=user)
+            self.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            return self
+
+    return Client()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's chromium, never a downloaded browser (see DEVELOPERS.md)."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    }
