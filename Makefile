@@ -25,6 +25,16 @@ node_modules/.installed: package.json package-lock.json | $(filter $(BIN)/npm,$(
 
 install: $(VENV)/.installed node_modules/.installed
 
+# Browser tests drive Debian's chromium (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "Browser tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium" >&2; \
+		exit 1; \
+	fi
+
 assets: node_modules/.installed
 
 run: install
@@ -32,7 +42,7 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
-test: install
+test: install $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
