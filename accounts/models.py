@@ -1,7 +1,9 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import F, Q
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -30,3 +32,41 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+
+class Delegation(models.Model):
+    """Out of office: from `starts_at` until `ends_at` the delegate acts with the delegator's
+    reviewing rights; every decision records both names (SPEC §1)."""
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_held"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["delegate", "starts_at", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="delegation_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(delegate=F("delegator")), name="delegation_not_to_self"
+            ),
+        ]
+
+    def __str__(self):
+        window = f"{self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d}"
+        return f"{self.delegator} → {self.delegate} ({window})"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The delegation must end after it starts."})
+        if self.delegator_id and self.delegator_id == self.delegate_id:
+            raise ValidationError({"delegate": "Delegate to somebody else."})

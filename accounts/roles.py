@@ -12,13 +12,21 @@ LEADERS = (CIO, CPO)
 PROCUREMENT_SIDE = (PROCUREMENT, CPO)
 
 
-def group_names(user) -> frozenset[str]:
-    """The user's group names, read once per user object (requests ask several times)."""
-    cached = getattr(user, "_tandem_group_names", None)
+def _groups(user) -> dict[int, str]:
+    """The user's groups (id -> name), read once per user object: a request asks often."""
+    cached = getattr(user, "_tandem_groups", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True)) if user.pk else frozenset()
-        user._tandem_group_names = cached
+        cached = dict(user.groups.values_list("pk", "name")) if user.pk else {}
+        user._tandem_groups = cached
     return cached
+
+
+def group_names(user) -> frozenset[str]:
+    return frozenset(_groups(user).values())
+
+
+def group_ids(user) -> set[int]:
+    return set(_groups(user))
 
 
 def has_role(user, *roles: str) -> bool:

@@ -1,0 +1,253 @@
+"""Routing rules and the approval steps they create (SPEC §3)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from intake.models import DataClassification
+from vendors.models import RiskTier, VendorStatus
+
+# A request that proposes a vendor not yet in Tandem matches this vendor-status condition.
+NEW_VENDOR = "new"
+VENDOR_STATUS_CHOICES = [
+    (NEW_VENDOR, "New vendor (proposed on the request)"),
+    *VendorStatus.choices,
+]
+
+
+class Side(models.TextChoices):
+    IT = "it", "IT"
+    PROCUREMENT = "procurement", "Procurement"
+    FINANCE = "finance", "Finance"
+
+
+class RuleKind(models.TextChoices):
+    ROUTE = "route", "Adds a step when it matches"
+    DEFAULT = "default", "Default step: added when no matching rule covered its side"
+    AUTO_APPROVE = "auto_approve", "Approves at once when it matches"
+
+
+class ApprovalRule(models.Model):
+    """An admin-configured routing rule: when every set condition holds, the rule adds its step
+    (or, for auto-approval rules, approves the request at once). Empty conditions always hold."""
+
+    name = models.CharField(max_length=200, unique=True)
+    active = models.BooleanField(default=True)
+    kind = models.CharField(max_length=20, choices=RuleKind.choices, default=RuleKind.ROUTE)
+
+    # Conditions
+    min_total = models.DecimalField(
+        "total cost from", max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text="In the base currency, inclusive.",
+    )  # fmt: skip
+    max_total = models.DecimalField(
+        "total cost below", max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text="In the base currency, exclusive.",
+    )  # fmt: skip
+    categories = models.ManyToManyField("intake.Category", blank=True, related_name="+")
+    data_classifications = models.JSONField(
+        default=list, blank=True, help_text=f"Any of: {', '.join(DataClassification.values)}"
+    )
+    personal_data = models.BooleanField(
+        null=True, blank=True, help_text="Yes or no to require it; empty for either."
+    )
+    vendor_statuses = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=f"Any of: {', '.join(v for v, _ in VENDOR_STATUS_CHOICES)}",
+    )
+    vendor_risk_tiers = models.JSONField(
+        default=list, blank=True, help_text=f"Any of: {', '.join(RiskTier.values)}"
+    )
+    departments = models.ManyToManyField("accounts.Department", blank=True, related_name="+")
+
+    # The step it adds
+    reviewer_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    side = models.CharField(max_length=20, choices=Side.choices, blank=True)
+    stage = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    sla_hours = models.PositiveIntegerField("reminder SLA (hours)", default=48)
+    repeat_every_hours = models.PositiveIntegerField("repeat reminder every (hours)", default=24)
+    escalate_after_hours = models.PositiveIntegerField("escalate after (hours)", default=96)
+    escalation_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    escalation_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["stage", "name"]
+        indexes = [models.Index(fields=["active", "kind"])]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.kind != RuleKind.AUTO_APPROVE:
+            if not (self.reviewer_group_id or self.reviewer_user_id):
+                errors["reviewer_group"] = "Name the reviewer group or a reviewer."
+            if self.reviewer_group_id and self.reviewer_user_id:
+                errors["reviewer_user"] = "Name a group or a user, not both."
+            if not self.side:
+                errors["side"] = "Say which side the step belongs to."
+        bounds = (self.min_total, self.max_total)
+        if None not in bounds and self.max_total <= self.min_total:
+            errors["max_total"] = "The upper bound must be above the lower bound."
+        for field, allowed in [
+            ("data_classifications", DataClassification.values),
+            ("vendor_statuses", [v for v, _ in VENDOR_STATUS_CHOICES]),
+            ("vendor_risk_tiers", RiskTier.values),
+        ]:
+            values = getattr(self, field)
+            if not isinstance(values, list) or any(v not in allowed for v in values):
+                errors[field] = f"A list of: {', '.join(allowed)}."
+        if errors:
+            raise ValidationError(errors)
+
+
+class StepState(models.TextChoices):
+    WAITING = "waiting", "Waiting for an earlier stage"
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+DECIDED_STATES = (StepState.APPROVED, StepState.REJECTED, StepState.CHANGES_REQUESTED)
+
+
+class ApprovalStep(ConcurrentTransitionMixin, models.Model):
+    """One reviewer's sign-off on one round of a request. Created by routing with the rule's
+    SLA and escalation copied in, so later rule edits leave requests in review unchanged."""
+
+    request = models.ForeignKey(
+        "intake.PurchaseRequest", on_delete=models.CASCADE, related_name="steps"
+    )
+    round = models.PositiveSmallIntegerField(default=1, help_text="1 on submit, +1 per resubmit.")
+    stage = models.PositiveSmallIntegerField(default=1)
+    side = models.CharField(max_length=20, choices=Side.choices)
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rule = models.ForeignKey(
+        ApprovalRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
+    )
+    rule_name = models.CharField(max_length=200)
+    reasons = models.JSONField(default=list, blank=True, help_text="Why routing added the step.")
+    state = FSMField(
+        max_length=20, choices=StepState.choices, default=StepState.WAITING, protected=True
+    )
+
+    sla_hours = models.PositiveIntegerField()
+    repeat_every_hours = models.PositiveIntegerField()
+    escalate_after_hours = models.PositiveIntegerField()
+    escalation_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    escalation_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    opened_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The delegator, when the decision was taken by their delegate.",
+    )
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["round", "stage", "side", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "round", "group", "stage"],
+                condition=Q(group__isnull=False),
+                name="one_step_per_group_and_stage",
+            ),
+            models.UniqueConstraint(
+                fields=["request", "round", "user", "stage"],
+                condition=Q(user__isnull=False),
+                name="one_step_per_user_and_stage",
+            ),
+            models.CheckConstraint(
+                condition=Q(group__isnull=False) | Q(user__isnull=False),
+                name="step_has_a_reviewer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="open_steps_by_due"),
+            models.Index(fields=["request", "round", "stage"]),
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer_label} ({self.get_side_display()}, stage {self.stage})"
+
+    @property
+    def reviewer_label(self) -> str:
+        return self.group.name if self.group_id else str(self.user)
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.state == StepState.OPEN
+            and self.due_at is not None
+            and self.due_at < timezone.now()
+        )
+
+    @transition(field=state, source=StepState.WAITING, target=StepState.OPEN)
+    def open(self, *, at):
+        self.opened_at = at
+        self.due_at = at + timedelta(hours=self.sla_hours)
+        self.escalate_at = at + timedelta(hours=self.escalate_after_hours)
+
+    @transition(field=state, source=StepState.OPEN, target=StepState.APPROVED)
+    def approve(self, *, by, on_behalf_of=None, comment="", at):
+        self._record_decision(by, on_behalf_of, comment, at)
+
+    @transition(field=state, source=StepState.OPEN, target=StepState.REJECTED)
+    def reject(self, *, by, on_behalf_of=None, comment="", at):
+        self._record_decision(by, on_behalf_of, comment, at)
+
+    @transition(field=state, source=StepState.OPEN, target=StepState.CHANGES_REQUESTED)
+    def request_changes(self, *, by, on_behalf_of=None, comment="", at):
+        self._record_decision(by, on_behalf_of, comment, at)
+
+    @transition(
+        field=state, source=[StepState.WAITING, StepState.OPEN], target=StepState.SUPERSEDED
+    )
+    def supersede(self):
+        pass
+
+    def _record_decision(self, by, on_behalf_of, comment, at):
+        self.decided_by = by
+        self.decided_for = on_behalf_of
+        self.comment = comment
+        self.decided_at = at

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 CENT = Decimal("0.01")
@@ -35,6 +36,35 @@ class Category(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ExchangeRate(models.Model):
+    """How much one unit of `currency` is worth in the base currency (settings
+    TANDEM_BASE_CURRENCY), so that routing thresholds and spend compare like with like."""
+
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, unique=True)
+    rate_to_base = models.DecimalField(
+        max_digits=16, decimal_places=6, validators=[MinValueValidator(Decimal("0.000001"))]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency"]
+
+    def __str__(self):
+        return f"1 {self.currency} = {self.rate_to_base} {settings.TANDEM_BASE_CURRENCY}"
+
+    @classmethod
+    def to_base(cls, amount: Decimal | None, currency: str) -> Decimal | None:
+        """`amount` in the base currency; None when there is no amount or no rate for it."""
+        if amount is None:
+            return None
+        if currency == settings.TANDEM_BASE_CURRENCY:
+            return amount
+        rate = cls.objects.filter(currency=currency).values_list("rate_to_base", flat=True).first()
+        if rate is None:
+            return None
+        return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Billing(models.TextChoices):
@@ -141,6 +171,14 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
         editable=False,
         help_text="Total cost of ownership, computed from the line items, billing and term.",
     )
+    total_cost_base = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The total cost of ownership in the base currency, for routing and spend.",
+    )
 
     # Vendor: an existing one, or a proposed new one by name and website
     vendor = models.ForeignKey(
@@ -192,6 +230,11 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
 
     @property
     def waiting_on(self) -> str:
+        """Who the request waits on; in review, the reviewers of its open steps when the
+        selector prefetched them (`open_steps`)."""
+        open_steps = getattr(self, "open_steps", None)
+        if self.state == State.IN_REVIEW and open_steps:
+            return ", ".join(f"{s.reviewer_label} ({s.get_side_display()})" for s in open_steps)
         return WAITING_ON.get(self.state, "Nothing: finished")
 
     @property
@@ -219,11 +262,11 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=State.IN_REVIEW, target=State.APPROVED)
     def approve(self):
-        pass
+        self.decided_at = timezone.now()
 
     @transition(field=state, source=State.IN_REVIEW, target=State.REJECTED)
     def reject(self):
-        pass
+        self.decided_at = timezone.now()
 
     @transition(field=state, source=State.IN_REVIEW, target=State.CHANGES_REQUESTED)
     def request_changes(self):

@@ -1,8 +1,11 @@
 """Reads shared by pages and API, with the joins they need so lists stay O(1) in queries."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
+from approvals.models import ApprovalStep, StepState
+from approvals.selectors import reviewer_identity
 from audit.models import AuditEvent
 
 from .models import Comment, PurchaseRequest, State
@@ -12,21 +15,35 @@ ORDERING_STATES = (State.APPROVED, State.ORDERED, State.CLOSED)
 
 
 def visibility(user) -> Q:
-    """Which requests a user may see (SPEC §9): requesters their own; procurement also the
-    approved ones it orders; CIO, CPO and admins all. The one definition pages, API and
-    policies share."""
+    """Which requests a user may see (SPEC §9): requesters their own; reviewers those with a
+    step for their groups or delegations; procurement also the approved ones it orders; CIO,
+    CPO and admins all. The one definition pages, API and policies share."""
     if sees_everything(user):
         return Q()
+    identity = reviewer_identity(user, timezone.now())
     visible = Q(requester=user)
+    if identity.all_group_ids or identity.delegators:
+        steps = ApprovalStep.objects.filter(identity.step_filter(), request=OuterRef("pk"))
+        visible |= Q(Exists(steps))
     if has_role(user, *PROCUREMENT_SIDE):
         visible |= Q(state__in=ORDERING_STATES)
     return visible
 
 
 def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
-    return PurchaseRequest.objects.select_related(
-        "requester", "category", "vendor", "department"
-    ).filter(visibility(user))
+    return (
+        PurchaseRequest.objects.select_related("requester", "category", "vendor", "department")
+        .prefetch_related(
+            Prefetch(
+                "steps",
+                queryset=ApprovalStep.objects.filter(state=StepState.OPEN).select_related(
+                    "group", "user"
+                ),
+                to_attr="open_steps",
+            )
+        )
+        .filter(visibility(user))
+    )
 
 
 def requests_of(user) -> QuerySet[PurchaseRequest]:

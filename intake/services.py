@@ -4,6 +4,7 @@ event, after the policy and the state machine have agreed (SPEC §2, §8)."""
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -19,6 +20,7 @@ from .models import (
     Attachment,
     Billing,
     Comment,
+    ExchangeRate,
     LineItem,
     PurchaseRequest,
     RequestNumberCounter,
@@ -52,6 +54,9 @@ TRANSITION_PAST_TENSE = {
     "withdraw": "withdrawn",
     "mark_ordered": "marked as ordered",
     "close": "closed",
+    "approve": "approved",
+    "reject": "rejected",
+    "request_changes": "sent back for changes",
 }
 
 
@@ -145,6 +150,12 @@ def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]
         missing("integration_details", "Name the company systems it integrates with.")
     if purchase_request.needed_by and purchase_request.needed_by < timezone.localdate():
         missing("needed_by", "The needed-by date is in the past.")
+    if purchase_request.total_cost is not None and purchase_request.total_cost_base is None:
+        missing(
+            "currency",
+            f"There is no exchange rate from {purchase_request.currency} to "
+            f"{settings.TANDEM_BASE_CURRENCY} yet; choose another currency or ask an admin.",
+        )
     if not purchase_request.line_items.exists():
         missing("line_items", "Add at least one line item.")
     return errors
@@ -164,7 +175,7 @@ def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "")
     with transaction.atomic():
         purchase_request = _locked(purchase_request)
         policies.can_act_as_requester(by, purchase_request).enforce()
-        _apply(purchase_request, "withdraw", by=by, payload={"reason": reason})
+        apply_transition(purchase_request, "withdraw", by=by, payload={"reason": reason})
     return purchase_request
 
 
@@ -175,7 +186,7 @@ def mark_ordered(
     with transaction.atomic():
         purchase_request = _locked(purchase_request)
         policies.can_mark_ordered(by, purchase_request).enforce()
-        _apply(
+        apply_transition(
             purchase_request,
             "mark_ordered",
             by=by,
@@ -190,7 +201,7 @@ def close_request(purchase_request: PurchaseRequest, *, by, received_on) -> Purc
     with transaction.atomic():
         purchase_request = _locked(purchase_request)
         policies.can_close(by, purchase_request).enforce()
-        _apply(
+        apply_transition(
             purchase_request,
             "close",
             by=by,
@@ -246,7 +257,10 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
 
 def open_review(purchase_request: PurchaseRequest, *, by) -> None:
     """The routing hook: the one place where a request entering review gets its approval steps
-    (SPEC §3). Until routing rules exist, the request simply waits in review."""
+    (SPEC §3), or is approved at once by an auto-approval rule."""
+    from approvals.routing import route_request  # approvals builds on intake, not the reverse
+
+    route_request(purchase_request, by=by)
 
 
 # Internals
@@ -280,6 +294,9 @@ def _save_with_line_items(purchase_request: PurchaseRequest, line_items) -> None
     purchase_request.total_cost = total_cost_of_ownership(
         period_amount, purchase_request.billing, purchase_request.term_months
     )
+    purchase_request.total_cost_base = ExchangeRate.to_base(
+        purchase_request.total_cost, purchase_request.currency
+    )
     purchase_request.full_clean(exclude=["number", "requester", "state"])
     purchase_request.save()
     if line_items is not None:
@@ -294,11 +311,15 @@ def _review(purchase_request: PurchaseRequest, *, by, transition: str) -> Purcha
         purchase_request = _locked(purchase_request)
         policies.can_act_as_requester(by, purchase_request).enforce()
         _ensure_can(purchase_request, transition)
+        # Routing compares the cost in the base currency at today's rate.
+        purchase_request.total_cost_base = ExchangeRate.to_base(
+            purchase_request.total_cost, purchase_request.currency
+        )
         errors = submission_errors(purchase_request)
         if errors:
             raise ValidationError(errors)
         purchase_request.submitted_at = timezone.now()
-        _apply(purchase_request, transition, by=by)
+        apply_transition(purchase_request, transition, by=by)
         open_review(purchase_request, by=by)
     return purchase_request
 
@@ -311,8 +332,11 @@ def _ensure_can(purchase_request: PurchaseRequest, transition: str) -> None:
         )
 
 
-def _apply(purchase_request, transition: str, *, by, kwargs=None, payload=None) -> None:
-    """Runs a transition, saves it and writes its audit event, in the caller's transaction."""
+def apply_transition(
+    purchase_request, transition: str, *, by, kwargs=None, payload=None, on_behalf_of=None
+) -> None:
+    """Runs a transition of the request, saves it and writes its audit event, in the caller's
+    transaction (which holds the request's row lock). Approvals settle requests through it."""
     _ensure_can(purchase_request, transition)
     from_state = purchase_request.state
     getattr(purchase_request, transition)(**(kwargs or {}))
@@ -320,6 +344,7 @@ def _apply(purchase_request, transition: str, *, by, kwargs=None, payload=None) 
     record_event(
         purchase_request,
         actor=by,
+        on_behalf_of=on_behalf_of,
         kind=transition,
         from_state=from_state,
         to_state=purchase_request.state,

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from approvals.forms import DecisionForm
+from approvals.policies import decision_panels
 from core.errors import DomainError
 
 from . import policies, selectors, services
@@ -58,6 +60,8 @@ def request_detail(request, pk):
         "may_act_as_requester": policies.can_act_as_requester(user, purchase_request).allowed,
         "may_mark_ordered": policies.can_mark_ordered(user, purchase_request).allowed,
         "may_close": policies.can_close(user, purchase_request).allowed,
+        "step_panels": decision_panels(purchase_request, user),
+        "decision_form": DecisionForm(),
     }
     return render(request, "intake/request_detail.html", context)
 

@@ -4,12 +4,17 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from approvals.api.views import RequestStepsView, RulePreviewView, RuleViewSet, StepViewSet
 from intake.api.views import PurchaseRequestViewSet
 
 router = DefaultRouter()
 router.register("requests", PurchaseRequestViewSet, basename="request")
+router.register("steps", StepViewSet, basename="step")
+router.register("rules", RuleViewSet, basename="rule")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("rules/preview/", RulePreviewView.as_view(), name="rule-preview"),
+    path("requests/<int:request_pk>/steps/", RequestStepsView.as_view(), name="request-steps"),
     *router.urls,
 ]

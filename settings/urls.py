@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("requests/", include("intake.urls")),
+    path("approvals/", include("approvals.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("settings.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -78,6 +78,7 @@ class PurchaseRequestFactory(factory.django.DjangoModelFactory):
     data_classification = "internal"
     handles_personal_data = False
     total_cost = Decimal("1000.00")
+    total_cost_base = factory.LazyAttribute(lambda pr: pr.total_cost)
 
     @factory.post_generation
     def line_items(self, create, extracted, **kwargs):

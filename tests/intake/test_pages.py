@@ -213,7 +213,7 @@ def test_my_requests_shows_state_and_what_it_waits_on(client, requester, other_r
 def test_my_requests_query_count_does_not_grow(client, requester, django_assert_num_queries, size):
     PurchaseRequestFactory.create_batch(size, requester=requester)
     client.force_login(requester)
-    # session, user, groups, count, page of rows
-    with django_assert_num_queries(5):
+    # session, user, groups, delegations, count, page of rows, their open steps
+    with django_assert_num_queries(7):
         response = client.get("/requests/")
     assert response.status_code == 200

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Department, User
+from approvals.models import NEW_VENDOR, ApprovalRule, RuleKind, Side
 from intake import services
 from intake.models import Category, PurchaseRequest
 from vendors.models import RiskTier, Vendor, VendorStatus
@@ -88,8 +89,65 @@ class Command(BaseCommand):
             ).first() or Vendor.objects.create(
                 name=name, website=website, country=country, status=status, risk_tier=tier
             )
+        self._demo_rules()
         self._demo_requests(users["rita"], vendors)
         self._print_users()
+
+    def _demo_rules(self):
+        group = {g.name: g for g in Group.objects.all()}
+        rules = [
+            {
+                "name": "Security review of personal data",
+                "personal_data": True,
+                "reviewer_group": group[roles.IT_REVIEWERS],
+                "side": Side.IT,
+                "stage": 1,
+                "escalation_group": group[roles.CIO],
+            },
+            {
+                "name": "Vendor due diligence for vendors not approved yet",
+                "vendor_statuses": [NEW_VENDOR, "prospective", "under_review"],
+                "reviewer_group": group[roles.PROCUREMENT],
+                "side": Side.PROCUREMENT,
+                "stage": 1,
+                "escalation_group": group[roles.CPO],
+            },
+            {
+                "name": "CIO sign-off from 25,000 EUR",
+                "min_total": Decimal("25000"),
+                "reviewer_group": group[roles.CIO],
+                "side": Side.IT,
+                "stage": 2,
+            },
+            {
+                "name": "CPO sign-off from 25,000 EUR",
+                "min_total": Decimal("25000"),
+                "reviewer_group": group[roles.CPO],
+                "side": Side.PROCUREMENT,
+                "stage": 2,
+            },
+            {
+                "name": "Finance sign-off from 100,000 EUR",
+                "min_total": Decimal("100000"),
+                "reviewer_group": group[roles.FINANCE],
+                "side": Side.FINANCE,
+                "stage": 3,
+            },
+            {
+                "name": "Catalog hardware from approved vendors under 2,000 EUR",
+                "kind": RuleKind.AUTO_APPROVE,
+                "max_total": Decimal("2000"),
+                "vendor_statuses": ["approved"],
+                "categories": [Category.objects.get(slug="hardware")],
+            },
+        ]
+        for fields in rules:
+            categories = fields.pop("categories", [])
+            rule, created = ApprovalRule.objects.get_or_create(
+                name=fields.pop("name"), defaults=fields
+            )
+            if created and categories:
+                rule.categories.set(categories)
 
     def _demo_requests(self, rita, vendors):
         today = timezone.localdate()

@@ -1,0 +1,116 @@
+from django.contrib.auth.models import Group
+from rest_framework import serializers
+
+from accounts.models import Department, User
+from intake.models import Category, DataClassification
+
+from ..models import ApprovalRule, ApprovalStep
+
+
+class StepSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer_label", read_only=True)
+    decided_by = serializers.StringRelatedField()
+    decided_for = serializers.StringRelatedField()
+    request = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = ApprovalStep
+        fields = [
+            "id",
+            "request",
+            "round",
+            "stage",
+            "side",
+            "reviewer",
+            "state",
+            "rule_name",
+            "reasons",
+            "opened_at",
+            "due_at",
+            "escalated_at",
+            "decided_by",
+            "decided_for",
+            "decided_at",
+            "comment",
+        ]
+
+
+class DecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+
+class ApprovalRuleSerializer(serializers.ModelSerializer):
+    categories = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Category.objects.all(), required=False
+    )
+    departments = serializers.SlugRelatedField(
+        slug_field="cost_centre", many=True, queryset=Department.objects.all(), required=False
+    )
+    reviewer_group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+    escalation_group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+    reviewer_user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
+    escalation_user = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = ApprovalRule
+        exclude = ["updated_at"]
+
+    def validate(self, attrs):
+        """The model's own rules (a reviewer, a side, sensible bounds and lists) apply here too."""
+        m2m = {name: attrs.pop(name) for name in ("categories", "departments") if name in attrs}
+        instance = ApprovalRule(**{**self._current(), **attrs})
+        instance.full_clean(exclude=["id"], validate_unique=False)
+        attrs.update(m2m)
+        return attrs
+
+    def _current(self):
+        if self.instance is None:
+            return {}
+        return {
+            f.attname: getattr(self.instance, f.attname)
+            for f in ApprovalRule._meta.concrete_fields
+            if f.name != "id"
+        }
+
+
+class PreviewRequestSerializer(serializers.Serializer):
+    """Either an existing request, or the facts of a draft."""
+
+    request = serializers.IntegerField(required=False)
+    total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )
+    category = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
+    )
+    data_classification = serializers.ChoiceField(
+        choices=DataClassification.choices, required=False, allow_blank=True
+    )
+    personal_data = serializers.BooleanField(required=False, allow_null=True, default=None)
+    vendor_status = serializers.CharField(required=False, allow_blank=True)
+    vendor_risk_tier = serializers.CharField(required=False, allow_blank=True)
+    department = serializers.SlugRelatedField(
+        slug_field="cost_centre", queryset=Department.objects.all(), required=False, allow_null=True
+    )
+
+
+class PlannedStepSerializer(serializers.Serializer):
+    reviewer = serializers.CharField(source="reviewer_label")
+    side = serializers.CharField()
+    stage = serializers.IntegerField()
+    rule = serializers.CharField(source="rule_name")
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class PreviewSerializer(serializers.Serializer):
+    auto_approved_by = serializers.CharField(allow_null=True)
+    auto_approval_reasons = serializers.ListField(child=serializers.CharField())
+    steps = PlannedStepSerializer(many=True)

@@ -1,0 +1,137 @@
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.roles import ALL_GROUPS, has_role
+from intake.models import PurchaseRequest
+from intake.selectors import requests_visible_to
+
+from .. import routing, selectors, services
+from ..models import ApprovalStep
+from .serializers import (
+    ApprovalRuleSerializer,
+    DecisionSerializer,
+    PreviewRequestSerializer,
+    PreviewSerializer,
+    StepSerializer,
+)
+
+
+def visible_steps(user):
+    return ApprovalStep.objects.filter(request__in=requests_visible_to(user).values("pk"))
+
+
+class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Approval steps of requests the caller may see; decisions are POSTs with a comment."""
+
+    serializer_class = StepSerializer
+
+    def get_queryset(self):
+        return visible_steps(self.request.user).select_related(
+            "group", "user", "decided_by", "decided_for"
+        )
+
+    def _decide(self, decision):
+        step = self.get_object()  # 404 when the caller may not see the request
+        serializer = DecisionSerializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        step = services.decide_step(
+            step, by=self.request.user, decision=decision, **serializer.validated_data
+        )
+        return Response(StepSerializer(step).data)
+
+    @extend_schema(request=DecisionSerializer, responses=StepSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide("approve")
+
+    @extend_schema(request=DecisionSerializer, responses=StepSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide("reject")
+
+    @extend_schema(request=DecisionSerializer, responses=StepSerializer)
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, pk=None):
+        return self._decide("request_changes")
+
+
+class RequestStepsView(generics.ListAPIView):
+    """The approval steps of one request, every round."""
+
+    serializer_class = StepSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        visible = requests_visible_to(self.request.user)
+        try:
+            purchase_request = visible.get(pk=self.kwargs["request_pk"])
+        except PurchaseRequest.DoesNotExist:
+            raise Http404 from None
+        return selectors.steps_of_request(purchase_request)
+
+
+class IsAdmin(permissions.IsAdminUser):
+    message = "Only admins configure routing rules."
+
+
+class RuleViewSet(viewsets.ModelViewSet):
+    """Routing rules (admins only). Changes are recorded in the audit trail."""
+
+    serializer_class = ApprovalRuleSerializer
+    permission_classes = [IsAdmin]
+
+    def get_queryset(self):
+        return selectors.rules_for_admin()
+
+    def perform_create(self, serializer):
+        services.save_rule(serializer, by=self.request.user)
+
+    def perform_update(self, serializer):
+        services.save_rule(serializer, by=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.delete_rule(instance, by=self.request.user)
+
+
+class CanPreviewRules(permissions.BasePermission):
+    message = "Only admins and reviewers preview routing."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(
+            user and user.is_authenticated and (user.is_staff or has_role(user, *ALL_GROUPS))
+        )
+
+
+class RulePreviewView(APIView):
+    """Which steps a request (or a draft's facts) would get under today's rules, and why."""
+
+    permission_classes = [CanPreviewRules]
+
+    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    def post(self, request):
+        serializer = PreviewRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("request") is not None:
+            try:
+                purchase_request = requests_visible_to(request.user).get(pk=data["request"])
+            except PurchaseRequest.DoesNotExist:
+                raise Http404 from None
+            facts = routing.RequestFacts.of(purchase_request)
+        else:
+            facts = routing.facts_from_draft(data)
+        result = routing.plan(facts)
+        return Response(
+            PreviewSerializer(
+                {
+                    "auto_approved_by": getattr(result.auto_approved_by, "name", None),
+                    "auto_approval_reasons": result.auto_approval_reasons,
+                    "steps": result.steps,
+                }
+            ).data
+        )

@@ -1,0 +1,108 @@
+"""Who may decide an approval step (SPEC §3, four eyes). Pages and API ask `can_decide`."""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from core.policies import Verdict
+
+from . import selectors
+from .models import ApprovalStep, Side, StepState
+from .selectors import ReviewerIdentity, reviewer_identity
+
+OTHER_SIDE = {Side.IT: Side.PROCUREMENT, Side.PROCUREMENT: Side.IT}
+
+
+@dataclass(frozen=True)
+class DecisionVerdict(Verdict):
+    """Allowed or not; when allowed through a delegation, whose rights the user acts with."""
+
+    on_behalf_of: object = None
+
+
+def _deny(reason: str) -> DecisionVerdict:
+    return DecisionVerdict(False, reason)
+
+
+def can_decide(
+    user, step: ApprovalStep, identity: ReviewerIdentity | None = None
+) -> DecisionVerdict:
+    """The rules of segregation of duties:
+    - the requester never decides a step of their own request, even as a delegate or admin;
+    - the `it` side and the `procurement` side of one request are decided by different people;
+    - a user decides only steps of groups they belong to, or hold by a delegation in its window.
+    Whether the step is open is the state machine's business (409), not this policy's (403)."""
+    purchase_request = step.request
+    if purchase_request.requester_id == user.pk:
+        return _deny("You filed this request: the requester never decides its steps.")
+    identity = identity or reviewer_identity(user, timezone.now())
+    principal = identity.principal_for(step)
+    if principal is None:
+        return _deny(
+            f"This step is for {step.reviewer_label}; you are not in it and hold no "
+            "delegation for it."
+        )
+    if principal.pk == purchase_request.requester_id:
+        return _deny(
+            "You hold this step only by the requester's delegation: they cannot decide it."
+        )
+    other = OTHER_SIDE.get(step.side)
+    if other and _decided_side(purchase_request, user, other):
+        return _deny(
+            f"You decided the {Side(other).label} side of this request; the "
+            f"{Side(step.side).label} side needs a different person (four eyes)."
+        )
+    return DecisionVerdict(True, on_behalf_of=principal if principal.pk != user.pk else None)
+
+
+def _decided_side(purchase_request, user, side: str) -> bool:
+    decided = getattr(purchase_request, "_decided_by_side", None)
+    if decided is None:
+        decided = {
+            (s, by)
+            for s, by in ApprovalStep.objects.filter(
+                request=purchase_request, decided_by__isnull=False
+            ).values_list("side", "decided_by")
+        }
+        purchase_request._decided_by_side = decided
+    return (side, user.pk) in decided
+
+
+def why_not_open(step: ApprovalStep) -> str:
+    if step.state == StepState.WAITING:
+        return f"Stage {step.stage} opens when the earlier stage is approved."
+    if step.state == StepState.SUPERSEDED:
+        return "This step was closed when the round ended."
+    by = f" by {step.decided_by}" if step.decided_by_id else ""
+    return f"This step is already {step.get_state_display().lower()}{by}."
+
+
+@dataclass(frozen=True)
+class StepPanel:
+    """A step as the request page shows it to one user: may they decide it, and if not, why."""
+
+    step: ApprovalStep
+    may_decide: bool
+    reason: str = ""
+
+
+def decision_panels(purchase_request, user) -> list[StepPanel]:
+    """The steps of the request's latest round, each with the user's right to decide it."""
+    steps = list(selectors.steps_of_request(purchase_request).order_by("-round", "stage", "side"))
+    if not steps:
+        return []
+    latest = steps[0].round
+    identity = selectors.reviewer_identity(user, timezone.now())
+    panels = []
+    for step in (s for s in steps if s.round == latest):
+        step.request = purchase_request
+        if step.state != StepState.OPEN:
+            panels.append(
+                StepPanel(
+                    step, False, why_not_open(step) if step.state == StepState.WAITING else ""
+                )
+            )
+            continue
+        verdict = can_decide(user, step, identity)
+        panels.append(StepPanel(step, verdict.allowed, verdict.reason))
+    return panels

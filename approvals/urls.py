@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "approvals"
+
+urlpatterns = [
+    path("", views.waiting_for_me, name="waiting-for-me"),
+    path("rules/preview/", views.rule_preview, name="rule-preview"),
+    path("steps/<int:pk>/<slug:decision>/", views.decide, name="decide"),
+]

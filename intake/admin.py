@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from .models import Category, ExchangeRate, PurchaseRequest
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "is_catalog", "active"]
+    list_filter = ["is_catalog", "active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate_to_base", "updated_at"]
+
+
+@admin.register(PurchaseRequest)
+class PurchaseRequestAdmin(admin.ModelAdmin):
+    """For looking up requests; they change only through their lifecycle in the app."""
+
+    list_display = ["number", "title", "requester", "state", "total_cost", "currency", "created_at"]
+    list_filter = ["state", "category"]
+    search_fields = ["number", "title"]
+    list_select_related = ["requester"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

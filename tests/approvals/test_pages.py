@@ -1,0 +1,111 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from approvals.models import StepState
+from intake.models import State
+from tests.factories import PurchaseRequestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_waiting_for_me_lists_open_steps_by_due_time_and_flags_overdue(
+    client, submitted, it_reviewer
+):
+    with time_machine.travel(timezone.now() - timedelta(days=3)):
+        older = submitted(title="Older request")
+    newer = submitted(title="Newer request")
+    client.force_login(it_reviewer)
+    page = client.get("/approvals/").content.decode()
+    assert page.index(older.number) < page.index(newer.number)
+    assert f'data-number="{older.number}" class="table-danger" data-overdue="true"' in page
+    assert f'data-number="{newer.number}" class="table-danger"' not in page
+
+
+def test_waiting_for_me_leaves_out_own_requests_and_other_groups(
+    client, submitted, procurement, requester
+):
+    submitted()
+    client.force_login(requester)
+    assert "Nothing waits for you" in client.get("/approvals/").content.decode()
+
+
+def test_team_view_for_leaders_with_ageing_and_breaches(client, submitted, cio, it_reviewer):
+    with time_machine.travel(timezone.now() - timedelta(days=6)):
+        submitted()
+    submitted()
+    client.force_login(cio)
+    response = client.get("/approvals/")
+    ageing = {row["label"]: (row["count"], row["breached"]) for row in response.context["ageing"]}
+    assert ageing == {"under 2 days": (2, 0), "2–5 days": (0, 0), "over 5 days": (2, 2)}
+    assert "SLA breached" in response.content.decode()
+    client.force_login(it_reviewer)
+    assert client.get("/approvals/").context.get("ageing") is None
+
+
+def test_decide_from_the_request_page(client, submitted, it_reviewer):
+    purchase_request = submitted()
+    client.force_login(it_reviewer)
+    page = client.get(f"/requests/{purchase_request.pk}/").content.decode()
+    assert "Approve" in page and "Request changes" in page
+    step = purchase_request.steps.get(side="it")
+    response = client.post(f"/approvals/steps/{step.pk}/approve/", {"comment": "OK"}, follow=True)
+    assert "it_reviewers step approved" in response.content.decode()
+    step.refresh_from_db()
+    assert step.state == StepState.APPROVED
+
+
+def test_page_says_why_the_decision_buttons_are_absent(client, submitted, procurement):
+    both = UserFactory(username="both", roles=["it_reviewers", "procurement"])
+    purchase_request = submitted()
+    client.force_login(both)
+    client.post(f"/approvals/steps/{purchase_request.steps.get(side='it').pk}/approve/")
+    page = client.get(f"/requests/{purchase_request.pk}/").content.decode()
+    assert "needs a different person (four eyes)" in page
+
+
+def test_reject_without_comment_is_explained_and_nothing_changes(client, submitted, it_reviewer):
+    purchase_request = submitted()
+    step = purchase_request.steps.get(side="it")
+    client.force_login(it_reviewer)
+    response = client.post(f"/approvals/steps/{step.pk}/reject/", {"comment": ""}, follow=True)
+    assert "a comment is required" in response.content.decode()
+    purchase_request.refresh_from_db()
+    assert purchase_request.state == State.IN_REVIEW
+
+
+def test_unknown_step_or_decision_is_404(client, submitted, it_reviewer, other_requester):
+    step = submitted().steps.get(side="it")
+    client.force_login(it_reviewer)
+    assert client.post(f"/approvals/steps/{step.pk}/veto/").status_code == 404
+    client.force_login(other_requester)
+    assert client.post(f"/approvals/steps/{step.pk}/approve/").status_code == 404
+
+
+def test_rule_preview_page(client, submitted, it_reviewer, requester):
+    purchase_request = submitted()
+    client.force_login(it_reviewer)
+    page = client.get(
+        "/approvals/rules/preview/", {"number": purchase_request.number}
+    ).content.decode()
+    assert "Default IT review: default IT step" in page
+    page = client.get("/approvals/rules/preview/", {"number": "PR-1999-00001"}).content.decode()
+    assert "No request PR-1999-00001 that you may see." in page
+    client.force_login(requester)
+    assert client.get("/approvals/rules/preview/").status_code == 403
+
+
+@pytest.mark.parametrize("size", [5, 30])
+def test_waiting_for_me_query_count_is_constant(
+    client, it_reviewer, cio, django_assert_max_num_queries, size
+):
+    from intake import services
+
+    for _ in range(size):
+        purchase_request = PurchaseRequestFactory()
+        services.submit_request(purchase_request, by=purchase_request.requester)
+    client.force_login(cio)
+    with django_assert_max_num_queries(8):
+        assert client.get("/approvals/").status_code == 200

@@ -1,0 +1,182 @@
+from decimal import Decimal
+
+import pytest
+
+from approvals.models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
+from approvals.routing import RequestFacts, plan
+from audit.models import AuditEvent
+from intake.models import State
+from tests.factories import CategoryFactory, DepartmentFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def reviewers(purchase_request, round=1):
+    return sorted(
+        (s.stage, s.side, s.reviewer_label, s.state)
+        for s in purchase_request.steps.filter(round=round)
+    )
+
+
+def test_every_request_gets_the_default_it_and_procurement_steps(submitted):
+    purchase_request = submitted()
+    assert purchase_request.state == State.IN_REVIEW
+    assert reviewers(purchase_request) == [
+        (1, "it", "it_reviewers", "open"),
+        (1, "procurement", "procurement", "open"),
+    ]
+
+
+def test_matching_rules_add_later_stages_that_wait(submitted, leadership_rules):
+    purchase_request = submitted(
+        total_cost=Decimal("30000"),
+        handles_personal_data=True,
+        vendor=VendorFactory(status="prospective"),
+    )
+    assert reviewers(purchase_request) == [
+        (1, "it", "it_reviewers", "open"),
+        (1, "procurement", "procurement", "open"),
+        (2, "it", "cio", "waiting"),
+        (2, "procurement", "cpo", "waiting"),
+    ]
+    routed = AuditEvent.objects.for_object(purchase_request).get(kind="routed")
+    assert any("CIO above 25k" in why for step in routed.payload["steps"] for why in step["why"])
+
+
+def test_rules_below_their_threshold_do_not_match(submitted, leadership_rules):
+    purchase_request = submitted(total_cost=Decimal("24999.99"))
+    assert {s.stage for s in purchase_request.steps.all()} == {1}
+
+
+def test_defaults_are_not_added_for_a_side_a_rule_already_covers(submitted, leadership_rules):
+    purchase_request = submitted(total_cost=Decimal("30000"))
+    assert reviewers(purchase_request) == [
+        (2, "it", "cio", "open"),
+        (2, "procurement", "cpo", "open"),
+    ]
+
+
+def test_a_rule_supplying_a_side_replaces_that_sides_default(submitted, group):
+    ApprovalRule.objects.create(
+        name="Security review for personal data",
+        personal_data=True,
+        reviewer_user=None,
+        reviewer_group=group("cio"),
+        side=Side.IT,
+        stage=1,
+        sla_hours=8,
+    )
+    purchase_request = submitted(handles_personal_data=True)
+    assert reviewers(purchase_request) == [
+        (1, "it", "cio", "open"),
+        (1, "procurement", "procurement", "open"),
+    ]
+    assert purchase_request.steps.get(side="it").sla_hours == 8
+
+
+def test_one_step_per_reviewer_and_stage_even_when_two_rules_name_it(submitted, group):
+    for name in ("Restricted data", "Large spend"):
+        ApprovalRule.objects.create(name=name, reviewer_group=group("cio"), side=Side.IT, stage=2)
+    purchase_request = submitted()
+    cio_steps = purchase_request.steps.filter(group__name="cio")
+    assert cio_steps.count() == 1
+    assert len(cio_steps.get().reasons) == 2
+
+
+def test_joint_sign_off_holds_even_without_default_rules(submitted):
+    ApprovalRule.objects.filter(kind=RuleKind.DEFAULT).delete()
+    purchase_request = submitted()
+    assert {s.side for s in purchase_request.steps.all()} == {"it", "procurement"}
+
+
+def test_auto_approval_approves_at_once_and_says_which_rule(submitted, auto_approve_rule):
+    auto_approve_rule.categories.add(CategoryFactory(name="Hardware", slug="hardware"))
+    auto_approve_rule.vendor_statuses = ["approved"]
+    auto_approve_rule.save()
+    purchase_request = submitted(
+        category=CategoryFactory(name="Hardware", slug="hardware"), total_cost=Decimal("1500")
+    )
+    assert purchase_request.state == State.APPROVED
+    assert not purchase_request.steps.exists()
+    event = AuditEvent.objects.for_object(purchase_request).get(kind="approve")
+    assert event.payload["auto_approved_by"] == "Catalog hardware under 2k"
+
+
+def test_auto_approval_does_not_apply_to_an_unapproved_vendor(submitted, auto_approve_rule):
+    auto_approve_rule.vendor_statuses = ["approved"]
+    auto_approve_rule.save()
+    purchase_request = submitted(
+        vendor=VendorFactory(status="prospective"), total_cost=Decimal("10")
+    )
+    assert purchase_request.state == State.IN_REVIEW
+
+
+def test_rule_edits_leave_requests_in_review_unchanged(submitted):
+    purchase_request = submitted()
+    rule = ApprovalRule.objects.get(name="Default IT review")
+    rule.sla_hours = 1
+    rule.save()
+    assert purchase_request.steps.get(side="it").sla_hours == 48
+
+
+def test_every_condition_explains_itself(group):
+    saas = CategoryFactory()
+    marketing = DepartmentFactory(name="Marketing")
+    rule = ApprovalRule.objects.create(
+        name="Everything",
+        min_total=Decimal("100"),
+        max_total=Decimal("1000"),
+        data_classifications=["confidential"],
+        personal_data=True,
+        vendor_statuses=[NEW_VENDOR],
+        vendor_risk_tiers=[""] and ["high"],
+        reviewer_group=group("it_reviewers"),
+        side=Side.IT,
+    )
+    rule.categories.add(saas)
+    rule.departments.add(marketing)
+    facts = RequestFacts(
+        total_base=Decimal("500"),
+        category_id=saas.pk,
+        category_name=saas.name,
+        data_classification="confidential",
+        personal_data=True,
+        vendor_status=NEW_VENDOR,
+        vendor_risk_tier="high",
+        department_id=marketing.pk,
+        department_name="Marketing",
+    )
+    steps = plan(facts).steps
+    it_step = next(s for s in steps if s.side == "it")
+    reasons = it_step.reasons[0]
+    for expected in [
+        "total cost 500.00 EUR ≥ 100.00",
+        "total cost 500.00 EUR < 1,000.00",
+        "category is SaaS subscription",
+        "data classification is confidential",
+        "handles personal data",
+        "vendor status is new",
+        "vendor risk tier is high",
+        "department is Marketing",
+    ]:
+        assert expected in reasons
+    # One failing condition and the rule does not match: the default IT step comes instead.
+    other = plan(RequestFacts(**{**facts.__dict__, "personal_data": False})).steps
+    assert next(s for s in other if s.side == "it").rule_name == "Default IT review"
+
+
+def test_resubmit_routes_a_fresh_round(submitted, requester, it_reviewer):
+    from approvals.services import decide_step
+    from intake import services
+
+    purchase_request = submitted()
+    it_step = purchase_request.steps.get(side="it")
+    decide_step(it_step, by=it_reviewer, decision="request_changes", comment="Add the DPA")
+    purchase_request.refresh_from_db()
+    assert purchase_request.state == State.CHANGES_REQUESTED
+    services.resubmit_request(purchase_request, by=requester)
+    assert reviewers(purchase_request, round=2) == [
+        (1, "it", "it_reviewers", "open"),
+        (1, "procurement", "procurement", "open"),
+    ]
+    assert ApprovalStep.objects.get(pk=it_step.pk).state == StepState.CHANGES_REQUESTED
