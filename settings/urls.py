@@ -13,6 +13,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("requests/", include("intake.urls")),
     path("approvals/", include("approvals.urls")),
     path("admin/", admin.site.urls),

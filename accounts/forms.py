@@ -1,0 +1,23 @@
+from django import forms
+
+from core.forms import BootstrapFormMixin
+
+from .models import Delegation, User
+
+
+class DelegationForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Delegation
+        fields = ["delegate", "starts_at", "ends_at"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+        labels = {"starts_at": "From", "ends_at": "Until"}
+
+    def __init__(self, *args, delegator, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.delegator = delegator
+        self.fields["delegate"].queryset = User.objects.filter(is_active=True).exclude(
+            pk=delegator.pk
+        )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("out-of-office/", views.out_of_office, name="out-of-office"),
+    path("out-of-office/<int:pk>/end/", views.end_delegation, name="end-delegation"),
+]
