@@ -94,11 +94,11 @@ class State(models.TextChoices):
 EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
 # Who or what a request waits on, by state (shown in "My requests").
 WAITING_ON = {
-    State.DRAFT: "You: submit the draft",
-    State.CHANGES_REQUESTED: "You: make the requested changes and resubmit",
+    State.DRAFT: "Requester: submit the draft",
+    State.CHANGES_REQUESTED: "Requester: make the requested changes and resubmit",
     State.IN_REVIEW: "IT and procurement review",
     State.APPROVED: "Procurement: place the order",
-    State.ORDERED: "You: confirm receipt",
+    State.ORDERED: "Requester: confirm receipt",
 }
 TERMINAL_STATES = (State.REJECTED, State.WITHDRAWN, State.CLOSED)
 

@@ -181,10 +181,12 @@ def _request_form(request, purchase_request):
     """New and edit share one page: "Save draft" keeps what is there; "Submit" saves, then
     submits, and when the request is incomplete shows what is missing on the saved draft."""
     if request.method != "POST":
+        # A new request is charged to the requester's department unless they pick another.
+        initial = {"department": request.user.department_id} if purchase_request is None else None
         return _render_form(
             request,
             purchase_request,
-            PurchaseRequestForm(instance=purchase_request),
+            PurchaseRequestForm(instance=purchase_request, initial=initial),
             _line_item_formset(purchase_request),
         )
     form = PurchaseRequestForm(request.POST, request.FILES, instance=purchase_request)

@@ -102,7 +102,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Front-end packages come from npm (package.json) and are served by whitenoise from here.
 STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),

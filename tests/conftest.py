@@ -1,7 +1,9 @@
+import importlib
 import os
 import shutil
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from rest_framework.test import APIClient
 
@@ -27,6 +29,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+# What the data migrations create: role groups, categories, default routing rules, rates.
+REFERENCE_DATA = [
+    ("accounts.migrations.0002_role_groups", "create_groups"),
+    ("intake.migrations.0002_default_categories", "create_categories"),
+    ("approvals.migrations.0002_default_rules", "create"),
+    ("intake.migrations.0004_exchange_rates", "create"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request):
+    """A transactional test (threads, processes, the live server) ends by emptying the
+    database, data-migration rows included; each one therefore starts by putting them back,
+    with the migrations' own idempotent functions."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ from tests.factories import UserFactory, VendorFactory
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

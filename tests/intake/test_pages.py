@@ -217,3 +217,9 @@ def test_my_requests_query_count_does_not_grow(client, requester, django_assert_
     with django_assert_num_queries(7):
         response = client.get("/requests/")
     assert response.status_code == 200
+
+
+def test_new_form_starts_with_the_requesters_department(client, requester):
+    client.force_login(requester)
+    form = client.get("/requests/new/").context["form"]
+    assert form["department"].value() == requester.department_id
