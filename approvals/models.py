@@ -32,6 +32,7 @@ class RuleKind(models.TextChoices):
     ROUTE = "route", "Adds a step when it matches"
     DEFAULT = "default", "Default step: added when no matching rule covered its side"
     AUTO_APPROVE = "auto_approve", "Approves at once when it matches"
+    VENDOR_REVIEW = "vendor_review", "Vendor review: the vendor must be approved first"
 
 
 class ApprovalRule(models.Model):
@@ -132,11 +133,20 @@ DECIDED_STATES = (StepState.APPROVED, StepState.REJECTED, StepState.CHANGES_REQU
 
 
 class ApprovalStep(ConcurrentTransitionMixin, models.Model):
-    """One reviewer's sign-off on one round of a request. Created by routing with the rule's
-    SLA and escalation copied in, so later rule edits leave requests in review unchanged."""
+    """One reviewer's sign-off on one round of a request, or of a vendor's review: the same
+    decision machinery serves both (exactly one of `request` and `vendor` is set). Created by
+    routing with the rule's SLA and escalation copied in, so later rule edits leave reviews in
+    progress unchanged."""
 
     request = models.ForeignKey(
-        "intake.PurchaseRequest", on_delete=models.CASCADE, related_name="steps"
+        "intake.PurchaseRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="steps",
+    )
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="steps"
     )
     round = models.PositiveSmallIntegerField(default=1, help_text="1 on submit, +1 per resubmit.")
     stage = models.PositiveSmallIntegerField(default=1)
@@ -197,14 +207,25 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
                 condition=Q(user__isnull=False),
                 name="one_step_per_user_and_stage",
             ),
+            models.UniqueConstraint(
+                fields=["vendor", "round", "group", "stage"],
+                condition=Q(group__isnull=False),
+                name="one_vendor_step_per_group_and_stage",
+            ),
             models.CheckConstraint(
                 condition=Q(group__isnull=False) | Q(user__isnull=False),
                 name="step_has_a_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=Q(request__isnull=False, vendor__isnull=True)
+                | Q(request__isnull=True, vendor__isnull=False),
+                name="step_is_for_a_request_or_a_vendor",
             ),
         ]
         indexes = [
             models.Index(fields=["state", "due_at"], name="open_steps_by_due"),
             models.Index(fields=["request", "round", "stage"]),
+            models.Index(fields=["vendor", "round", "stage"]),
         ]
 
     def __str__(self):
@@ -213,6 +234,17 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     @property
     def reviewer_label(self) -> str:
         return self.group.name if self.group_id else str(self.user)
+
+    @property
+    def subject(self):
+        """The purchase request or the vendor this step decides on."""
+        return self.request if self.request_id else self.vendor
+
+    @property
+    def subject_label(self) -> str:
+        if self.request_id:
+            return f"{self.request.number} {self.request.title}"
+        return f"Vendor review: {self.vendor.name}"
 
     @property
     def is_overdue(self) -> bool:

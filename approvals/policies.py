@@ -31,9 +31,10 @@ def can_decide(
     - the requester never decides a step of their own request, even as a delegate or admin;
     - the `it` side and the `procurement` side of one request are decided by different people;
     - a user decides only steps of groups they belong to, or hold by a delegation in its window.
-    Whether the step is open is the state machine's business (409), not this policy's (403)."""
-    purchase_request = step.request
-    if purchase_request.requester_id == user.pk:
+    Whether the step is open is the state machine's business (409), not this policy's (403).
+    Vendor reviews follow the same rules, but for the requester's."""
+    purchase_request = step.request if step.request_id else None
+    if purchase_request is not None and purchase_request.requester_id == user.pk:
         return _deny("You filed this request: the requester never decides its steps.")
     identity = identity or reviewer_identity(user, timezone.now())
     principal = identity.principal_for(step)
@@ -55,16 +56,14 @@ def can_decide(
     return DecisionVerdict(True, on_behalf_of=principal if principal.pk != user.pk else None)
 
 
-def _decided_side(purchase_request, user, side: str) -> bool:
-    decided = getattr(purchase_request, "_decided_by_side", None)
+def _decided_side(subject, user, side: str) -> bool:
+    """Whether `user` decided a step of `side` on this request or vendor (any round)."""
+    decided = getattr(subject, "_decided_by_side", None)
     if decided is None:
-        decided = {
-            (s, by)
-            for s, by in ApprovalStep.objects.filter(
-                request=purchase_request, decided_by__isnull=False
-            ).values_list("side", "decided_by")
-        }
-        purchase_request._decided_by_side = decided
+        decided = set(
+            subject.steps.filter(decided_by__isnull=False).values_list("side", "decided_by")
+        )
+        subject._decided_by_side = decided
     return (side, user.pk) in decided
 
 
@@ -86,16 +85,20 @@ class StepPanel:
     reason: str = ""
 
 
-def decision_panels(purchase_request, user) -> list[StepPanel]:
-    """The steps of the request's latest round, each with the user's right to decide it."""
-    steps = list(selectors.steps_of_request(purchase_request).order_by("-round", "stage", "side"))
+def decision_panels(subject, user) -> list[StepPanel]:
+    """The steps of the latest round of a request or a vendor review, each with the user's right
+    to decide it."""
+    steps = list(selectors.steps_of(subject).order_by("-round", "stage", "side"))
     if not steps:
         return []
     latest = steps[0].round
     identity = selectors.reviewer_identity(user, timezone.now())
     panels = []
     for step in (s for s in steps if s.round == latest):
-        step.request = purchase_request
+        if step.request_id:
+            step.request = subject
+        else:
+            step.vendor = subject
         if step.state != StepState.OPEN:
             panels.append(
                 StepPanel(

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from accounts import roles
 from audit.services import record_event
+from core.transitions import apply_transition
+from vendors.models import Vendor, VendorStatus
 
 from .models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
 from .selectors import JOINT_SIDES
@@ -156,6 +158,8 @@ class RoutingPlan:
     steps: list[PlannedStep]
     auto_approved_by: ApprovalRule | None = None
     auto_approval_reasons: list[str] = field(default_factory=list)
+    # Steps of the vendor's joint review, when the vendor must be approved first.
+    vendor_steps: list[PlannedStep] = field(default_factory=list)
 
 
 def active_rules() -> list[ApprovalRule]:
@@ -167,55 +171,74 @@ def active_rules() -> list[ApprovalRule]:
     )
 
 
+class _StepSet:
+    """Planned steps keyed by (reviewer, stage): two rules naming one reviewer make one step."""
+
+    def __init__(self):
+        self.steps: dict[tuple, PlannedStep] = {}
+
+    def add(self, rule: ApprovalRule, reasons: list[str]) -> None:
+        key = (rule.reviewer_group_id, rule.reviewer_user_id, rule.stage)
+        if key in self.steps:
+            self.steps[key].reasons.append(f"{rule.name}: {', '.join(reasons)}")
+        else:
+            self.steps[key] = PlannedStep.from_rule(rule, reasons)
+
+    @property
+    def sides(self) -> set[str]:
+        return {step.side for step in self.steps.values()}
+
+    def ensure_joint_sides(self) -> None:
+        """Joint sign-off is not optional: a side no rule supplied gets the built-in step."""
+        for side in JOINT_SIDES:
+            if side not in self.sides:
+                group = Group.objects.get(name=BUILT_IN_DEFAULTS[side])
+                self.steps[(group.pk, None, 1)] = PlannedStep(
+                    side=side,
+                    stage=1,
+                    rule=None,
+                    rule_name="Joint sign-off (built in)",
+                    group=group,
+                    reasons=[f"every review needs the {side} side; no rule supplied it"],
+                )
+
+    def ordered(self) -> list[PlannedStep]:
+        return sorted(self.steps.values(), key=lambda s: (s.stage, s.side))
+
+
 def plan(facts: RequestFacts, rules: list[ApprovalRule] | None = None) -> RoutingPlan:
     """The steps a request with these facts gets under the rules as they are now."""
     rules = active_rules() if rules is None else rules
-    for rule in rules:
-        if rule.kind == RuleKind.AUTO_APPROVE:
-            reasons = explain(rule, facts)
-            if reasons is not None:
+    matches = [(rule, reasons) for rule in rules if (reasons := explain(rule, facts)) is not None]
+
+    vendor_review = _StepSet()
+    for rule, reasons in matches:
+        if rule.kind == RuleKind.VENDOR_REVIEW:
+            vendor_review.add(rule, reasons)
+    if vendor_review.steps:
+        vendor_review.ensure_joint_sides()
+    else:
+        for rule, reasons in matches:
+            if rule.kind == RuleKind.AUTO_APPROVE:
                 return RoutingPlan(steps=[], auto_approved_by=rule, auto_approval_reasons=reasons)
 
-    steps: dict[tuple, PlannedStep] = {}
-
-    def add(rule, reasons):
-        key = (rule.reviewer_group_id, rule.reviewer_user_id, rule.stage)
-        if key in steps:
-            steps[key].reasons.append(f"{rule.name}: {', '.join(reasons)}")
-        else:
-            steps[key] = PlannedStep.from_rule(rule, reasons)
-
-    for rule in rules:
-        if rule.kind == RuleKind.ROUTE and (reasons := explain(rule, facts)) is not None:
-            add(rule, reasons)
-    covered = {step.side for step in steps.values()}
-    for rule in rules:
-        if (
-            rule.kind == RuleKind.DEFAULT
-            and rule.side not in covered
-            and (reasons := explain(rule, facts)) is not None
-        ):
-            add(rule, [f"default {rule.get_side_display()} step", *reasons])
-    covered = {step.side for step in steps.values()}
-    for side in JOINT_SIDES:
-        if side not in covered:
-            group = Group.objects.get(name=BUILT_IN_DEFAULTS[side])
-            steps[(group.pk, None, 1)] = PlannedStep(
-                side=side,
-                stage=1,
-                rule=None,
-                rule_name="Joint sign-off (built in)",
-                group=group,
-                reasons=[f"every request needs the {side} side; no rule supplied it"],
-            )
-    return RoutingPlan(steps=sorted(steps.values(), key=lambda s: (s.stage, s.side)))
+    request_steps = _StepSet()
+    for rule, reasons in matches:
+        if rule.kind == RuleKind.ROUTE:
+            request_steps.add(rule, reasons)
+    covered = request_steps.sides
+    for rule, reasons in matches:
+        if rule.kind == RuleKind.DEFAULT and rule.side not in covered:
+            request_steps.add(rule, [f"default {rule.get_side_display()} step", *reasons])
+    request_steps.ensure_joint_sides()
+    return RoutingPlan(steps=request_steps.ordered(), vendor_steps=vendor_review.ordered())
 
 
 def route_request(purchase_request, *, by) -> None:
     """Snapshots the plan into approval steps for a new round and opens the first stage, or
-    approves at once when an auto-approval rule matches. Runs in submit's transaction."""
-    from intake.services import apply_transition
-
+    approves at once when an auto-approval rule matches. When the vendor must be approved first,
+    the steps wait for the vendor's joint review (started here if it is not under way).
+    Runs in submit's transaction."""
     routing = plan(RequestFacts.of(purchase_request))
     if routing.auto_approved_by is not None:
         apply_transition(
@@ -228,11 +251,34 @@ def route_request(purchase_request, *, by) -> None:
             },
         )
         return
+    vendor = None
+    if routing.vendor_steps:
+        vendor = vendor_under_review(purchase_request, routing.vendor_steps, by=by)
     last_round = purchase_request.steps.aggregate(last=Max("round"))["last"] or 0
-    steps = ApprovalStep.objects.bulk_create(
+    steps = create_steps(routing.steps, request=purchase_request, round=last_round + 1)
+    record_event(
+        purchase_request,
+        actor=by,
+        kind="routed",
+        payload={
+            "round": last_round + 1,
+            "steps": [
+                {"reviewer": s.reviewer_label, "side": s.side, "stage": s.stage, "why": s.reasons}
+                for s in routing.steps
+            ],
+            "vendor_review": vendor.name if vendor is not None else None,
+        },
+    )
+    if vendor is None:
+        open_stage(steps, stage=min(step.stage for step in steps))
+
+
+def create_steps(planned_steps: list[PlannedStep], *, round: int, request=None, vendor=None):
+    return ApprovalStep.objects.bulk_create(
         ApprovalStep(
-            request=purchase_request,
-            round=last_round + 1,
+            request=request,
+            vendor=vendor,
+            round=round,
             stage=planned.stage,
             side=planned.side,
             group=planned.group,
@@ -246,21 +292,49 @@ def route_request(purchase_request, *, by) -> None:
             escalation_group=planned.escalation_group,
             escalation_user=planned.escalation_user,
         )
-        for planned in routing.steps
+        for planned in planned_steps
     )
+
+
+def vendor_under_review(purchase_request, planned_steps: list[PlannedStep], *, by):
+    """The request's vendor, under joint review: a proposed vendor becomes a prospective vendor
+    record, and a review starts unless one is already under way."""
+    vendor = purchase_request.vendor if purchase_request.vendor_id else None
+    if vendor is None:
+        vendor, created = Vendor.objects.get_or_create(
+            name__iexact=purchase_request.proposed_vendor_name,
+            defaults={
+                "name": purchase_request.proposed_vendor_name,
+                "website": purchase_request.proposed_vendor_website,
+            },
+        )
+        if created:
+            record_event(
+                vendor, actor=by, kind="proposed", payload={"request": purchase_request.number}
+            )
+        purchase_request.vendor = vendor
+        purchase_request.proposed_vendor_name = purchase_request.proposed_vendor_website = ""
+        purchase_request.save()
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    if vendor.status == VendorStatus.UNDER_REVIEW:
+        return vendor
+    apply_transition(vendor, "start_review", by=by, payload={"request": purchase_request.number})
+    last_round = vendor.steps.aggregate(last=Max("round"))["last"] or 0
+    steps = create_steps(planned_steps, vendor=vendor, round=last_round + 1)
     record_event(
-        purchase_request,
+        vendor,
         actor=by,
         kind="routed",
         payload={
             "round": last_round + 1,
             "steps": [
                 {"reviewer": s.reviewer_label, "side": s.side, "stage": s.stage, "why": s.reasons}
-                for s in routing.steps
+                for s in planned_steps
             ],
         },
     )
     open_stage(steps, stage=min(step.stage for step in steps))
+    return vendor
 
 
 def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:

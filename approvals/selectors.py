@@ -66,24 +66,30 @@ def reviewer_identity(user, now: datetime) -> ReviewerIdentity:
     return identity
 
 
-def steps_of_request(purchase_request) -> QuerySet[ApprovalStep]:
-    return ApprovalStep.objects.filter(request=purchase_request).select_related(
-        "group", "user", "decided_by", "decided_for"
-    )
+def steps_of(subject) -> QuerySet[ApprovalStep]:
+    """The steps of a purchase request or of a vendor's review, every round."""
+    return subject.steps.select_related("group", "user", "decided_by", "decided_for")
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:
     """Open steps the user may decide (their groups, their delegations), most urgent first.
     Leaves out their own requests and sides they may not take (four eyes)."""
     identity = reviewer_identity(user, timezone.now())
-    decided_other_joint_side = ApprovalStep.objects.filter(
-        request=OuterRef("request"), decided_by=user, side__in=JOINT_SIDES
-    ).exclude(side=OuterRef("side"))
+    decided_other_joint_side = (
+        ApprovalStep.objects.filter(decided_by=user, side__in=JOINT_SIDES)
+        .filter(
+            Q(request__isnull=False, request=OuterRef("request"))
+            | Q(vendor__isnull=False, vendor=OuterRef("vendor"))
+        )
+        .exclude(side=OuterRef("side"))
+    )
     return (
         ApprovalStep.objects.filter(identity.step_filter(), state=StepState.OPEN)
         .exclude(request__requester=user)
         .exclude(Q(side__in=JOINT_SIDES) & Exists(decided_other_joint_side))
-        .select_related("request", "request__requester", "request__vendor", "group", "user")
+        .select_related(
+            "request", "request__requester", "request__vendor", "vendor", "group", "user"
+        )
         .order_by("due_at", "id")
     )
 
@@ -94,7 +100,7 @@ AGEING_BUCKETS = (("under 2 days", 0, 2), ("2–5 days", 2, 5), ("over 5 days", 
 def open_steps_for_team() -> QuerySet[ApprovalStep]:
     return (
         ApprovalStep.objects.filter(state=StepState.OPEN)
-        .select_related("request", "request__requester", "group", "user")
+        .select_related("request", "request__requester", "vendor", "group", "user")
         .order_by("due_at", "id")
     )
 
@@ -123,3 +129,13 @@ def rules_for_admin() -> QuerySet[ApprovalRule]:
 
 def reviewer_groups() -> QuerySet[Group]:
     return Group.objects.order_by("name")
+
+
+def steps_visible_to(user) -> QuerySet[ApprovalStep]:
+    """Steps of the requests the user may see, and of vendor reviews for reviewers and admins."""
+    from intake.selectors import requests_visible_to
+
+    visible = Q(request__in=requests_visible_to(user).values("pk"))
+    if user.is_staff or roles.has_role(user, *roles.ALL_GROUPS):
+        visible |= Q(vendor__isnull=False)
+    return ApprovalStep.objects.filter(visible)

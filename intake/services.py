@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django_fsm import can_proceed
 
 from audit.services import record_event
 from core.errors import TransitionNotAllowed
+from core.transitions import apply_transition, ensure_can
 from core.uploads import check_upload
 
 from . import policies
@@ -48,16 +48,6 @@ EDITABLE_FIELDS = (
     "integration_details",
 )
 LINE_ITEM_FIELDS = ("description", "quantity", "unit_price")
-TRANSITION_PAST_TENSE = {
-    "submit": "submitted",
-    "resubmit": "resubmitted",
-    "withdraw": "withdrawn",
-    "mark_ordered": "marked as ordered",
-    "close": "closed",
-    "approve": "approved",
-    "reject": "rejected",
-    "request_changes": "sent back for changes",
-}
 
 
 def next_request_number(year: int) -> str:
@@ -310,7 +300,7 @@ def _review(purchase_request: PurchaseRequest, *, by, transition: str) -> Purcha
     with transaction.atomic():
         purchase_request = _locked(purchase_request)
         policies.can_act_as_requester(by, purchase_request).enforce()
-        _ensure_can(purchase_request, transition)
+        ensure_can(purchase_request, transition)
         # Routing compares the cost in the base currency at today's rate.
         purchase_request.total_cost_base = ExchangeRate.to_base(
             purchase_request.total_cost, purchase_request.currency
@@ -322,31 +312,3 @@ def _review(purchase_request: PurchaseRequest, *, by, transition: str) -> Purcha
         apply_transition(purchase_request, transition, by=by)
         open_review(purchase_request, by=by)
     return purchase_request
-
-
-def _ensure_can(purchase_request: PurchaseRequest, transition: str) -> None:
-    if not can_proceed(getattr(purchase_request, transition)):
-        raise TransitionNotAllowed(
-            f"{purchase_request.number} is {purchase_request.get_state_display().lower()}, "
-            f"so it cannot be {TRANSITION_PAST_TENSE[transition]}."
-        )
-
-
-def apply_transition(
-    purchase_request, transition: str, *, by, kwargs=None, payload=None, on_behalf_of=None
-) -> None:
-    """Runs a transition of the request, saves it and writes its audit event, in the caller's
-    transaction (which holds the request's row lock). Approvals settle requests through it."""
-    _ensure_can(purchase_request, transition)
-    from_state = purchase_request.state
-    getattr(purchase_request, transition)(**(kwargs or {}))
-    purchase_request.save()
-    record_event(
-        purchase_request,
-        actor=by,
-        on_behalf_of=on_behalf_of,
-        kind=transition,
-        from_state=from_state,
-        to_state=purchase_request.state,
-        payload=payload or {},
-    )

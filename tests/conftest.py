@@ -37,6 +37,8 @@ REFERENCE_DATA = [
     ("intake.migrations.0002_default_categories", "create_categories"),
     ("approvals.migrations.0002_default_rules", "create"),
     ("intake.migrations.0004_exchange_rates", "create"),
+    ("approvals.migrations.0004_vendor_review_rules", "create"),
+    ("vendors.migrations.0003_default_questionnaire", "create"),
 ]
 
 

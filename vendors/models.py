@@ -1,6 +1,17 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+EXPIRY_WARNING_DAYS = 30
 
 
 class VendorStatus(models.TextChoices):
@@ -23,9 +34,16 @@ class RiskTier(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
+class DataAccess(models.TextChoices):
+    NONE = "none", "No company data"
+    INTERNAL = "internal", "Internal data"
+    CONFIDENTIAL = "confidential", "Confidential data"
+    PERSONAL = "personal", "Personal data"
+
+
 class Vendor(ConcurrentTransitionMixin, models.Model):
-    """A supplier. Its vetting (status transitions, questionnaire, certificates) belongs to the
-    vendor-management work; requests name a vendor or propose a new one."""
+    """A supplier, vetted jointly by IT security and procurement (SPEC §5). The status changes
+    only through the transitions below, called from `vendors.services`."""
 
     name = models.CharField(max_length=200)
     legal_name = models.CharField(max_length=200, blank=True)
@@ -40,6 +58,25 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
         protected=True,
     )
     risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, blank=True)
+    risk_score = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Weighted questionnaire score, 0 (no risk) to 100.",
+    )
+    data_access_level = models.CharField(max_length=20, choices=DataAccess.choices, blank=True)
+    conditions = models.TextField(
+        blank=True,
+        help_text="Conditions of approval; a vendor with conditions is approved with them.",
+    )
+    esg_rating = models.CharField("ESG rating", max_length=40, blank=True)
+    esg_source = models.CharField("ESG rating source", max_length=200, blank=True)
+    carbon_disclosure = models.BooleanField(
+        null=True, blank=True, help_text="Does the vendor publish its carbon emissions?"
+    )
+    sustainability_notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -51,6 +88,236 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("vendors:vendor-detail", args=[self.pk])
+
     @property
     def is_approved(self) -> bool:
         return self.status in APPROVED_STATUSES
+
+    @transition(
+        field=status,
+        source=[VendorStatus.PROSPECTIVE, VendorStatus.REJECTED],
+        target=VendorStatus.UNDER_REVIEW,
+    )
+    def start_review(self):
+        pass
+
+    @transition(field=status, source=VendorStatus.UNDER_REVIEW, target=VendorStatus.APPROVED)
+    def approve(self):
+        pass
+
+    @transition(
+        field=status, source=VendorStatus.UNDER_REVIEW, target=VendorStatus.APPROVED_WITH_CONDITIONS
+    )
+    def approve_with_conditions(self):
+        pass
+
+    @transition(field=status, source=VendorStatus.UNDER_REVIEW, target=VendorStatus.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=status, source=list(APPROVED_STATUSES), target=VendorStatus.SUSPENDED)
+    def suspend(self):
+        pass
+
+    @transition(field=status, source=VendorStatus.SUSPENDED, target=VendorStatus.APPROVED)
+    def reinstate(self):
+        pass
+
+    @transition(field=status, source="*", target=VendorStatus.OFFBOARDED)
+    def offboard(self):
+        pass
+
+
+class SecurityQuestion(models.Model):
+    """An admin-defined question of the security questionnaire; heavier weights count more."""
+
+    text = models.CharField(max_length=300)
+    weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text
+
+
+class AnswerOption(models.Model):
+    question = models.ForeignKey(SecurityQuestion, on_delete=models.CASCADE, related_name="options")
+    label = models.CharField(max_length=200)
+    risk = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)], help_text="0 (no risk) to 100 (highest risk)"
+    )
+
+    class Meta:
+        ordering = ["risk", "id"]
+
+    def __str__(self):
+        return self.label
+
+
+class RiskBand(models.Model):
+    """Scores from `min_score` up to the next band's minimum set this tier (configurable)."""
+
+    tier = models.CharField(max_length=10, choices=RiskTier.choices, unique=True)
+    min_score = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        unique=True,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+
+    class Meta:
+        ordering = ["min_score"]
+
+    def __str__(self):
+        return f"{self.get_tier_display()} from {self.min_score}"
+
+
+class VendorAnswer(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(SecurityQuestion, on_delete=models.PROTECT, related_name="+")
+    option = models.ForeignKey(AnswerOption, on_delete=models.PROTECT, related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "question"], name="one_answer_per_question")
+        ]
+
+    def __str__(self):
+        return f"{self.vendor}: {self.option}"
+
+
+class CertificateType(models.TextChoices):
+    SOC2_TYPE2 = "soc2_type2", "SOC 2 Type II"
+    ISO27001 = "iso27001", "ISO 27001"
+    PCI_DSS = "pci_dss", "PCI DSS"
+    GDPR_DPA = "gdpr_dpa", "GDPR DPA"
+    OTHER = "other", "Other"
+
+
+def certificate_path(certificate, filename):
+    return f"certificates/{certificate.vendor_id}/{filename}"
+
+
+class Certificate(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="certificates")
+    kind = models.CharField("type", max_length=20, choices=CertificateType.choices)
+    issuer = models.CharField(max_length=200)
+    issued_on = models.DateField()
+    expires_on = models.DateField(db_index=True)
+    document = models.FileField(upload_to=certificate_path, max_length=300, blank=True)
+    document_name = models.CharField(max_length=255, blank=True)
+    document_type = models.CharField(max_length=120, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expires_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=F("issued_on")), name="certificate_expires_after_issue"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.vendor})"
+
+    def clean(self):
+        if self.issued_on and self.expires_on and self.expires_on <= self.issued_on:
+            raise ValidationError({"expires_on": "The expiry date must be after the issue date."})
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_on < timezone.localdate()
+
+    @property
+    def is_expiring(self) -> bool:
+        """Expires within the next 30 days (SPEC §5: flagged on the vendor page)."""
+        today = timezone.localdate()
+        return today <= self.expires_on <= today + timedelta(days=EXPIRY_WARNING_DAYS)
+
+
+class Contract(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="contracts")
+    title = models.CharField(max_length=200)
+    requests = models.ManyToManyField(
+        "intake.PurchaseRequest", blank=True, related_name="contracts"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(db_index=True)
+    auto_renew = models.BooleanField(default=False)
+    notice_days = models.PositiveSmallIntegerField(default=30)
+    annual_value = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
+    currency = models.CharField(max_length=3, default="EUR")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ends_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("starts_on")), name="contract_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.vendor})"
+
+    def clean(self):
+        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
+            raise ValidationError({"ends_on": "The contract must end after it starts."})
+
+    @property
+    def is_active(self) -> bool:
+        return self.starts_on <= timezone.localdate() <= self.ends_on
+
+    @property
+    def notice_date(self):
+        """The last day to give notice before the contract renews or ends."""
+        return self.ends_on - timedelta(days=self.notice_days)
+
+
+SCORE = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class VendorRating(models.Model):
+    """After a request is closed, the requester and IT rate the vendor (SPEC §5)."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="ratings")
+    request = models.ForeignKey(
+        "intake.PurchaseRequest", on_delete=models.CASCADE, related_name="vendor_ratings"
+    )
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    delivery = models.PositiveSmallIntegerField(validators=SCORE)
+    quality = models.PositiveSmallIntegerField(validators=SCORE)
+    support = models.PositiveSmallIntegerField(validators=SCORE)
+    comment = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "rater"], name="one_rating_per_rater"),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__gte": 1, f"{field}__lte": 5}),
+                    name=f"rating_{field}_1_to_5",
+                )
+                for field in ("delivery", "quality", "support")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor} rated by {self.rater}"

@@ -20,10 +20,6 @@ from .serializers import (
 )
 
 
-def visible_steps(user):
-    return ApprovalStep.objects.filter(request__in=requests_visible_to(user).values("pk"))
-
-
 class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Approval steps of requests the caller may see; decisions are POSTs with a comment."""
 
@@ -32,7 +28,7 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return ApprovalStep.objects.none()
-        return visible_steps(self.request.user).select_related(
+        return selectors.steps_visible_to(self.request.user).select_related(
             "group", "user", "decided_by", "decided_for"
         )
 
@@ -75,7 +71,7 @@ class RequestStepsView(generics.ListAPIView):
             purchase_request = visible.get(pk=self.kwargs["request_pk"])
         except PurchaseRequest.DoesNotExist:
             raise Http404 from None
-        return selectors.steps_of_request(purchase_request)
+        return selectors.steps_of(purchase_request)
 
 
 class IsAdmin(permissions.IsAdminUser):

@@ -15,7 +15,9 @@ def group():
 @pytest.fixture
 def leadership_rules(db, group):
     """Stage 1: IT security reviews personal data, procurement vets vendors not yet approved.
-    Stage 2: above 25,000 the CIO and the CPO sign off."""
+    Stage 2: above 25,000 the CIO and the CPO sign off. The joint vendor review (which would
+    hold these steps until the vendor is approved) is switched off here, as an admin may."""
+    ApprovalRule.objects.filter(kind=RuleKind.VENDOR_REVIEW).update(active=False)
     return [
         ApprovalRule.objects.create(
             name="Security review of personal data",
@@ -25,7 +27,7 @@ def leadership_rules(db, group):
             stage=1,
         ),
         ApprovalRule.objects.create(
-            name="Vendor due diligence",
+            name="Procurement checks vendors not approved yet",
             vendor_statuses=["new", "prospective", "under_review"],
             reviewer_group=group("procurement"),
             side=Side.PROCUREMENT,
