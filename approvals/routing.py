@@ -234,6 +234,16 @@ def plan(facts: RequestFacts, rules: list[ApprovalRule] | None = None) -> Routin
     return RoutingPlan(steps=request_steps.ordered(), vendor_steps=vendor_review.ordered())
 
 
+def plan_vendor_review(vendor) -> list[PlannedStep]:
+    """The joint review steps for a vendor, from the vendor-review rules (both sides always)."""
+    review = _StepSet()
+    for rule in active_rules():
+        if rule.kind == RuleKind.VENDOR_REVIEW:
+            review.add(rule, ["review started from the vendor page"])
+    review.ensure_joint_sides()
+    return review.ordered()
+
+
 def route_request(purchase_request, *, by) -> None:
     """Snapshots the plan into approval steps for a new round and opens the first stage, or
     approves at once when an auto-approval rule matches. When the vendor must be approved first,
@@ -253,7 +263,12 @@ def route_request(purchase_request, *, by) -> None:
         return
     vendor = None
     if routing.vendor_steps:
-        vendor = vendor_under_review(purchase_request, routing.vendor_steps, by=by)
+        vendor = start_vendor_review(
+            vendor_for_request(purchase_request, by=by),
+            routing.vendor_steps,
+            by=by,
+            payload={"request": purchase_request.number},
+        )
     last_round = purchase_request.steps.aggregate(last=Max("round"))["last"] or 0
     steps = create_steps(routing.steps, request=purchase_request, round=last_round + 1)
     record_event(
@@ -296,29 +311,34 @@ def create_steps(planned_steps: list[PlannedStep], *, round: int, request=None, 
     )
 
 
-def vendor_under_review(purchase_request, planned_steps: list[PlannedStep], *, by):
-    """The request's vendor, under joint review: a proposed vendor becomes a prospective vendor
-    record, and a review starts unless one is already under way."""
-    vendor = purchase_request.vendor if purchase_request.vendor_id else None
-    if vendor is None:
-        vendor, created = Vendor.objects.get_or_create(
-            name__iexact=purchase_request.proposed_vendor_name,
-            defaults={
-                "name": purchase_request.proposed_vendor_name,
-                "website": purchase_request.proposed_vendor_website,
-            },
+def vendor_for_request(purchase_request, *, by):
+    """The request's vendor; a proposed one becomes a prospective vendor record (or the existing
+    vendor of that name) and the request names it from now on."""
+    if purchase_request.vendor_id:
+        return purchase_request.vendor
+    vendor, created = Vendor.objects.get_or_create(
+        name__iexact=purchase_request.proposed_vendor_name,
+        defaults={
+            "name": purchase_request.proposed_vendor_name,
+            "website": purchase_request.proposed_vendor_website,
+        },
+    )
+    if created:
+        record_event(
+            vendor, actor=by, kind="proposed", payload={"request": purchase_request.number}
         )
-        if created:
-            record_event(
-                vendor, actor=by, kind="proposed", payload={"request": purchase_request.number}
-            )
-        purchase_request.vendor = vendor
-        purchase_request.proposed_vendor_name = purchase_request.proposed_vendor_website = ""
-        purchase_request.save()
+    purchase_request.vendor = vendor
+    purchase_request.proposed_vendor_name = purchase_request.proposed_vendor_website = ""
+    purchase_request.save()
+    return vendor
+
+
+def start_vendor_review(vendor, planned_steps: list[PlannedStep], *, by, payload=None):
+    """Puts the vendor under joint review with these steps, unless a review is under way."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     if vendor.status == VendorStatus.UNDER_REVIEW:
         return vendor
-    apply_transition(vendor, "start_review", by=by, payload={"request": purchase_request.number})
+    apply_transition(vendor, "start_review", by=by, payload=payload)
     last_round = vendor.steps.aggregate(last=Max("round"))["last"] or 0
     steps = create_steps(planned_steps, vendor=vendor, round=last_round + 1)
     record_event(

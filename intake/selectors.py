@@ -1,5 +1,10 @@
 """Reads shared by pages and API, with the joins they need so lists stay O(1) in queries."""
 
+import re
+from datetime import timedelta
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -7,6 +12,7 @@ from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
 from approvals.models import ApprovalStep, StepState
 from approvals.selectors import reviewer_identity
 from audit.models import AuditEvent
+from vendors.selectors import active_contracts
 
 from .models import Comment, PurchaseRequest, State
 
@@ -65,3 +71,40 @@ def request_for_page(user, pk) -> PurchaseRequest:
 
 def timeline(purchase_request: PurchaseRequest) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.for_object(purchase_request)
+
+
+RECENT_DAYS = 365
+SIMILAR_TITLE_THRESHOLD = 0.3
+OPEN_STATES = (State.IN_REVIEW, State.CHANGES_REQUESTED, State.APPROVED, State.ORDERED)
+
+
+def similar_title(title: str) -> Q:
+    """Requests whose title resembles `title`: PostgreSQL trigram similarity, or on other
+    databases a shared word of four letters or more."""
+    if connection.vendor == "postgresql":
+        return Q(title_similarity__gt=SIMILAR_TITLE_THRESHOLD)
+    words = {w.lower() for w in re.findall(r"\w{4,}", title)}
+    match = Q(pk__in=[])
+    for word in words:
+        match |= Q(title__icontains=word)
+    return match
+
+
+def possible_duplicates(*, title: str, vendor_id=None, exclude_pk=None, limit: int = 10):
+    """Active contracts with the vendor and open or recent requests with the same vendor or a
+    similar title (SPEC §2), so existing licences are found before money is spent twice."""
+    title = (title or "").strip()[:200]
+    recent = timezone.now() - timedelta(days=RECENT_DAYS)
+    requests = PurchaseRequest.objects.exclude(state__in=[State.DRAFT, State.WITHDRAWN]).filter(
+        Q(state__in=OPEN_STATES) | Q(created_at__gte=recent)
+    )
+    if exclude_pk:
+        requests = requests.exclude(pk=exclude_pk)
+    match = Q(vendor_id=vendor_id) if vendor_id else Q(pk__in=[])
+    if len(title) >= 3:
+        if connection.vendor == "postgresql":
+            requests = requests.annotate(title_similarity=TrigramSimilarity("title", title))
+        match |= similar_title(title)
+    requests = requests.filter(match).select_related("vendor", "department").order_by("-created_at")
+    contracts = active_contracts(vendor_id).select_related("vendor") if vendor_id else []
+    return {"requests": list(requests[:limit]), "contracts": list(contracts)}

@@ -1,0 +1,15 @@
+from django.utils.functional import SimpleLazyObject
+
+from accounts.roles import ALL_GROUPS, has_role
+
+
+def roles(request):
+    """`is_reviewer` for the layout's menu; reads the user's groups at most once per request."""
+    user = getattr(request, "user", None)
+
+    def is_reviewer():
+        return bool(
+            user and user.is_authenticated and (user.is_staff or has_role(user, *ALL_GROUPS))
+        )
+
+    return {"is_reviewer": SimpleLazyObject(is_reviewer)}
