@@ -43,14 +43,15 @@ def can_decide(
             f"This step is for {step.reviewer_label}; you are not in it and hold no "
             "delegation for it."
         )
-    if principal.pk == purchase_request.requester_id:
+    if purchase_request is not None and principal.pk == purchase_request.requester_id:
         return _deny(
             "You hold this step only by the requester's delegation: they cannot decide it."
         )
     other = OTHER_SIDE.get(step.side)
-    if other and _decided_side(purchase_request, user, other):
+    if other and _decided_side(step.subject, user, other):
+        what = "request" if purchase_request is not None else "vendor review"
         return _deny(
-            f"You decided the {Side(other).label} side of this request; the "
+            f"You decided the {Side(other).label} side of this {what}; the "
             f"{Side(step.side).label} side needs a different person (four eyes)."
         )
     return DecisionVerdict(True, on_behalf_of=principal if principal.pk != user.pk else None)

@@ -150,3 +150,14 @@ class CommentForm(BootstrapFormMixin, forms.Form):
 
 class AttachmentForm(BootstrapFormMixin, forms.Form):
     attachments = MultipleFileField(label="Add attachments")
+
+
+class RatingForm(BootstrapFormMixin, forms.Form):
+    """Supplier performance, 1 (poor) to 5 (excellent)."""
+
+    delivery = forms.IntegerField(min_value=1, max_value=5)
+    quality = forms.IntegerField(min_value=1, max_value=5)
+    support = forms.IntegerField(min_value=1, max_value=5)
+    comment = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+    )

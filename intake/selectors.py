@@ -90,6 +90,19 @@ def similar_title(title: str) -> Q:
     return match
 
 
+def duplicates_for(user, *, title: str, vendor_id=None, exclude_pk=None) -> dict:
+    """`possible_duplicates` plus which of them the user may open (the others show only their
+    number, title and state)."""
+    found = possible_duplicates(title=title, vendor_id=vendor_id, exclude_pk=exclude_pk)
+    ids = [r.pk for r in found["requests"]]
+    found["visible_ids"] = (
+        set(requests_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+        if ids
+        else set()
+    )
+    return found
+
+
 def possible_duplicates(*, title: str, vendor_id=None, exclude_pk=None, limit: int = 10):
     """Active contracts with the vendor and open or recent requests with the same vendor or a
     similar title (SPEC §2), so existing licences are found before money is spent twice."""

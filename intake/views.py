@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from approvals.forms import DecisionForm
 from approvals.policies import decision_panels
 from core.errors import DomainError
+from vendors.policies import can_rate
+from vendors.services import rate_vendor
 
 from . import policies, selectors, services
 from .forms import (
@@ -21,6 +23,7 @@ from .forms import (
     LineItemFormSet,
     MarkOrderedForm,
     PurchaseRequestForm,
+    RatingForm,
 )
 from .models import Attachment, PurchaseRequest
 
@@ -62,6 +65,13 @@ def request_detail(request, pk):
         "may_close": policies.can_close(user, purchase_request).allowed,
         "step_panels": decision_panels(purchase_request, user),
         "decision_form": DecisionForm(),
+        "duplicates": selectors.duplicates_for(
+            user,
+            title=purchase_request.title,
+            vendor_id=purchase_request.vendor_id,
+            exclude_pk=purchase_request.pk,
+        ),
+        "rating_form": RatingForm() if can_rate(user, purchase_request) else None,
     }
     return render(request, "intake/request_detail.html", context)
 
@@ -115,6 +125,37 @@ _DONE = {
     "mark-ordered": "marked as ordered",
     "close": "closed",
 }
+
+
+def duplicates_check(request):
+    """The duplicate check of the request form, refreshed (htmx) as title and vendor change."""
+    vendor = request.GET.get("vendor") or None
+    exclude = request.GET.get("exclude") or None
+    found = selectors.duplicates_for(
+        request.user,
+        title=request.GET.get("title", ""),
+        vendor_id=int(vendor) if vendor and vendor.isdigit() else None,
+        exclude_pk=int(exclude) if exclude and exclude.isdigit() else None,
+    )
+    return render(request, "intake/_duplicates.html", {"duplicates": found})
+
+
+@require_POST
+def request_rating(request, pk):
+    """The requester or IT rates the vendor of a closed request."""
+    purchase_request = _visible_or_404(request.user, pk)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form[field].label}: {' '.join(errors)}")
+        return redirect(purchase_request)
+    try:
+        rate_vendor(purchase_request, by=request.user, **form.cleaned_data)
+    except (DomainError, PermissionDenied, ValidationError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, f"Thank you: your rating of {purchase_request.vendor} is saved.")
+    return redirect(purchase_request)
 
 
 @require_POST
