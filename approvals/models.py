@@ -180,6 +180,11 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    next_alert_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweep next has a reminder or escalation for this open step.",
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -224,6 +229,11 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "due_at"], name="open_steps_by_due"),
+            models.Index(
+                fields=["next_alert_at"],
+                condition=Q(state="open"),
+                name="open_steps_by_next_alert",
+            ),
             models.Index(fields=["request", "round", "stage"]),
             models.Index(fields=["vendor", "round", "stage"]),
         ]
@@ -259,6 +269,7 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         self.opened_at = at
         self.due_at = at + timedelta(hours=self.sla_hours)
         self.escalate_at = at + timedelta(hours=self.escalate_after_hours)
+        self.next_alert_at = min(self.due_at, self.escalate_at)
 
     @transition(field=state, source=StepState.OPEN, target=StepState.APPROVED)
     def approve(self, *, by, on_behalf_of=None, comment="", at):
@@ -276,10 +287,35 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         field=state, source=[StepState.WAITING, StepState.OPEN], target=StepState.SUPERSEDED
     )
     def supersede(self):
-        pass
+        self.next_alert_at = None
 
     def _record_decision(self, by, on_behalf_of, comment, at):
+        self.next_alert_at = None
         self.decided_by = by
         self.decided_for = on_behalf_of
         self.comment = comment
         self.decided_at = at
+
+
+class AlertKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    ESCALATION = "escalation", "Escalation"
+
+
+class StepAlert(models.Model):
+    """A reminder or escalation recorded for a step. The unique key (step, kind, sequence) is
+    what makes it exactly once: a second sweep, a retried task or a second beat inserts nothing."""
+
+    step = models.ForeignKey(ApprovalStep, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=12, choices=AlertKind.choices)
+    sequence = models.PositiveIntegerField(help_text="0 for the first reminder, then 1, 2, ...")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "kind", "sequence"], name="alert_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.sequence} for step {self.step_id}"

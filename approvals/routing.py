@@ -15,6 +15,7 @@ from audit.services import record_event
 from core.transitions import apply_transition
 from vendors.models import Vendor, VendorStatus
 
+from . import notices
 from .models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
 from .selectors import JOINT_SIDES
 
@@ -364,4 +365,5 @@ def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:
     for step in opened:
         step.open(at=now)
         step.save()
+        notices.step_opened(step)
     return opened

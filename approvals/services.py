@@ -10,11 +10,11 @@ from django_fsm import can_proceed
 
 from audit.services import record_event
 from core.errors import ConcurrentDecision, TransitionNotAllowed
-from core.transitions import apply_transition
+from core.transitions import PAST_TENSE, apply_transition
 from intake.models import PurchaseRequest, State
 from vendors.models import Vendor
 
-from . import policies
+from . import notices, policies
 from .models import ApprovalStep, StepState
 from .routing import open_stage
 
@@ -131,6 +131,12 @@ def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of
             by=by,
             on_behalf_of=on_behalf_of,
             payload={"step": decided.pk, "comment": decided.comment},
+        )
+        notices.request_decided(
+            purchase_request,
+            outcome=PAST_TENSE[transition],
+            round=decided.round,
+            comment=decided.comment,
         )
 
 

@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from accounts.roles import ALL_GROUPS, has_role
+from notifications.models import Channel, Notification
 
 
 def roles(request):
@@ -12,4 +13,14 @@ def roles(request):
             user and user.is_authenticated and (user.is_staff or has_role(user, *ALL_GROUPS))
         )
 
-    return {"is_reviewer": SimpleLazyObject(is_reviewer)}
+    def unread_notifications():
+        if not (user and user.is_authenticated):
+            return 0
+        return Notification.objects.filter(
+            recipient=user, channel=Channel.IN_APP, read_at__isnull=True
+        ).count()
+
+    return {
+        "is_reviewer": SimpleLazyObject(is_reviewer),
+        "unread_notifications": SimpleLazyObject(unread_notifications),
+    }

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "vendors",
     "intake",
     "approvals",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +125,8 @@ TANDEM_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 TANDEM_BASE_CURRENCY = env("TANDEM_BASE_CURRENCY", default="EUR")
 TANDEM_SITE_URL = env("TANDEM_SITE_URL", default="http://127.0.0.1:8000")
+# Optional Slack or Teams incoming webhook; its failures are retried and never block anything.
+TANDEM_WEBHOOK_URL = env("TANDEM_WEBHOOK_URL", default="")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

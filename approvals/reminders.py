@@ -1,0 +1,137 @@
+"""The reminder sweep (SPEC §4): a reminder when an open step is due, repeated every `repeat`
+hours, and an escalation to the escalation target past the escalation time. Exactly once: each
+alert is a row with a unique (step, kind, sequence) key, inserted before anyone is notified, in
+the same transaction. Only due steps are read, through the partial index on `next_alert_at`."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import roles
+from notifications.services import notify
+
+from .models import AlertKind, ApprovalStep, Side, StepAlert, StepState
+from .notices import describe, reviewers_of
+
+BATCH = 500
+# Whom an escalation reaches when the step names no escalation target.
+DEFAULT_ESCALATION = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINANCE: roles.CPO}
+
+
+def due_steps(now, limit: int = BATCH):
+    return (
+        ApprovalStep.objects.filter(state=StepState.OPEN, next_alert_at__lte=now)
+        .select_related("request", "vendor", "group", "user", "escalation_group", "escalation_user")
+        .order_by("next_alert_at", "id")[:limit]
+    )
+
+
+def sweep_due_steps(now=None) -> int:
+    """Records and sends what is due; returns how many alerts this run recorded."""
+    now = now or timezone.now()
+    recorded = 0
+    while True:
+        batch = list(due_steps(now))
+        for step in batch:
+            recorded += alert_step(step, now)
+        if len(batch) < BATCH:
+            return recorded
+
+
+def reminder_sequence(step: ApprovalStep, now) -> int:
+    """0 at the due time, then +1 every `repeat_every_hours` (missed ones are not replayed)."""
+    if not step.repeat_every_hours:
+        return 0
+    return int((now - step.due_at) / timedelta(hours=step.repeat_every_hours))
+
+
+def next_alert(step: ApprovalStep, now, sequence: int | None, escalated: bool):
+    candidates = []
+    if step.repeat_every_hours:
+        upcoming = step.due_at + timedelta(hours=step.repeat_every_hours) * ((sequence or 0) + 1)
+        candidates.append(upcoming if sequence is not None else step.due_at)
+    elif sequence is None:
+        candidates.append(step.due_at)
+    if not escalated:
+        candidates.append(step.escalate_at)
+    return min(candidates) if candidates else None
+
+
+def alert_step(step: ApprovalStep, now) -> int:
+    recorded = 0
+    with transaction.atomic():
+        sequence = None
+        if now >= step.due_at:
+            sequence = reminder_sequence(step, now)
+            if _record(step, AlertKind.REMINDER, sequence):
+                recorded += 1
+                _notify_reminder(step, sequence)
+        escalated = step.escalated_at is not None
+        if not escalated and now >= step.escalate_at:
+            escalated = True
+            if _record(step, AlertKind.ESCALATION, 0):
+                recorded += 1
+                ApprovalStep.objects.filter(pk=step.pk, escalated_at__isnull=True).update(
+                    escalated_at=now
+                )
+                _notify_escalation(step)
+        ApprovalStep.objects.filter(pk=step.pk, state=StepState.OPEN).update(
+            next_alert_at=next_alert(step, now, sequence, escalated)
+        )
+    return recorded
+
+
+def _record(step, kind, sequence) -> bool:
+    """Inserts the alert's row; False when another run (or a retry) already did."""
+    try:
+        with transaction.atomic():
+            StepAlert.objects.create(step=step, kind=kind, sequence=sequence)
+    except IntegrityError:
+        return False
+    return True
+
+
+def escalation_targets(step: ApprovalStep):
+    User = get_user_model()
+    if step.escalation_user_id:
+        return [step.escalation_user]
+    if step.escalation_group_id:
+        group = Q(groups=step.escalation_group_id)
+    else:
+        group = Q(groups__name=DEFAULT_ESCALATION.get(step.side, roles.CIO))
+    return list(User.objects.filter(group, is_active=True).distinct())
+
+
+def _notify_reminder(step: ApprovalStep, sequence: int) -> None:
+    local_due = timezone.localtime(step.due_at)
+    notify(
+        reviewers_of(step),
+        subject=f"Reminder: {step.subject_label} waits for your decision",
+        lines=[
+            f"The {step.get_side_display()} step of {describe(step)} was due "
+            f"{local_due:%Y-%m-%d %H:%M %Z}.",
+            "Please approve, request changes or reject it.",
+        ],
+        action="Decide now",
+        url=f"{step.subject.get_absolute_url()}#steps",
+        dedupe_key=f"reminder:{step.pk}:{sequence}",
+    )
+
+
+def _notify_escalation(step: ApprovalStep) -> None:
+    notify(
+        escalation_targets(step),
+        subject=f"Escalated: {step.subject_label} is overdue",
+        lines=[
+            f"The {step.get_side_display()} step of {describe(step)} for {step.reviewer_label} "
+            f"has waited since {timezone.localtime(step.opened_at):%Y-%m-%d %H:%M %Z}.",
+            "It stays with its reviewers; you may decide it if you are in their group, or "
+            "follow it up with them.",
+        ],
+        action="Open it",
+        url=f"{step.subject.get_absolute_url()}#steps",
+        dedupe_key=f"escalation:{step.pk}",
+    )

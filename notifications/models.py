@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    IN_APP = "in_app", "In the app"
+    WEBHOOK = "webhook", "Slack/Teams webhook"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, will retry"
+    GAVE_UP = "gave_up", "Failed, retries exhausted"
+
+
+class Notification(models.Model):
+    """The outbox (SPEC §4): one row per message and channel, written in the transaction of its
+    cause and delivered afterwards by a Celery task, retried with backoff until it is sent.
+    In-app notifications are delivered by being written; the bell lists them."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    body_html = models.TextField(blank=True)
+    url = models.CharField(max_length=500, help_text="The page where the reader acts.")
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=Q(status__in=["pending", "failed", "sending"]),
+                name="undelivered_notifications",
+            ),
+            models.Index(
+                fields=["recipient", "channel", "read_at"],
+                condition=Q(channel="in_app"),
+                name="in_app_inbox",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.recipient or 'webhook'}: {self.subject}"

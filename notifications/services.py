@@ -1,0 +1,157 @@
+"""Writing notifications to the outbox and delivering them (SPEC §4).
+
+Guarantee: a notification is recorded exactly once (its cause's transaction writes it, with a
+unique dedupe key) and delivered at least once: a failed e-mail or webhook is retried with
+backoff, and a delivery whose worker died is taken up again after CLAIM_TIMEOUT."""
+
+import json
+import logging
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import Channel, Notification, Status
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def absolute_url(path: str) -> str:
+    return f"{settings.TANDEM_SITE_URL.rstrip('/')}{path}"
+
+
+def notify(recipients, *, subject: str, lines: list[str], action: str, url: str, dedupe_key: str):
+    """Writes e-mail and in-app notifications for each recipient (and one webhook message when
+    configured) in the caller's transaction, and enqueues their delivery after it commits.
+    `dedupe_key` names the cause: the same cause never notifies the same person twice. Every
+    message links to `url`, the page where the reader acts."""
+    context = {"subject": subject, "lines": lines, "action": action, "url": absolute_url(url)}
+    body = render_to_string("notifications/email/message.txt", context)
+    body_html = render_to_string("notifications/email/message.html", context)
+    rows = []
+    for user in {u.pk: u for u in recipients if u.is_active}.values():
+        if user.email:
+            rows.append(Notification(recipient=user, channel=Channel.EMAIL, body_html=body_html))
+        rows.append(
+            Notification(
+                recipient=user, channel=Channel.IN_APP, status=Status.SENT, sent_at=timezone.now()
+            )
+        )
+    if settings.TANDEM_WEBHOOK_URL:
+        rows.append(Notification(recipient=None, channel=Channel.WEBHOOK))
+    created = []
+    for row in rows:
+        row.subject, row.body, row.url = subject[:200], body, url
+        row.dedupe_key = f"{dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            continue  # already notified for this cause
+        created.append(row)
+    to_deliver = [row.pk for row in created if row.status == Status.PENDING]
+    if to_deliver:
+        transaction.on_commit(lambda: enqueue_delivery(to_deliver))
+    return created
+
+
+def enqueue_delivery(notification_ids) -> None:
+    """Hands the rows to Celery. If the broker is down they stay pending in the outbox and the
+    periodic `deliver_pending` sends them later: nothing waits on the broker."""
+    from .tasks import deliver
+
+    for notification_id in notification_ids:
+        try:
+            deliver.delay(notification_id)
+        except Exception:  # noqa: BLE001 - any broker failure: the outbox keeps the row
+            logger.warning(
+                "broker unavailable; notification %s stays in the outbox", notification_id
+            )
+            return
+
+
+def deliver(notification_id: int) -> bool:
+    """Sends one notification if it is still to be sent; True when it was sent now. The row is
+    claimed first, so two workers never both send it."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__isnull=True)
+        | Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
+        | Q(status=Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
+        pk=notification_id,
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return False
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    try:
+        _send(notification)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded and retried
+        give_up = notification.attempts >= MAX_ATTEMPTS
+        delay = timedelta(minutes=min(2 ** (notification.attempts - 1), 60))
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Status.GAVE_UP if give_up else Status.FAILED,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            next_attempt_at=None if give_up else now + delay,
+        )
+        logger.warning(
+            "notification %s failed (attempt %s): %s", notification.pk, notification.attempts, error
+        )
+        return False
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def _send(notification: Notification) -> None:
+    if notification.channel == Channel.EMAIL:
+        message = EmailMultiAlternatives(
+            subject=notification.subject,
+            body=notification.body,
+            to=[notification.recipient.email],
+        )
+        if notification.body_html:
+            message.attach_alternative(notification.body_html, "text/html")
+        message.send()
+    elif notification.channel == Channel.WEBHOOK:
+        payload = json.dumps({"text": f"{notification.subject}\n{absolute_url(notification.url)}"})
+        request = urllib.request.Request(  # noqa: S310 - the admin-configured webhook URL
+            settings.TANDEM_WEBHOOK_URL,
+            data=payload.encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            if response.status >= 300:
+                raise RuntimeError(f"webhook answered {response.status}")
+
+
+def undelivered_ids(now=None, limit: int = 500) -> list[int]:
+    """Notifications due for a (re)try, for the periodic delivery sweep."""
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(
+            Q(status=Status.PENDING)
+            | Q(status=Status.FAILED, next_attempt_at__lte=now)
+            | Q(status=Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def mark_read(user, notification_ids=None) -> int:
+    inbox = Notification.objects.filter(
+        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
+    )
+    if notification_ids is not None:
+        inbox = inbox.filter(pk__in=notification_ids)
+    return inbox.update(read_at=timezone.now())

@@ -1,0 +1,17 @@
+"""Celery entry points: thin, they call the services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def deliver(notification_id: int) -> bool:
+    return services.deliver(notification_id)
+
+
+@shared_task
+def deliver_pending() -> int:
+    """Retries what is due: failed deliveries after their backoff, rows left pending while the
+    broker was down, and deliveries whose worker died."""
+    return sum(services.deliver(pk) for pk in services.undelivered_ids())

@@ -1,0 +1,28 @@
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from . import services
+from .models import Channel, Notification
+
+
+def inbox(request):
+    notifications = Notification.objects.filter(recipient=request.user, channel=Channel.IN_APP)
+    page = Paginator(notifications, 25).get_page(request.GET.get("page"))
+    return render(request, "notifications/inbox.html", {"page": page})
+
+
+@require_POST
+def mark_read(request):
+    """Marks one notification (`id`) or all of the user's as read, then follows its link."""
+    notification_id = request.POST.get("id")
+    if notification_id and notification_id.isdigit():
+        services.mark_read(request.user, [int(notification_id)])
+        notification = Notification.objects.filter(
+            pk=notification_id, recipient=request.user
+        ).first()
+        if notification and request.POST.get("follow"):
+            return redirect(notification.url)
+    else:
+        services.mark_read(request.user)
+    return redirect("notifications:inbox")

@@ -1,0 +1,80 @@
+"""Scheduled vendor notices (SPEC §4): certificates expiring in 30 and 7 days, contracts at
+their notice period. Each notice is sent once (dedupe key), however often the task runs."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import roles
+from notifications.services import notify
+
+from .models import Certificate, Contract
+
+CERTIFICATE_WARNINGS = (30, 7)
+MAX_NOTICE_DAYS = 366
+
+
+def certificate_expiry_notices(today=None) -> int:
+    today = today or timezone.localdate()
+    sent = 0
+    reviewers = list(
+        get_user_model()
+        .objects.filter(groups__name__in=[roles.IT_REVIEWERS, roles.PROCUREMENT], is_active=True)
+        .distinct()
+    )
+    soon = Certificate.objects.filter(
+        expires_on__gte=today, expires_on__lte=today + timedelta(days=max(CERTIFICATE_WARNINGS))
+    ).select_related("vendor")
+    for certificate in soon:
+        days_left = (certificate.expires_on - today).days
+        # The tightest warning reached: 7 when 7 days or fewer are left, else 30.
+        warning = min(w for w in CERTIFICATE_WARNINGS if days_left <= w)
+        with transaction.atomic():
+            sent += len(
+                notify(
+                    reviewers,
+                    subject=(
+                        f"{certificate.get_kind_display()} of {certificate.vendor} expires in "
+                        f"{days_left} days"
+                    ),
+                    lines=[
+                        f"The {certificate.get_kind_display()} certificate issued by "
+                        f"{certificate.issuer} expires on {certificate.expires_on:%Y-%m-%d}.",
+                        "Ask the vendor for the renewed certificate and upload it.",
+                    ],
+                    action="Open the vendor",
+                    url=certificate.vendor.get_absolute_url(),
+                    dedupe_key=f"certificate:{certificate.pk}:{warning}",
+                )
+            )
+    return sent
+
+
+def contract_renewal_notices(today=None) -> int:
+    """Contracts whose notice period has begun and that have not ended: tell their owner."""
+    today = today or timezone.localdate()
+    sent = 0
+    ending = Contract.objects.filter(
+        ends_on__gte=today, ends_on__lte=today + timedelta(days=MAX_NOTICE_DAYS)
+    ).select_related("vendor", "owner")
+    for contract in (c for c in ending if c.notice_date <= today):
+        what = "renews automatically" if contract.auto_renew else "ends"
+        when = f"{contract.ends_on:%Y-%m-%d}"
+        with transaction.atomic():
+            sent += len(
+                notify(
+                    [contract.owner],
+                    subject=f"{contract.title} with {contract.vendor} {what} on {when}",
+                    lines=[
+                        f"The notice period of {contract.notice_days} days has begun "
+                        f"(last day to give notice: {contract.notice_date:%Y-%m-%d}).",
+                        "Decide whether to renew, renegotiate or end it.",
+                    ],
+                    action="Open the vendor",
+                    url=contract.vendor.get_absolute_url(),
+                    dedupe_key=f"contract:{contract.pk}:{contract.ends_on:%Y-%m-%d}",
+                )
+            )
+    return sent

@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from . import notices
+
+
+@shared_task
+def certificate_expiry_notices() -> int:
+    return notices.certificate_expiry_notices()
+
+
+@shared_task
+def contract_renewal_notices() -> int:
+    return notices.contract_renewal_notices()
