@@ -21,7 +21,8 @@ from .models import Channel, Notification, Status
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
-CLAIM_TIMEOUT = timedelta(minutes=10)
+# A delivery claimed longer ago than this is taken to have died with its worker.
+CLAIM_TIMEOUT = timedelta(seconds=settings.TANDEM_DELIVERY_CLAIM_TIMEOUT)
 
 
 def absolute_url(path: str) -> str:

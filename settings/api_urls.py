@@ -6,11 +6,13 @@ from rest_framework.routers import DefaultRouter
 
 from approvals.api.views import RequestStepsView, RulePreviewView, RuleViewSet, StepViewSet
 from intake.api.views import PurchaseRequestViewSet
+from vendors.api.views import VendorViewSet
 
 router = DefaultRouter()
 router.register("requests", PurchaseRequestViewSet, basename="request")
 router.register("steps", StepViewSet, basename="step")
 router.register("rules", RuleViewSet, basename="rule")
+router.register("vendors", VendorViewSet, basename="vendor")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -127,8 +127,11 @@ TANDEM_BASE_CURRENCY = env("TANDEM_BASE_CURRENCY", default="EUR")
 TANDEM_SITE_URL = env("TANDEM_SITE_URL", default="http://127.0.0.1:8000")
 # Optional Slack or Teams incoming webhook; its failures are retried and never block anything.
 TANDEM_WEBHOOK_URL = env("TANDEM_WEBHOOK_URL", default="")
+# Seconds after which a notification claimed by a worker that died is delivered again.
+TANDEM_DELIVERY_CLAIM_TIMEOUT = env.int("TANDEM_DELIVERY_CLAIM_TIMEOUT", default=600)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")

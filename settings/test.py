@@ -9,6 +9,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
+# Unit tests run tasks in-process; the integration tests start a real worker and beat.
+CELERY_TASK_ALWAYS_EAGER = True
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # no collectstatic outside production: whitenoise serves from the finders

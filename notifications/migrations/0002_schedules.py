@@ -4,6 +4,7 @@ schedules in the admin (Periodic tasks), and beat picks the change up without a 
 import json
 
 from django.db import migrations
+from django.utils import timezone
 
 INTERVALS = [
     ("Tandem: reminder sweep", "approvals.tasks.sweep_reminders", 5, "minutes"),
@@ -22,8 +23,15 @@ def create(apps, schema_editor):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     for name, task, every, period in INTERVALS:
         interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
+        # A start time makes beat run the task as soon as it starts, then every interval.
         PeriodicTask.objects.get_or_create(
-            name=name, defaults={"task": task, "interval": interval, "args": json.dumps([])}
+            name=name,
+            defaults={
+                "task": task,
+                "interval": interval,
+                "args": json.dumps([]),
+                "start_time": timezone.now(),
+            },
         )
     for name, task, hour, minute in DAILY:
         crontab, _ = CrontabSchedule.objects.get_or_create(

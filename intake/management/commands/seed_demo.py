@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Department, User
-from approvals.models import NEW_VENDOR, ApprovalRule, RuleKind, Side
+from approvals.models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
 from intake import services
 from intake.models import Category, PurchaseRequest
 from vendors.models import RiskTier, Vendor, VendorStatus
 
 DEMO_PASSWORD = "tandem-demo"
+OVERDUE_DEMO_TITLE = "Atlassian Confluence for the sales team"
 
 DEPARTMENTS = [
     ("Marketing", "CC-100"),
@@ -196,6 +197,28 @@ class Command(BaseCommand):
                 ],
                 False,
             ),
+            (
+                {
+                    "title": OVERDUE_DEMO_TITLE,
+                    "description": "A shared knowledge base for 40 sales colleagues.",
+                    "business_justification": "Sales playbooks live in scattered documents.",
+                    "category": saas,
+                    "vendor": vendors["Atlassian"],
+                    "billing": "monthly",
+                    "term_months": 12,
+                    "needed_by": today + timedelta(days=14),
+                    "data_classification": "internal",
+                    "handles_personal_data": False,
+                },
+                [
+                    {
+                        "description": "Confluence Standard seat",
+                        "quantity": Decimal(40),
+                        "unit_price": Decimal("6.05"),
+                    }
+                ],
+                True,
+            ),
         ]
         for fields, line_items, submit in demo:
             if PurchaseRequest.objects.filter(requester=rita, title=fields["title"]).exists():
@@ -205,6 +228,21 @@ class Command(BaseCommand):
             )
             if submit:
                 services.submit_request(purchase_request, by=rita)
+        self._make_overdue(OVERDUE_DEMO_TITLE, days=3)
+
+    def _make_overdue(self, title, *, days):
+        """Demo data: the request's open steps opened `days` ago, so their SLA has run out and
+        the reminder sweep reminds (and escalates) as soon as Celery beat starts."""
+        opened = timezone.now() - timedelta(days=days)
+        for step in ApprovalStep.objects.filter(
+            request__title=title, state=StepState.OPEN, alerts__isnull=True
+        ):
+            ApprovalStep.objects.filter(pk=step.pk).update(
+                opened_at=opened,
+                due_at=opened + timedelta(hours=step.sla_hours),
+                escalate_at=opened + timedelta(hours=step.escalate_after_hours),
+                next_alert_at=opened + timedelta(hours=step.sla_hours),
+            )
 
     def _print_users(self):
         self.stdout.write(

@@ -1,0 +1,145 @@
+"""The outbox (SPEC §4): written with its cause, delivered after commit, retried, never lost."""
+
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from threading import Thread
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Channel, Notification, Status
+from notifications.tasks import deliver_pending
+
+pytestmark = pytest.mark.django_db
+
+
+def send(recipient, key="cause-1"):
+    return services.notify(
+        [recipient],
+        subject="Hello",
+        lines=["Line"],
+        action="Open",
+        url="/requests/",
+        dedupe_key=key,
+    )
+
+
+def email_of(recipient):
+    return Notification.objects.get(recipient=recipient, channel=Channel.EMAIL)
+
+
+def test_delivered_after_commit_with_a_link(requester, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        send(requester)
+    assert email_of(requester).status == Status.SENT
+    assert "http://127.0.0.1:8000/requests/" in mail.outbox[0].body
+
+
+def test_nothing_is_written_when_the_cause_rolls_back(requester):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        send(requester)
+        raise RuntimeError("the cause failed")
+    assert not Notification.objects.exists()
+
+
+def test_the_same_cause_notifies_once(requester):
+    send(requester)
+    send(requester)
+    assert Notification.objects.filter(recipient=requester).count() == 2  # e-mail + in-app
+
+
+def test_failed_email_is_retried_with_backoff_and_not_lost(requester, settings):
+    send(requester)
+    notification = email_of(requester)
+    settings.EMAIL_BACKEND = "tests.notifications.failing_backend.EmailBackend"
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        assert services.deliver(notification.pk) is False
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (Status.FAILED, 1)
+    assert "SMTP server unreachable" in notification.last_error
+    assert notification.next_attempt_at == now + timedelta(minutes=1)
+    # Before the backoff ends nothing is retried; after it, delivery works again.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with time_machine.travel(now + timedelta(seconds=30), tick=False):
+        assert deliver_pending() == 0
+    with time_machine.travel(now + timedelta(minutes=2), tick=False):
+        assert deliver_pending() == 1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (Status.SENT, 2)
+    assert len(mail.outbox) == 1
+
+
+def test_a_claimed_notification_is_not_sent_twice(requester):
+    send(requester)
+    notification = email_of(requester)
+    assert services.deliver(notification.pk) is True
+    assert services.deliver(notification.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_a_delivery_whose_worker_died_is_taken_up_again(requester):
+    send(requester)
+    notification = email_of(requester)
+    long_ago = timezone.now() - services.CLAIM_TIMEOUT - timedelta(minutes=1)
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.SENDING, claimed_at=long_ago
+    )
+    assert deliver_pending() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_broker_down_keeps_notifications_pending(
+    requester, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from settings.celery import app
+
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.conf.broker_connection_retry = False
+    app.conf.broker_connection_max_retries = 0
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            send(requester)  # must not raise
+    finally:
+        app.conf.broker_url = "memory://"
+    assert email_of(requester).status == Status.PENDING
+    assert deliver_pending() == 1  # the periodic sweep sends it once the broker is back
+
+
+class _Webhook(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        self.received.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(500 if len(self.received) == 1 else 200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_failure_is_retried_and_blocks_nothing(
+    requester, settings, django_capture_on_commit_callbacks
+):
+    server = HTTPServer(("127.0.0.1", 0), _Webhook)
+    Thread(target=server.serve_forever, daemon=True).start()
+    settings.TANDEM_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/hook"
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            send(requester)
+        webhook = Notification.objects.get(channel=Channel.WEBHOOK)
+        assert email_of(requester).status == Status.SENT  # the e-mail went out regardless
+        webhook.refresh_from_db()
+        assert webhook.status == Status.FAILED
+        Notification.objects.filter(pk=webhook.pk).update(next_attempt_at=timezone.now())
+        assert deliver_pending() == 1
+        webhook.refresh_from_db()
+        assert webhook.status == Status.SENT
+        assert b"Hello" in _Webhook.received[-1]
+    finally:
+        server.shutdown()
