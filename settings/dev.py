@@ -14,9 +14,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "data_folder_in": str(_celery_queue / "queue"),
     "data_folder_out": str(_celery_queue / "queue"),
     "processed_folder": str(_celery_queue / "processed"),
+    "control_folder": str(_celery_queue / "control"),
     "store_processed": False,
 }
-for _folder in ("queue", "processed"):
+for _folder in ("queue", "processed", "control"):
     (_celery_queue / _folder).mkdir(parents=True, exist_ok=True)
 
 # Served straight from node_modules and static/ without collectstatic.

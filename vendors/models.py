@@ -82,7 +82,11 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="vendor_name_unique_ci"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="vendor_name_unique_ci",
+                violation_error_message="A vendor with this name already exists.",
+            ),
         ]
 
     def __str__(self):

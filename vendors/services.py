@@ -163,6 +163,11 @@ def add_certificate(vendor: Vendor, *, by, fields: dict, document=None) -> Certi
 
 def add_contract(vendor: Vendor, *, by, fields: dict, requests=()) -> Contract:
     policies.can_manage_vendor(by).enforce()
+    foreign = [r.number for r in requests if r.vendor_id != vendor.pk]
+    if foreign:
+        raise ValidationError(
+            {"requests": [f"{', '.join(foreign)} name another vendor than {vendor}."]}
+        )
     with transaction.atomic():
         contract = Contract(vendor=vendor, **fields)
         contract.full_clean(exclude=["vendor"])
