@@ -134,8 +134,9 @@ def reviewer_groups() -> QuerySet[Group]:
 def steps_visible_to(user) -> QuerySet[ApprovalStep]:
     """Steps of the requests the user may see, and of vendor reviews for reviewers and admins."""
     from intake.selectors import requests_visible_to
+    from vendors.policies import can_view_vendors
 
     visible = Q(request__in=requests_visible_to(user).values("pk"))
-    if user.is_staff or roles.has_role(user, *roles.ALL_GROUPS):
+    if can_view_vendors(user):
         visible |= Q(vendor__isnull=False)
     return ApprovalStep.objects.filter(visible)

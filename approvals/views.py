@@ -33,11 +33,9 @@ def decide(request, pk, decision):
     decision = DECISION_SLUGS.get(decision)
     if decision is None:
         raise Http404
-    visible = ApprovalStep.objects.filter(
-        request__in=requests_visible_to(request.user).values("pk")
-    )
+    visible = selectors.steps_visible_to(request.user)
     try:
-        step = visible.select_related("request").get(pk=pk)
+        step = visible.select_related("request", "vendor").get(pk=pk)
     except ApprovalStep.DoesNotExist:
         raise Http404("No such step.") from None
     form = DecisionForm(request.POST)
@@ -51,10 +49,9 @@ def decide(request, pk, decision):
     except (DomainError, PermissionDenied) as error:
         messages.error(request, str(error))
     else:
-        messages.success(
-            request, f"{step.request.number}: {step.reviewer_label} step {DONE[decision]}."
-        )
-    return redirect(step.request)
+        label = step.request.number if step.request_id else step.vendor.name
+        messages.success(request, f"{label}: {step.reviewer_label} step {DONE[decision]}.")
+    return redirect(step.subject)
 
 
 def rule_preview(request):
