@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "intake",
     "approvals",
     "notifications",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -111,6 +112,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules/bootstrap-icons/font"),
     ("vendor/htmx", BASE_DIR / "node_modules/htmx.org/dist"),
+    ("vendor/chart.js", BASE_DIR / "node_modules/chart.js/dist"),
     BASE_DIR / "static",
 ]
 STORAGES = {

@@ -18,6 +18,7 @@ urlpatterns = [
     path("approvals/", include("approvals.urls")),
     path("vendors/", include("vendors.urls")),
     path("notifications/", include("notifications.urls")),
+    path("insights/", include("insights.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("settings.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

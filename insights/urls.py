@@ -1,0 +1,5 @@
+from django.urls import path  # noqa: F401 - the dashboard and exports are added here
+
+app_name = "insights"
+
+urlpatterns = []
