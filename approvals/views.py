@@ -1,6 +1,7 @@
 """Approver pages: waiting for me, the leaders' team view, decisions, the rule preview."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,15 +16,18 @@ from . import routing, selectors, services
 from .forms import DecisionForm, PreviewForm
 from .models import ApprovalStep
 
+PAGE_SIZE = 50
 DECISION_SLUGS = {"approve": "approve", "reject": "reject", "request-changes": "request_changes"}
 DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent back for changes"}
 
 
 def waiting_for_me(request):
     now = timezone.now()
-    context = {"steps": selectors.steps_awaiting(request.user), "now": now}
+    steps = Paginator(selectors.steps_awaiting(request.user), PAGE_SIZE)
+    context = {"page": steps.get_page(request.GET.get("page")), "now": now}
     if sees_everything(request.user):
-        context["team_steps"] = selectors.open_steps_for_team()
+        team = Paginator(selectors.open_steps_for_team(), PAGE_SIZE)
+        context["team_page"] = team.get_page(request.GET.get("team_page"))
         context["ageing"] = selectors.ageing(now)
     return render(request, "approvals/waiting_for_me.html", context)
 
