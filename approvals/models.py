@@ -234,6 +234,11 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
                 condition=Q(state="open"),
                 name="open_steps_by_next_alert",
             ),
+            models.Index(
+                fields=["group", "due_at"],
+                condition=Q(state="open"),
+                name="open_steps_by_group_due",
+            ),
             models.Index(fields=["request", "round", "stage"]),
             models.Index(fields=["vendor", "round", "stage"]),
         ]

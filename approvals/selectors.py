@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Delegation
+from intake.models import PurchaseRequest
 
 from .models import ApprovalRule, ApprovalStep, Side, StepState
 
@@ -85,7 +86,8 @@ def steps_awaiting(user) -> QuerySet[ApprovalStep]:
     )
     return (
         ApprovalStep.objects.filter(identity.step_filter(), state=StepState.OPEN)
-        .exclude(request__requester=user)
+        # The user's own requests as a small subquery, not a join with every request.
+        .exclude(request__in=PurchaseRequest.objects.filter(requester=user).values("pk"))
         .exclude(Q(side__in=JOINT_SIDES) & Exists(decided_other_joint_side))
         .select_related(
             "request", "request__requester", "request__vendor", "vendor", "group", "user"

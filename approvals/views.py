@@ -1,8 +1,8 @@
 """Approver pages: waiting for me, the leaders' team view, decisions, the rule preview."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone

@@ -209,6 +209,7 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(fields=["-created_at", "-id"], name="requests_newest_first"),
             models.Index(fields=["requester", "-created_at"]),
             models.Index(fields=["state", "-created_at"]),
         ]

@@ -36,20 +36,23 @@ def visibility(user) -> Q:
     return visible
 
 
-def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
-    return (
-        PurchaseRequest.objects.select_related("requester", "category", "vendor", "department")
-        .prefetch_related(
-            Prefetch(
-                "steps",
-                queryset=ApprovalStep.objects.filter(state=StepState.OPEN).select_related(
-                    "group", "user"
-                ),
-                to_attr="open_steps",
-            )
+def requests_with_details() -> QuerySet[PurchaseRequest]:
+    """Requests with what lists show: people, category, vendor and the open steps."""
+    return PurchaseRequest.objects.select_related(
+        "requester", "category", "vendor", "department"
+    ).prefetch_related(
+        Prefetch(
+            "steps",
+            queryset=ApprovalStep.objects.filter(state=StepState.OPEN).select_related(
+                "group", "user"
+            ),
+            to_attr="open_steps",
         )
-        .filter(visibility(user))
     )
+
+
+def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
+    return requests_with_details().filter(visibility(user))
 
 
 def requests_of(user) -> QuerySet[PurchaseRequest]:

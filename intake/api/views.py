@@ -3,6 +3,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from approvals.selectors import steps_awaiting
+
 from .. import selectors, services
 from ..models import Comment, PurchaseRequest
 from .filters import PurchaseRequestFilter
@@ -34,6 +36,25 @@ class PurchaseRequestViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return PurchaseRequest.objects.none()
         return selectors.requests_visible_to(self.request.user).prefetch_related("line_items")
+
+    def list(self, request, *args, **kwargs):
+        if set(request.query_params) - {"page", "page_size"} == {"awaiting"}:
+            self.filter_queryset(self.get_queryset())  # validates awaiting=me (400 otherwise)
+            return self._awaiting_me()
+        return super().list(request, *args, **kwargs)
+
+    def _awaiting_me(self):
+        """`?awaiting=me` on its own: the requests of the open steps the caller may decide, most
+        urgent first. Paged over those steps (index on group and due time), then the page's
+        requests fetched in one query: fast on 100,000 requests. A request with such a step is
+        visible to the caller by definition."""
+        request_ids = self.paginate_queryset(
+            steps_awaiting(self.request.user).values_list("request_id", flat=True)
+        )
+        page_ids = list(dict.fromkeys(pk for pk in request_ids if pk is not None))
+        found = selectors.requests_with_details().prefetch_related("line_items").in_bulk(page_ids)
+        rows = [found[pk] for pk in page_ids]
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
