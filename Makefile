@@ -53,8 +53,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks on PostgreSQL (DATABASE_URL, default the local tandem_bench database); needs wrk.
 bench: install
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench $(BENCH)
 
 # Regenerates requirements.lock from pyproject.toml (needs network access to PyPI).
 lock: | $(BIN)/python

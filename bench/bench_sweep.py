@@ -1,0 +1,123 @@
+"""The reminder sweep with 10,000 due steps among 100,000 and among 1,000,000 open steps: its
+cost must follow the due steps, not the open ones. Prints each run's time and peak memory, the
+floor (selecting the due steps through the partial index, in the same run) and the ratio
+between the two sizes. Target: ratio at most 1.5, memory flat."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import seed
+
+DUE = 10_000
+SIZES = (100_000, 1_000_000)
+MARK = "bench-sweep"
+
+INSERT = """
+INSERT INTO approvals_approvalstep (
+    request_id, vendor_id, round, stage, side, group_id, user_id, rule_id, rule_name, reasons,
+    state, sla_hours, repeat_every_hours, escalate_after_hours, escalation_group_id,
+    escalation_user_id, opened_at, due_at, escalate_at, escalated_at, next_alert_at,
+    decided_at, decided_by_id, decided_for_id, comment)
+SELECT r.id, NULL, g.round, 1, 'it', %(group)s, NULL, NULL, %(mark)s, '[]',
+       'open', 48, 24, 96, NULL, NULL,
+       now() - interval '1 day', now() + interval '1 day', now() + interval '3 days', NULL,
+       now() + interval '1 day', NULL, NULL, NULL, ''
+FROM generate_series(2, %(rounds)s) AS g(round)
+CROSS JOIN (SELECT id FROM intake_purchaserequest WHERE number LIKE 'BENCH-%%' ORDER BY id) AS r
+LIMIT %(count)s
+"""
+MAKE_DUE = """
+UPDATE approvals_approvalstep SET due_at = now() - interval '1 hour',
+       next_alert_at = now() - interval '1 hour'
+WHERE id IN (SELECT id FROM approvals_approvalstep WHERE rule_name = %(mark)s
+             ORDER BY random() LIMIT %(due)s)
+"""
+
+MEASURE = """
+import json, resource, time
+import django
+django.setup()
+from django.db import connection
+from django.utils import timezone
+from approvals.reminders import sweep_due_steps
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+with connection.cursor() as cursor:
+    cursor.execute("SELECT id FROM approvals_approvalstep WHERE state = 'open' "
+                   "AND next_alert_at <= %s", [timezone.now()])
+    due = len(cursor.fetchall())
+floor = time.perf_counter() - started
+started = time.perf_counter()
+recorded = sweep_due_steps()
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"due": due, "recorded": recorded, "seconds": seconds, "floor": floor,
+                  "peak_mb": peak / 1024, "baseline_mb": baseline / 1024}))
+"""
+
+
+def _prepare(open_steps: int) -> None:
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+
+    from accounts.models import User
+    from approvals.models import ApprovalStep
+    from notifications.models import Notification
+
+    group, created = Group.objects.get_or_create(name=MARK)
+    if created:
+        User.objects.create(username="bench-sweeper", email="sweeper@bench.example").groups.add(
+            group
+        )
+    already_open = ApprovalStep.objects.filter(state="open").exclude(rule_name=MARK).count()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM approvals_stepalert WHERE step_id IN "
+            "(SELECT id FROM approvals_approvalstep WHERE rule_name = %s)",
+            [MARK],
+        )
+        cursor.execute("DELETE FROM approvals_approvalstep WHERE rule_name = %s", [MARK])
+        Notification.objects.filter(dedupe_key__startswith="reminder:").delete()
+        count = open_steps - already_open
+        if count > 0:
+            rounds = 1 + -(-count // 100_000)
+            parameters = {"group": group.pk, "mark": MARK, "rounds": rounds, "count": count}
+            cursor.execute(INSERT, parameters)
+            cursor.execute(MAKE_DUE, {"mark": MARK, "due": DUE})
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE approvals_approvalstep")
+
+
+def run() -> None:
+    seed.setup()
+    seed.seed()
+    results = {}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    for size in SIZES:
+        _prepare(size)
+        output = subprocess.run(
+            [sys.executable, "-c", MEASURE], cwd=Path(__file__).resolve().parent.parent,
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        results[size] = json.loads(output.stdout.strip().splitlines()[-1])
+    _prepare(0)  # leave the data set as seeded
+    small, large = (results[size] for size in SIZES)
+    header = ("open steps", "due", "recorded", "sweep s", "floor s", "peak MB")
+    print("{:>12} {:>7} {:>9} {:>8} {:>8} {:>8}".format(*header))
+    for size, row in results.items():
+        print(
+            f"{size:12,d} {row['due']:7d} {row['recorded']:9d} {row['seconds']:8.2f} "
+            f"{row['floor']:8.3f} {row['peak_mb']:8.1f}"
+        )
+    ratio = large["seconds"] / small["seconds"]
+    per_step = [row["seconds"] / DUE * 1000 for row in (small, large)]
+    print("per due step: {:.2f} ms and {:.2f} ms".format(*per_step))
+    verdict = "PASS" if ratio <= 1.5 else "MISS"
+    print(f"target time ratio 1,000,000 / 100,000 at most 1.5: {verdict} ({ratio:.2f}x)")
+    growth = large["peak_mb"] / small["peak_mb"]
+    print(
+        f"memory flat: peak {small['peak_mb']:.0f} MB vs {large['peak_mb']:.0f} MB ({growth:.2f}x)"
+    )
