@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import ALL_GROUPS, has_role, sees_everything
 from core.errors import DomainError
+from core.keyset import keyset_page
 from intake.selectors import requests_visible_to
 
 from . import routing, selectors, services
@@ -23,11 +23,12 @@ DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent ba
 
 def waiting_for_me(request):
     now = timezone.now()
-    steps = Paginator(selectors.steps_awaiting(request.user), PAGE_SIZE)
-    context = {"page": steps.get_page(request.GET.get("page")), "now": now}
+    page = keyset_page(selectors.steps_awaiting(request.user), request.GET.get("after"), PAGE_SIZE)
+    context = {"page": page, "now": now}
     if sees_everything(request.user):
-        team = Paginator(selectors.open_steps_for_team(), PAGE_SIZE)
-        context["team_page"] = team.get_page(request.GET.get("team_page"))
+        context["team_page"] = keyset_page(
+            selectors.open_steps_for_team(), request.GET.get("team_after"), PAGE_SIZE
+        )
         context["ageing"] = selectors.ageing(now)
     return render(request, "approvals/waiting_for_me.html", context)
 

@@ -105,8 +105,8 @@ def test_awaiting_me_filter(api, submitted, it_reviewer, procurement, requester)
     numbers = [r["number"] for r in api.get("/api/requests/?awaiting=me").json()["results"]]
     assert numbers == [purchase_request.number]
     decide(api, purchase_request.steps.get(side="it"), "approve")
-    assert api.get("/api/requests/?awaiting=me").json()["count"] == 0
-    assert api.as_user(requester).get("/api/requests/?awaiting=me").json()["count"] == 0
+    assert api.get("/api/requests/?awaiting=me").json()["results"] == []
+    assert api.as_user(requester).get("/api/requests/?awaiting=me").json()["results"] == []
     assert api.get("/api/requests/?awaiting=you").status_code == 400
 
 
@@ -129,10 +129,10 @@ def test_awaiting_me_query_count_is_constant(api, it_reviewer, django_assert_max
         purchase_request = PurchaseRequestFactory()
         services.submit_request(purchase_request, by=purchase_request.requester)
     api.as_user(it_reviewer)
-    # token, groups, delegations, count and page of steps, requests, their open steps, line items
-    with django_assert_max_num_queries(8):
+    # token, groups, delegations, a page of steps (keyset), requests, their open steps, items
+    with django_assert_max_num_queries(7):
         response = api.get("/api/requests/?awaiting=me&page_size=50")
-    assert response.json()["count"] == size
+    assert len(response.json()["results"]) == size
 
 
 # Rules
@@ -224,3 +224,24 @@ def test_preview_permissions_and_errors(api, requester, it_reviewer, other_reque
     api.as_user(it_reviewer)
     assert api.post("/api/rules/preview/", {"request": theirs.pk}, format="json").status_code == 404
     assert api.post("/api/rules/preview/", {"total": "lots"}, format="json").status_code == 400
+
+
+def test_awaiting_me_is_most_urgent_first_and_pages_by_cursor(api, it_reviewer, requester):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from intake import services
+
+    filed = []
+    for days_ago in (1, 3, 2):
+        with time_machine.travel(timezone.now() - timedelta(days=days_ago)):
+            draft = PurchaseRequestFactory(requester=requester)
+            filed.append(services.submit_request(draft, by=requester))
+    api.as_user(it_reviewer)
+    first = api.get("/api/requests/?awaiting=me&page_size=2").json()
+    assert [r["number"] for r in first["results"]] == [filed[1].number, filed[2].number]
+    second = api.get(first["next"]).json()
+    assert [r["number"] for r in second["results"]] == [filed[0].number]
+    assert second["next"] is None
