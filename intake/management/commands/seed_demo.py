@@ -14,7 +14,7 @@ from accounts.models import Department, User
 from approvals.models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
 from intake import services
 from intake.models import Category, PurchaseRequest
-from vendors.models import RiskTier, Vendor, VendorStatus
+from vendors.models import Certificate, Contract, RiskTier, Vendor, VendorStatus
 
 DEMO_PASSWORD = "tandem-demo"
 OVERDUE_DEMO_TITLE = "Atlassian Confluence for the sales team"
@@ -91,8 +91,36 @@ class Command(BaseCommand):
                 name=name, website=website, country=country, status=status, risk_tier=tier
             )
         self._demo_rules()
+        self._demo_vendor_records(vendors, owner=users["paul"], uploader=users["ivan"])
         self._demo_requests(users["rita"], vendors)
         self._print_users()
+
+    def _demo_vendor_records(self, vendors, *, owner, uploader):
+        """A certificate about to expire and a contract in its notice period, so the scheduled
+        notices and the vendor pages have something to show."""
+        today = timezone.localdate()
+        Certificate.objects.get_or_create(
+            vendor=vendors["Miro"],
+            kind="soc2_type2",
+            defaults={
+                "issuer": "Example Assurance LLP",
+                "issued_on": today - timedelta(days=345),
+                "expires_on": today + timedelta(days=20),
+                "uploaded_by": uploader,
+            },
+        )
+        Contract.objects.get_or_create(
+            vendor=vendors["Atlassian"],
+            title="Atlassian Cloud Premium",
+            defaults={
+                "starts_on": today - timedelta(days=300),
+                "ends_on": today + timedelta(days=65),
+                "auto_renew": True,
+                "notice_days": 90,
+                "annual_value": Decimal("18500.00"),
+                "owner": owner,
+            },
+        )
 
     def _demo_rules(self):
         group = {g.name: g for g in Group.objects.all()}
