@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401 - the dashboard and exports are added here
+from django.urls import path
+
+from . import views
 
 app_name = "insights"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export/requests.csv", views.export_requests, name="export-requests"),
+    path("export/audit.csv", views.export_audit, name="export-audit"),
+]

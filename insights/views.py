@@ -1,0 +1,107 @@
+"""The leaders' dashboard and the CSV exports. Thin: policies say who, selectors compute."""
+
+from django.conf import settings
+from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+
+from intake.selectors import requests_visible_to
+
+from . import exports, policies, selectors
+from .filters import RequestExportFilter
+from .forms import DateRangeForm, FigureFilterForm
+from .templatetags.insights_format import hours
+
+SPEND_TITLES = {
+    "category": "Spend per month by category",
+    "vendor": "Spend per month by vendor",
+    "department": "Spend per month by department",
+}
+
+
+def dashboard(request):
+    """Figures for the CIO, the CPO and admins; a reviewer's of their own side (403 for
+    requesters). Invalid filters are shown with their errors and the figures unfiltered."""
+    scope = policies.scope_for(request.user)
+    form = FigureFilterForm(request.GET)
+    filters = form.filters() if form.is_valid() else selectors.NO_FILTERS
+    figures = selectors.figures(scope, filters)
+    export_query = urlencode(
+        {
+            param: request.GET[param]
+            for param in ("from", "to", "department")
+            if request.GET.get(param) and form.is_valid()
+        }
+    )
+    spend = [
+        {"key": key, "title": SPEND_TITLES[key], "spend": figures.spend[key]}
+        for key in SPEND_TITLES
+    ]
+    context = {
+        "form": form,
+        "figures": figures,
+        "spend_charts": spend,
+        "charts": chart_data(figures),
+        "export_query": export_query,
+        "base_currency": settings.TANDEM_BASE_CURRENCY,
+        "may_export_audit": policies.can_export_audit(request.user).allowed,
+    }
+    return render(request, "insights/dashboard.html", context)
+
+
+def chart_data(figures: selectors.Figures) -> dict:
+    """What static/js/dashboard.js draws, embedded in the page with json_script."""
+    charts = {}
+    for key, spend in figures.spend.items():
+        charts[f"spend-{key}"] = {
+            "type": "bar",
+            "stacked": True,
+            "labels": [date_format(month, "M Y") for month in spend.months],
+            "datasets": [
+                {"label": series.label, "data": [float(v) for v in series.values]}
+                for series in spend.series
+            ],
+        }
+    charts["side-time"] = {
+        "type": "bar",
+        "stacked": False,
+        "labels": [side.label for side in figures.sides],
+        "datasets": [
+            {
+                "label": "Average hours to decide",
+                "data": [
+                    None if side.average_time is None else round(hours(side.average_time), 1)
+                    for side in figures.sides
+                ],
+            },
+        ],
+    }
+    return charts
+
+
+def export_requests(request):
+    """The requests the user may see, with the filters of the requests list (state, category,
+    vendor, mine, awaiting=me) and of the dashboard (department, from, to)."""
+    filterset = RequestExportFilter(
+        request.GET, queryset=requests_visible_to(request.user), request=request
+    )
+    if not filterset.is_valid():
+        return _bad_filters(filterset.form)
+    return exports.export_requests(filterset.qs)
+
+
+def export_audit(request):
+    """The audit trail, from and to a date: for admins, the CIO and the CPO only."""
+    policies.can_export_audit(request.user).enforce()
+    form = DateRangeForm(request.GET)
+    if not form.is_valid():
+        return _bad_filters(form)
+    return exports.export_audit(
+        selectors.audit_events(form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+    )
+
+
+def _bad_filters(form) -> HttpResponseBadRequest:
+    lines = [f"{param}: {' '.join(errors)}" for param, errors in form.param_errors().items()]
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
