@@ -289,11 +289,7 @@ def route_request(purchase_request, *, by) -> None:
         actor=by,
         kind="routed",
         payload={
-            "round": last_round + 1,
-            "steps": [
-                {"reviewer": s.reviewer_label, "side": s.side, "stage": s.stage, "why": s.reasons}
-                for s in routing.steps
-            ],
+            **_routed(routing.steps, round=last_round + 1),
             "vendor_review": vendor.name if vendor is not None else None,
         },
     )
@@ -358,16 +354,21 @@ def start_vendor_review(vendor, planned_steps: list[PlannedStep], *, by, payload
         vendor,
         actor=by,
         kind="routed",
-        payload={
-            "round": last_round + 1,
-            "steps": [
-                {"reviewer": s.reviewer_label, "side": s.side, "stage": s.stage, "why": s.reasons}
-                for s in planned_steps
-            ],
-        },
+        payload=_routed(planned_steps, round=last_round + 1),
     )
     open_stage(steps, stage=min(step.stage for step in steps))
     return vendor
+
+
+def _routed(planned_steps: list[PlannedStep], *, round: int) -> dict:
+    """The audit payload of a routing: which steps, and why each."""
+    return {
+        "round": round,
+        "steps": [
+            {"reviewer": s.reviewer_label, "side": s.side, "stage": s.stage, "why": s.reasons}
+            for s in planned_steps
+        ],
+    }
 
 
 def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:
