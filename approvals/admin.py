@@ -45,6 +45,13 @@ class ApprovalRuleAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         services.record_rule_change(obj, by=request.user, created=not change)
 
+    def delete_model(self, request, obj):
+        services.delete_rule(obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            services.delete_rule(rule, by=request.user)
+
 
 @admin.register(ApprovalStep)
 class ApprovalStepAdmin(admin.ModelAdmin):

@@ -105,12 +105,6 @@ def test_a_rule_deleted_through_the_api_leaves_its_event(api, admin_user):
     assert (event.object_id, event.actor, event.payload["name"]) == (rule.pk, admin_user, rule.name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="approvals/admin.py ApprovalRuleAdmin records saves (save_model) but not deletions: "
-    "delete_model and delete_queryset (the bulk action) need services.delete_rule, or "
-    "has_delete_permission should return False (SPEC §8: every rule change is an event)",
-)
 @pytest.mark.parametrize("how", ["delete page", "bulk action"])
 def test_a_rule_deleted_through_the_admin_leaves_its_event(client, admin_user, how):
     rule = ApprovalRule.objects.order_by("pk").first()

@@ -11,7 +11,6 @@ from datetime import date
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from approvals import services as approval_services
 from audit.models import AuditEvent
@@ -165,12 +164,6 @@ def test_the_api_refuses_an_id_beyond_64_bits(api, admin_user, field):
     vendor = VendorFactory()
     option = AnswerOption.objects.select_related("question").first()
     answer = {"question": option.question_id, "option": option.pk, field: 2**65}
-    if field == "option" and connection.vendor == "sqlite":
-        pytest.xfail(
-            "500 OverflowError ('Python int too large to convert to SQLite INTEGER'): "
-            "vendors/api/serializers.py AnswerSerializer.option is an IntegerField without "
-            "bounds (400 on PostgreSQL); it needs min_value=1, max_value=2**63 - 1"
-        )
     response = api.as_user(admin_user).post(
         f"/api/vendors/{vendor.pk}/questionnaire/", {"answers": [answer]}, format="json"
     )
@@ -339,14 +332,6 @@ def test_absurd_dates_when_ordering_and_closing_are_stored_and_shown(client, api
     assert "Dec. 31, 9999" in page.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(OverflowError, ValueError),
-    reason="accounts/forms.py DelegationForm accepts any datetime: a local time whose UTC falls "
-    "outside the years 1 to 9999 is a 500 (SQLite: OverflowError 'date value out of range' when "
-    "saving; PostgreSQL: saved, then every view of the out-of-office page fails with "
-    "ValueError 'year 10000 is out of range'); the form should bound the years (e.g. 2000-2100)",
-)
 @pytest.mark.parametrize(
     ("time_zone", "starts_at", "ends_at"),
     [

@@ -89,8 +89,8 @@ class QuestionnaireSerializer(serializers.Serializer):
 
 
 class AnswerSerializer(serializers.Serializer):
-    question = serializers.IntegerField()
-    option = serializers.IntegerField()
+    question = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    option = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class AnswersSerializer(serializers.Serializer):
