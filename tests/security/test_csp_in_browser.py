@@ -3,8 +3,6 @@ with no violation at all (no inline script, no inline style, nothing from elsewh
 still works, and the withdraw confirmation, now a static script, still guards the button."""
 
 import pytest
-from django.urls import resolve
-from drf_spectacular.views import SpectacularSwaggerView
 from playwright.sync_api import Page, expect
 
 from intake import services
@@ -124,11 +122,6 @@ def test_dismissing_the_withdraw_confirmation_withdraws_nothing(
 
 
 def test_the_api_docs_run_without_a_csp_violation(browser_page, live_server, requester):
-    if resolve("/api/docs/").func.view_class is SpectacularSwaggerView:
-        pytest.xfail(
-            "settings/urls.py serves /api/docs/ with SpectacularSwaggerView, whose inline "
-            "settings script the CSP refuses; SpectacularSwaggerSplitView serves it as a file"
-        )
     page = browser_page
     violations = Violations(page)
     sign_in(page, live_server, requester)

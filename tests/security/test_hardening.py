@@ -14,9 +14,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
-from django.urls import resolve
 from django.utils import timezone
-from drf_spectacular.views import SpectacularSwaggerView
 
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, UserFactory
@@ -251,12 +249,6 @@ def test_no_page_runs_inline_script(client, pages):
 
 def test_the_api_docs_page_runs_no_inline_script(client, requester):
     """Swagger UI's settings script must come from a URL, not be inlined in the page."""
-    if resolve("/api/docs/").func.view_class is SpectacularSwaggerView:
-        pytest.xfail(
-            "settings/urls.py serves /api/docs/ with SpectacularSwaggerView, which inlines its "
-            "settings script (refused by the CSP); SpectacularSwaggerSplitView loads it from "
-            "/api/docs/?script instead"
-        )
     client.force_login(requester)
     response = client.get("/api/docs/")
     assert response.status_code == 200
