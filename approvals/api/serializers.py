@@ -9,8 +9,8 @@ from ..models import ApprovalRule, ApprovalStep
 
 class StepSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer_label", read_only=True)
-    decided_by = serializers.StringRelatedField()
-    decided_for = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField(allow_null=True)
+    decided_for = serializers.StringRelatedField(allow_null=True)
     request = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:

@@ -86,8 +86,8 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
-    on_behalf_of = serializers.StringRelatedField()
+    actor = serializers.StringRelatedField(allow_null=True)  # empty for the system
+    on_behalf_of = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = AuditEvent

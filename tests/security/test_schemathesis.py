@@ -56,36 +56,12 @@ OPERATIONS = _operations()
 
 # Responses that do not match the schema yet, by operation, with the reason. For these, a
 # schema violation (and only that) is an expected failure; a 5xx still fails the test.
-NULL_USERS = (
-    "{fields} are null when nobody is named (a system event, no delegate, not decided yet) but "
-    "documented as non-nullable strings: StringRelatedField needs allow_null=True ({where})"
-)
-RISK_TIER = (
-    'risk_tier is "" until the questionnaire is answered, which RiskTierEnum does not list '
-    "(vendors/api/serializers.py VendorSerializer: the read-only choice field needs the blank "
-    "choice, e.g. ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE or a ChoiceField allowing blank)"
-)
 KNOWN_SCHEMA_MISMATCHES: dict[str, str] = {
     "GET /api/requests/": (
         "?awaiting=me answers with cursor pagination ({next, previous, results}, no count) "
         "while the schema documents PaginatedPurchaseRequestList with a required count "
         "(intake/api/views.py PurchaseRequestViewSet._awaiting_me)"
     ),
-    "GET /api/requests/{id}/events/": NULL_USERS.format(
-        fields="AuditEvent.actor and on_behalf_of",
-        where="intake/api/serializers.py AuditEventSerializer",
-    ),
-    "GET /api/requests/{request_pk}/steps/": NULL_USERS.format(
-        fields="Step.decided_by and decided_for", where="approvals/api/serializers.py"
-    ),
-    "GET /api/steps/{id}/": NULL_USERS.format(
-        fields="Step.decided_by and decided_for", where="approvals/api/serializers.py"
-    ),
-    "GET /api/vendors/": RISK_TIER,
-    "POST /api/vendors/": RISK_TIER,
-    "GET /api/vendors/{id}/": RISK_TIER,
-    "PATCH /api/vendors/{id}/": RISK_TIER,
-    "POST /api/vendors/{id}/start-review/": RISK_TIER,
 }
 
 

@@ -7,7 +7,7 @@ from accounts.models import User
 from core.uploads import check_upload
 from intake.models import PurchaseRequest
 
-from ..models import AnswerOption, Certificate, Contract, Vendor, VendorRating
+from ..models import AnswerOption, Certificate, Contract, RiskTier, Vendor, VendorRating
 from ..services import VENDOR_FIELDS
 
 
@@ -30,6 +30,8 @@ class VendorSerializer(serializers.ModelSerializer):
     average_quality = score_field(max_digits=3, decimal_places=2)
     average_support = score_field(max_digits=3, decimal_places=2)
     risk_score = score_field(max_digits=4, decimal_places=1)
+    # Blank until the security questionnaire is answered.
+    risk_tier = serializers.ChoiceField(choices=RiskTier.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Vendor
