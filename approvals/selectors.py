@@ -3,7 +3,6 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import Group
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -127,10 +126,6 @@ def rules_for_admin() -> QuerySet[ApprovalRule]:
     return ApprovalRule.objects.select_related(
         "reviewer_group", "reviewer_user", "escalation_group", "escalation_user"
     ).prefetch_related("categories", "departments")
-
-
-def reviewer_groups() -> QuerySet[Group]:
-    return Group.objects.order_by("name")
 
 
 def steps_visible_to(user) -> QuerySet[ApprovalStep]:

@@ -100,7 +100,6 @@ WAITING_ON = {
     State.APPROVED: "Procurement: place the order",
     State.ORDERED: "Requester: confirm receipt",
 }
-TERMINAL_STATES = (State.REJECTED, State.WITHDRAWN, State.CLOSED)
 
 
 def total_cost_of_ownership(

@@ -30,6 +30,7 @@ from django.db import connections
 
 from tests.integration.shape import (
     Processes,
+    _admin_connection,
     _free_port,
     _production_env,
     _require,
@@ -111,20 +112,6 @@ def _pg_ctl(action: str) -> subprocess.CompletedProcess:
 
 
 # The application
-
-
-def _admin_connection():
-    parts = urllib.parse.urlsplit(_server_url())
-    connection = psycopg2.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=urllib.parse.unquote(parts.username or "postgres"),
-        password=urllib.parse.unquote(parts.password or ""),
-        dbname="postgres",
-        connect_timeout=3,
-    )
-    connection.autocommit = True
-    return connection
 
 
 def _drop(name: str) -> None:
