@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -68,5 +69,9 @@ class Delegation(models.Model):
 
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The delegation must end after it starts."})
+        if self._state.adding and self.ends_at and self.ends_at <= timezone.now():
+            raise ValidationError(
+                {"ends_at": "This window has already ended: choose an end in the future."}
+            )
         if self.delegator_id and self.delegator_id == self.delegate_id:
             raise ValidationError({"delegate": "Delegate to somebody else."})

@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from . import services
 from .forms import DelegationForm
 from .models import Delegation
 
@@ -32,10 +33,6 @@ def out_of_office(request):
 @require_POST
 def end_delegation(request, pk):
     delegation = get_object_or_404(Delegation, pk=pk, delegator=request.user)
-    now = timezone.now()
-    if delegation.starts_at >= now:
-        delegation.delete()
-    else:
-        Delegation.objects.filter(pk=delegation.pk).update(ends_at=now)
+    services.end_delegation(delegation)
     messages.success(request, f"{delegation.delegate} no longer acts for you.")
     return redirect("accounts:out-of-office")

@@ -28,6 +28,10 @@ class Side(models.TextChoices):
     FINANCE = "finance", "Finance"
 
 
+# Joint sign-off: every routed request has a step of each, decided by different people.
+JOINT_SIDES = (Side.IT, Side.PROCUREMENT)
+
+
 class RuleKind(models.TextChoices):
     ROUTE = "route", "Adds a step when it matches"
     DEFAULT = "default", "Default step: added when no matching rule covered its side"

@@ -1,14 +1,16 @@
-"""Who may decide an approval step (SPEC §3, four eyes). Pages and API ask `can_decide`."""
+"""Who may decide an approval step (SPEC §3, four eyes). Pages and API ask `can_decide`; the
+lists of what awaits a reviewer ask its SQL form, `decidable_steps`, defined right below it so
+the two cannot drift apart (tests/approvals/test_four_eyes_agreement.py proves they agree)."""
 
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.reviewers import ReviewerIdentity, reviewer_identity
 from core.policies import Verdict
+from intake.models import PurchaseRequest
 
-from . import selectors
-from .models import ApprovalStep, Side, StepState
-from .selectors import ReviewerIdentity, reviewer_identity
+from .models import JOINT_SIDES, ApprovalStep, Side, StepState
 
 OTHER_SIDE = {Side.IT: Side.PROCUREMENT, Side.PROCUREMENT: Side.IT}
 
@@ -27,45 +29,116 @@ def _deny(reason: str) -> DecisionVerdict:
 def can_decide(
     user, step: ApprovalStep, identity: ReviewerIdentity | None = None
 ) -> DecisionVerdict:
-    """The rules of segregation of duties:
-    - the requester never decides a step of their own request, even as a delegate or admin;
-    - the `it` side and the `procurement` side of one request are decided by different people;
-    - a user decides only steps of groups they belong to, or hold by a delegation in its window.
-    Whether the step is open is the state machine's business (409), not this policy's (403).
-    Vendor reviews follow the same rules, but for the requester's."""
-    purchase_request = step.request if step.request_id else None
-    if purchase_request is not None and purchase_request.requester_id == user.pk:
-        return _deny("You filed this request: the requester never decides its steps.")
-    identity = identity or reviewer_identity(user, timezone.now())
-    principal = identity.principal_for(step)
-    if principal is None:
+    """The rules of segregation of duties, counting principals (who clicks and for whom):
+    - the requester never decides a step of their own request, even as a delegate or admin, and
+      nobody decides it with the requester's rights; for a vendor review, the same holds for
+      whoever proposed the vendor or filed a request naming it;
+    - a user decides only steps of groups they belong to, or hold by a delegation in its window;
+    - the people involved on the `it` side of a request (or vendor review) and those on its
+      `procurement` side are disjoint, in every round and across every delegation.
+    Whether the step is open is the state machine's business (409), not this policy's (403)."""
+    barred = _barred_people(step)
+    if user.pk in barred:
+        if step.request_id:
+            return _deny("You filed this request: the requester never decides its steps.")
+        return _deny(
+            "You proposed this vendor or filed a request naming it: you do not decide its review."
+        )
+    identity = identity or reviewer_identity(user)
+    holders = [
+        principal
+        for principal, group_ids in identity.principals
+        if step.user_id == principal.pk or (step.group_id and step.group_id in group_ids)
+    ]
+    if not holders:
         return _deny(
             f"This step is for {step.reviewer_label}; you are not in it and hold no "
             "delegation for it."
         )
-    if purchase_request is not None and principal.pk == purchase_request.requester_id:
-        return _deny(
-            "You hold this step only by the requester's delegation: they cannot decide it."
-        )
-    other = OTHER_SIDE.get(step.side)
-    if other and _decided_side(step.subject, user, other):
-        what = "request" if purchase_request is not None else "vendor review"
-        return _deny(
-            f"You decided the {Side(other).label} side of this {what}; the "
-            f"{Side(step.side).label} side needs a different person (four eyes)."
-        )
-    return DecisionVerdict(True, on_behalf_of=principal if principal.pk != user.pk else None)
+    other_side_people = _people_on_side(step.subject, OTHER_SIDE.get(step.side))
+    reason = ""
+    for principal in holders:
+        if principal.pk in barred:
+            reason = (
+                "You hold this step only by the delegation of the person who filed it: "
+                "they cannot decide it."
+            )
+        elif {user.pk, principal.pk} & other_side_people:
+            other = Side(OTHER_SIDE[step.side]).label
+            what = "request" if step.request_id else "vendor review"
+            who = "You" if user.pk in other_side_people else f"{principal}"
+            reason = (
+                f"{who} already decided on the {other} side of this {what}; the "
+                f"{Side(step.side).label} side needs a different person (four eyes)."
+            )
+        else:
+            return DecisionVerdict(True, on_behalf_of=principal if principal != user else None)
+    return _deny(reason)
 
 
-def _decided_side(subject, user, side: str) -> bool:
-    """Whether `user` decided a step of `side` on this request or vendor (any round)."""
-    decided = getattr(subject, "_decided_by_side", None)
+def decidable_steps(user) -> QuerySet[ApprovalStep]:
+    """`can_decide` in SQL: the steps `user` may decide, whatever their state. One branch per
+    principal the user can act for (themself and each open delegation), each with the same
+    three rules as `can_decide`."""
+    identity = reviewer_identity(user)
+    allowed = Q(pk__in=[])
+    for principal, group_ids in identity.principals:
+        people = {user.pk, principal.pk}
+        holds = Q(group_id__in=group_ids) | Q(user_id=principal.pk)
+        requesters = PurchaseRequest.objects.filter(requester_id__in=people)
+        barred = (
+            Q(request__in=requesters.values("pk"))
+            | Q(vendor__proposed_by_id__in=people)
+            | Q(vendor__in=requesters.filter(vendor__isnull=False).values("vendor_id"))
+        )
+        other_side_decided = (
+            ApprovalStep.objects.filter(side__in=JOINT_SIDES)
+            .filter(
+                Q(request__isnull=False, request=OuterRef("request"))
+                | Q(vendor__isnull=False, vendor=OuterRef("vendor"))
+            )
+            .exclude(side=OuterRef("side"))
+            .filter(Q(decided_by_id__in=people) | Q(decided_for_id__in=people))
+        )
+        four_eyes = Q(side__in=JOINT_SIDES) & Exists(other_side_decided)
+        allowed |= holds & ~barred & ~four_eyes
+    return ApprovalStep.objects.filter(allowed)
+
+
+def _barred_people(step: ApprovalStep) -> set[int]:
+    """Who never decides this step: the requester; for a vendor review, whoever proposed the
+    vendor or filed a request naming it. Read once per subject."""
+    subject = step.subject
+    barred = getattr(subject, "_four_eyes_barred", None)
+    if barred is None:
+        if step.request_id:
+            barred = {subject.requester_id}
+        else:
+            barred = set(
+                PurchaseRequest.objects.filter(vendor=subject).values_list(
+                    "requester_id", flat=True
+                )
+            )
+            barred.add(subject.proposed_by_id)
+        subject._four_eyes_barred = barred
+    return barred
+
+
+def _people_on_side(subject, side: str | None) -> set[int]:
+    """Everyone who decided a step of `side` on this request or vendor, in any round, or for
+    whom it was decided. Read once per subject."""
+    if side is None:
+        return set()
+    decided = getattr(subject, "_four_eyes_people", None)
     if decided is None:
-        decided = set(
-            subject.steps.filter(decided_by__isnull=False).values_list("side", "decided_by")
+        decided = {}
+        rows = subject.steps.filter(decided_by__isnull=False).values_list(
+            "side", "decided_by_id", "decided_for_id"
         )
-        subject._decided_by_side = decided
-    return (side, user.pk) in decided
+        for step_side, decided_by, decided_for in rows:
+            decided.setdefault(step_side, set()).update({decided_by, decided_for} - {None})
+        subject._four_eyes_people = decided
+    return decided.get(side, set())
 
 
 def why_not_open(step: ApprovalStep) -> str:
@@ -75,38 +148,3 @@ def why_not_open(step: ApprovalStep) -> str:
         return "This step was closed when the round ended."
     by = f" by {step.decided_by}" if step.decided_by_id else ""
     return f"This step is already {step.get_state_display().lower()}{by}."
-
-
-@dataclass(frozen=True)
-class StepPanel:
-    """A step as the request page shows it to one user: may they decide it, and if not, why."""
-
-    step: ApprovalStep
-    may_decide: bool
-    reason: str = ""
-
-
-def decision_panels(subject, user) -> list[StepPanel]:
-    """The steps of the latest round of a request or a vendor review, each with the user's right
-    to decide it."""
-    steps = list(selectors.steps_of(subject).order_by("-round", "stage", "side"))
-    if not steps:
-        return []
-    latest = steps[0].round
-    identity = selectors.reviewer_identity(user, timezone.now())
-    panels = []
-    for step in (s for s in steps if s.round == latest):
-        if step.request_id:
-            step.request = subject
-        else:
-            step.vendor = subject
-        if step.state != StepState.OPEN:
-            panels.append(
-                StepPanel(
-                    step, False, why_not_open(step) if step.state == StepState.WAITING else ""
-                )
-            )
-            continue
-        verdict = can_decide(user, step, identity)
-        panels.append(StepPanel(step, verdict.allowed, verdict.reason))
-    return panels

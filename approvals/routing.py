@@ -16,8 +16,7 @@ from core.transitions import apply_transition
 from vendors.models import Vendor, VendorStatus
 
 from . import notices
-from .models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
-from .selectors import JOINT_SIDES
+from .models import JOINT_SIDES, NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
 
 # Used only if an admin removed the default rules of a side: joint sign-off is not optional.
 BUILT_IN_DEFAULTS = {Side.IT: roles.IT_REVIEWERS, Side.PROCUREMENT: roles.PROCUREMENT}
@@ -330,6 +329,7 @@ def vendor_for_request(purchase_request, *, by):
         defaults={
             "name": purchase_request.proposed_vendor_name,
             "website": purchase_request.proposed_vendor_website,
+            "proposed_by": purchase_request.requester,
         },
     )
     if created:

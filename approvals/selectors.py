@@ -1,69 +1,14 @@
 """Reads shared by the approver pages and the API."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
 
-from accounts import roles
-from accounts.models import Delegation
-from intake.models import PurchaseRequest
+from accounts.reviewers import reviewer_identity
 
-from .models import ApprovalRule, ApprovalStep, Side, StepState
-
-JOINT_SIDES = (Side.IT, Side.PROCUREMENT)
-
-
-@dataclass
-class ReviewerIdentity:
-    """Whose reviewing rights a user holds right now: their own, and those of every delegator
-    whose out-of-office window is open."""
-
-    user: object
-    group_ids: set[int] = field(default_factory=set)
-    # delegator -> their group ids
-    delegators: dict = field(default_factory=dict)
-
-    @property
-    def all_group_ids(self) -> set[int]:
-        return (
-            self.group_ids.union(*self.delegators.values()) if self.delegators else self.group_ids
-        )
-
-    @property
-    def user_ids(self) -> set[int]:
-        return {self.user.pk, *(d.pk for d in self.delegators)}
-
-    def principal_for(self, step: ApprovalStep):
-        """The user whose rights decide `step`: the user, a delegator, or None."""
-        if step.user_id == self.user.pk or (step.group_id and step.group_id in self.group_ids):
-            return self.user
-        for delegator, group_ids in self.delegators.items():
-            if step.user_id == delegator.pk or (step.group_id and step.group_id in group_ids):
-                return delegator
-        return None
-
-    def step_filter(self) -> Q:
-        return Q(group_id__in=self.all_group_ids) | Q(user_id__in=self.user_ids)
-
-
-def reviewer_identity(user, now: datetime) -> ReviewerIdentity:
-    cached = getattr(user, "_reviewer_identity", None)
-    if cached is not None:
-        return cached
-    identity = ReviewerIdentity(user=user)
-    if user.pk:
-        identity.group_ids = roles.group_ids(user)
-        delegations = Delegation.objects.filter(
-            delegate=user, starts_at__lte=now, ends_at__gt=now
-        ).select_related("delegator")
-        for delegation in delegations:
-            identity.delegators[delegation.delegator] = set(
-                delegation.delegator.groups.values_list("pk", flat=True)
-            )
-    user._reviewer_identity = identity
-    return identity
+from . import policies
+from .models import ApprovalRule, ApprovalStep, StepState
 
 
 def steps_of(subject) -> QuerySet[ApprovalStep]:
@@ -72,22 +17,11 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:
-    """Open steps the user may decide (their groups, their delegations), most urgent first.
-    Leaves out their own requests and sides they may not take (four eyes)."""
-    identity = reviewer_identity(user, timezone.now())
-    decided_other_joint_side = (
-        ApprovalStep.objects.filter(decided_by=user, side__in=JOINT_SIDES)
-        .filter(
-            Q(request__isnull=False, request=OuterRef("request"))
-            | Q(vendor__isnull=False, vendor=OuterRef("vendor"))
-        )
-        .exclude(side=OuterRef("side"))
-    )
+    """Open steps the user may decide, most urgent first: exactly those `can_decide` allows
+    (their groups and delegations, never their own requests, four eyes by principal)."""
     return (
-        ApprovalStep.objects.filter(identity.step_filter(), state=StepState.OPEN)
-        # The user's own requests as a small subquery, not a join with every request.
-        .exclude(request__in=PurchaseRequest.objects.filter(requester=user).values("pk"))
-        .exclude(Q(side__in=JOINT_SIDES) & Exists(decided_other_joint_side))
+        policies.decidable_steps(user)
+        .filter(state=StepState.OPEN)
         .select_related(
             "request", "request__requester", "request__vendor", "vendor", "group", "user"
         )
@@ -137,3 +71,40 @@ def steps_visible_to(user) -> QuerySet[ApprovalStep]:
     if can_view_vendors(user):
         visible |= Q(vendor__isnull=False)
     return ApprovalStep.objects.filter(visible)
+
+
+@dataclass(frozen=True)
+class StepPanel:
+    """A step as the request page shows it to one user: may they decide it, and if not, why."""
+
+    step: ApprovalStep
+    may_decide: bool
+    reason: str = ""
+
+
+def decision_panels(subject, user) -> list[StepPanel]:
+    """The steps of the latest round of a request or a vendor review, each with the user's right
+    to decide it."""
+    steps = list(steps_of(subject).order_by("-round", "stage", "side"))
+    if not steps:
+        return []
+    latest = steps[0].round
+    identity = reviewer_identity(user)
+    panels = []
+    for step in (s for s in steps if s.round == latest):
+        if step.request_id:
+            step.request = subject
+        else:
+            step.vendor = subject
+        if step.state != StepState.OPEN:
+            panels.append(
+                StepPanel(
+                    step,
+                    False,
+                    policies.why_not_open(step) if step.state == StepState.WAITING else "",
+                )
+            )
+            continue
+        verdict = policies.can_decide(user, step, identity)
+        panels.append(StepPanel(step, verdict.allowed, verdict.reason))
+    return panels

@@ -8,9 +8,9 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.reviewers import reviewer_identity
 from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
 from approvals.models import ApprovalStep, StepState
-from approvals.selectors import reviewer_identity
 from audit.models import AuditEvent
 from vendors.selectors import active_contracts
 
@@ -26,10 +26,11 @@ def visibility(user) -> Q:
     CPO and admins all. The one definition pages, API and policies share."""
     if sees_everything(user):
         return Q()
-    identity = reviewer_identity(user, timezone.now())
+    identity = reviewer_identity(user)
     visible = Q(requester=user)
-    if identity.all_group_ids or identity.delegators:
-        steps = ApprovalStep.objects.filter(identity.step_filter(), request=OuterRef("pk"))
+    if identity.reviews_anything:
+        holds = Q(group_id__in=identity.all_group_ids) | Q(user_id__in=identity.user_ids)
+        steps = ApprovalStep.objects.filter(holds, request=OuterRef("pk"))
         visible |= Q(Exists(steps))
     if has_role(user, *PROCUREMENT_SIDE):
         visible |= Q(state__in=ORDERING_STATES)

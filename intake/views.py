@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from approvals.forms import DecisionForm
-from approvals.policies import decision_panels
+from approvals.selectors import decision_panels
 from core.errors import DomainError
 from vendors.policies import can_rate
 from vendors.services import rate_vendor

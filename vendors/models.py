@@ -77,6 +77,15 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
         null=True, blank=True, help_text="Does the vendor publish its carbon emissions?"
     )
     sustainability_notes = models.TextField(blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who put the vendor forward; they never decide its review (four eyes).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -42,7 +42,7 @@ VENDOR_FIELDS = (
 def create_vendor(*, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
     with transaction.atomic():
-        vendor = Vendor(**fields)
+        vendor = Vendor(**fields, proposed_by=by)
         vendor.full_clean(exclude=["status"])
         vendor.save()
         record_event(vendor, actor=by, kind="created", to_state=vendor.status)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
 from approvals.forms import DecisionForm
-from approvals.policies import decision_panels
+from approvals.selectors import decision_panels
 from audit.models import AuditEvent
 from core.errors import DomainError
 from intake.selectors import requests_visible_to

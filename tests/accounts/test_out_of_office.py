@@ -54,3 +54,18 @@ def test_only_the_delegator_ends_a_delegation(client, it_reviewer, other_request
     )
     client.force_login(other_requester)
     assert client.post(f"/accounts/out-of-office/{delegation.pk}/end/").status_code == 404
+
+
+def test_a_window_that_has_already_ended_is_refused_with_a_form_error(client, it_reviewer):
+    stand_in = UserFactory(username="stand-in")
+    client.force_login(it_reviewer)
+    response = client.post("/accounts/out-of-office/", {"delegate": stand_in.pk, **window(-5, -1)})
+    assert response.status_code == 200
+    assert "This window has already ended" in response.content.decode()
+    assert not Delegation.objects.exists()
+
+
+def test_the_page_says_what_overlapping_delegations_mean(client, it_reviewer):
+    client.force_login(it_reviewer)
+    page = client.get("/accounts/out-of-office/").content.decode()
+    assert "overlapping times" in page and "whoever decides first" in page

@@ -2,10 +2,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from approvals.models import StepState
 from intake.models import State
+from intake.services import submit_request
 from tests.factories import PurchaseRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +29,17 @@ def test_waiting_for_me_lists_open_steps_by_due_time_and_flags_overdue(
 def test_waiting_for_me_leaves_out_own_requests_and_other_groups(
     client, submitted, procurement, requester
 ):
-    submitted()
+    """Rita is an IT reviewer too: her own request's IT step is still not hers to decide, and
+    the procurement step is not her group's."""
+    requester.groups.add(Group.objects.get(name="it_reviewers"))
+    own = submitted()
+    others = PurchaseRequestFactory(requester=procurement)
+    submit_request(others, by=procurement)
     client.force_login(requester)
-    assert "Nothing waits for you" in client.get("/approvals/").content.decode()
+    page = client.get("/approvals/").content.decode()
+    assert own.number not in page
+    assert f'data-number="{others.number}"' in page
+    assert page.count("data-number=") == 1
 
 
 def test_team_view_for_leaders_with_ageing_and_breaches(client, submitted, cio, it_reviewer):
