@@ -45,9 +45,13 @@ run: install
 test: install $(CHROMIUM)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Lint: ruff, the layers contract (import-linter, pyproject.toml) and no model change without
+# its migration.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # Security checks (README "Security"): bandit over the application code, failing on any
 # high-severity finding, and pip-audit over the locked dependencies, failing on any known

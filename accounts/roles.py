@@ -33,5 +33,11 @@ def has_role(user, *roles: str) -> bool:
     return bool(group_names(user).intersection(roles))
 
 
+def is_reviewer(user) -> bool:
+    """Reviewers, leaders, finance and admins: the people who work on requests and vendors other
+    than their own (SPEC §1, §9). The one definition pages, API and policies ask."""
+    return bool(user and user.is_authenticated and (user.is_staff or has_role(user, *ALL_GROUPS)))
+
+
 def sees_everything(user) -> bool:
     return user.is_staff or user.is_superuser or has_role(user, *LEADERS)

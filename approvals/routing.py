@@ -7,16 +7,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.models import Max
-from django.utils import timezone
 
 from accounts import roles
-from audit.services import record_event
-from core.transitions import apply_transition
-from vendors.models import Vendor, VendorStatus
 
-from . import notices
-from .models import JOINT_SIDES, NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
+from .models import JOINT_SIDES, NEW_VENDOR, ApprovalRule, RuleKind, Side
 
 # Used only if an admin removed the default rules of a side: joint sign-off is not optional.
 BUILT_IN_DEFAULTS = {Side.IT: roles.IT_REVIEWERS, Side.PROCUREMENT: roles.PROCUREMENT}
@@ -254,129 +248,3 @@ def plan_vendor_review(vendor) -> list[PlannedStep]:
             review.add(rule, ["review started from the vendor page"])
     review.ensure_joint_sides()
     return review.ordered()
-
-
-def route_request(purchase_request, *, by) -> None:
-    """Snapshots the plan into approval steps for a new round and opens the first stage, or
-    approves at once when an auto-approval rule matches. When the vendor must be approved first,
-    the steps wait for the vendor's joint review (started here if it is not under way).
-    Runs in submit's transaction."""
-    routing = plan(RequestFacts.of(purchase_request))
-    if routing.auto_approved_by is not None:
-        apply_transition(
-            purchase_request,
-            "approve",
-            by=by,
-            payload={
-                "auto_approved_by": routing.auto_approved_by.name,
-                "reasons": routing.auto_approval_reasons,
-            },
-        )
-        return
-    vendor = None
-    if routing.vendor_steps:
-        vendor = start_vendor_review(
-            vendor_for_request(purchase_request, by=by),
-            routing.vendor_steps,
-            by=by,
-            payload={"request": purchase_request.number},
-        )
-    last_round = purchase_request.steps.aggregate(last=Max("round"))["last"] or 0
-    steps = create_steps(routing.steps, request=purchase_request, round=last_round + 1)
-    record_event(
-        purchase_request,
-        actor=by,
-        kind="routed",
-        payload={
-            **_routed(routing.steps, round=last_round + 1),
-            "vendor_review": vendor.name if vendor is not None else None,
-        },
-    )
-    if vendor is None:
-        open_stage(steps, stage=min(step.stage for step in steps))
-
-
-def create_steps(planned_steps: list[PlannedStep], *, round: int, request=None, vendor=None):
-    return ApprovalStep.objects.bulk_create(
-        ApprovalStep(
-            request=request,
-            vendor=vendor,
-            round=round,
-            stage=planned.stage,
-            side=planned.side,
-            group=planned.group,
-            user=planned.user,
-            rule=planned.rule,
-            rule_name=planned.rule_name,
-            reasons=planned.reasons,
-            sla_hours=planned.sla_hours,
-            repeat_every_hours=planned.repeat_every_hours,
-            escalate_after_hours=planned.escalate_after_hours,
-            escalation_group=planned.escalation_group,
-            escalation_user=planned.escalation_user,
-        )
-        for planned in planned_steps
-    )
-
-
-def vendor_for_request(purchase_request, *, by):
-    """The request's vendor; a proposed one becomes a prospective vendor record (or the existing
-    vendor of that name) and the request names it from now on."""
-    if purchase_request.vendor_id:
-        return purchase_request.vendor
-    vendor, created = Vendor.objects.get_or_create(
-        name__iexact=purchase_request.proposed_vendor_name,
-        defaults={
-            "name": purchase_request.proposed_vendor_name,
-            "website": purchase_request.proposed_vendor_website,
-            "proposed_by": purchase_request.requester,
-        },
-    )
-    if created:
-        record_event(
-            vendor, actor=by, kind="proposed", payload={"request": purchase_request.number}
-        )
-    purchase_request.vendor = vendor
-    purchase_request.proposed_vendor_name = purchase_request.proposed_vendor_website = ""
-    purchase_request.save()
-    return vendor
-
-
-def start_vendor_review(vendor, planned_steps: list[PlannedStep], *, by, payload=None):
-    """Puts the vendor under joint review with these steps, unless a review is under way."""
-    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
-    if vendor.status == VendorStatus.UNDER_REVIEW:
-        return vendor
-    apply_transition(vendor, "start_review", by=by, payload=payload)
-    last_round = vendor.steps.aggregate(last=Max("round"))["last"] or 0
-    steps = create_steps(planned_steps, vendor=vendor, round=last_round + 1)
-    record_event(
-        vendor,
-        actor=by,
-        kind="routed",
-        payload=_routed(planned_steps, round=last_round + 1),
-    )
-    open_stage(steps, stage=min(step.stage for step in steps))
-    return vendor
-
-
-def _routed(planned_steps: list[PlannedStep], *, round: int) -> dict:
-    """The audit payload of a routing: which steps, and why each."""
-    return {
-        "round": round,
-        "steps": [
-            {"reviewer": s.reviewer_label, "side": s.side, "stage": s.stage, "why": s.reasons}
-            for s in planned_steps
-        ],
-    }
-
-
-def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:
-    """Opens the waiting steps of `stage`: their SLA clock starts now."""
-    now = timezone.now()
-    opened = [s for s in steps if s.stage == stage and s.state == StepState.WAITING]
-    for step in opened:
-        step.open(at=now)
-        step.save()
-        notices.step_opened(step)
-    return opened

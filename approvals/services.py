@@ -10,13 +10,11 @@ from django_fsm import can_proceed
 
 from audit.services import record_event
 from core.errors import ConcurrentDecision, TransitionNotAllowed
-from core.transitions import PAST_TENSE, apply_transition
-from intake.models import PurchaseRequest, State
+from intake.models import PurchaseRequest
 from vendors.models import Vendor
 
-from . import notices, policies
+from . import policies, workflow
 from .models import ApprovalStep, StepState
-from .routing import open_stage
 
 DECISIONS = {
     "approve": StepState.APPROVED,
@@ -36,7 +34,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
         raise ValidationError(
             {"comment": ["Say why: a comment is required to reject or to request changes."]}
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The subject's row lock serialises every decision on one request or vendor.
         if step.request_id:
             subject = PurchaseRequest.objects.select_for_update().get(pk=step.request_id)
@@ -78,113 +76,8 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
                 "comment": comment,
             },
         )
-        outcome = _round_outcome(subject, step, by=by)
-        if step.request_id:
-            _settle_request(subject, step, outcome, by=by, on_behalf_of=verdict.on_behalf_of)
-        else:
-            _settle_vendor(subject, step, outcome, by=by, on_behalf_of=verdict.on_behalf_of)
+        workflow.settle(subject, step, by=by, on_behalf_of=verdict.on_behalf_of)
     return step
-
-
-def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:
-    """What the decision means for its round: "pending" while steps remain; "rejected" or
-    "changes_requested" at once (the other open steps are superseded); "approved" when the last
-    step is; a completed stage opens the next one. Shared by requests and vendors."""
-    round_steps = list(subject.steps.filter(round=decided.round))
-    if decided.state in (StepState.REJECTED, StepState.CHANGES_REQUESTED):
-        _supersede(round_steps)
-        return decided.state
-    if any(s.stage == decided.stage and s.state != StepState.APPROVED for s in round_steps):
-        return "pending"  # other reviewers of this stage still decide
-    waiting = [s for s in round_steps if s.state == StepState.WAITING]
-    if not waiting:
-        return StepState.APPROVED
-    next_stage = min(s.stage for s in waiting)
-    opened = open_stage(waiting, stage=next_stage)
-    record_event(
-        subject,
-        actor=by,
-        kind="stage_opened",
-        payload={"stage": next_stage, "reviewers": [s.reviewer_label for s in opened]},
-    )
-    return "pending"
-
-
-def _supersede(steps) -> None:
-    for step in steps:
-        if step.state in (StepState.OPEN, StepState.WAITING):
-            step.supersede()
-            step.save()
-
-
-def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of) -> None:
-    """The request follows its steps: the one place where that happens."""
-    transition = {
-        StepState.APPROVED: "approve",
-        StepState.REJECTED: "reject",
-        StepState.CHANGES_REQUESTED: "request_changes",
-    }.get(outcome)
-    if transition:
-        apply_transition(
-            purchase_request,
-            transition,
-            by=by,
-            on_behalf_of=on_behalf_of,
-            payload={"step": decided.pk, "comment": decided.comment},
-        )
-        notices.request_decided(
-            purchase_request,
-            outcome=PAST_TENSE[transition],
-            round=decided.round,
-            comment=decided.comment,
-        )
-
-
-def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
-    """An approved vendor releases the requests that waited for it; a rejected one sends them
-    back to their requesters to choose another vendor."""
-    if outcome == StepState.APPROVED:
-        transition = "approve_with_conditions" if vendor.conditions else "approve"
-        apply_transition(vendor, transition, by=by, on_behalf_of=on_behalf_of)
-        for purchase_request in _requests_waiting_for(vendor):
-            waiting = list(purchase_request.steps.filter(state=StepState.WAITING))
-            opened = open_stage(waiting, stage=min(s.stage for s in waiting))
-            record_event(
-                purchase_request,
-                actor=by,
-                kind="stage_opened",
-                payload={
-                    "stage": opened[0].stage,
-                    "reviewers": [s.reviewer_label for s in opened],
-                    "vendor_approved": vendor.name,
-                },
-            )
-    elif outcome == StepState.REJECTED:
-        apply_transition(
-            vendor, "reject", by=by, on_behalf_of=on_behalf_of, payload={"comment": decided.comment}
-        )
-        for purchase_request in _requests_waiting_for(vendor):
-            _supersede(purchase_request.steps.filter(state=StepState.WAITING))
-            apply_transition(
-                purchase_request,
-                "request_changes",
-                by=by,
-                on_behalf_of=on_behalf_of,
-                payload={
-                    "comment": f"The vendor {vendor.name} was not approved: {decided.comment} "
-                    "Choose another vendor and resubmit.",
-                },
-            )
-
-
-def _requests_waiting_for(vendor):
-    """Requests in review with no open step: their steps wait for this vendor. Locked."""
-    waiting = (
-        PurchaseRequest.objects.filter(vendor=vendor, state=State.IN_REVIEW)
-        .exclude(steps__state=StepState.OPEN)
-        .values("pk")
-    )
-    return PurchaseRequest.objects.select_for_update().filter(pk__in=waiting)
 
 
 def record_rule_change(rule, *, by, created: bool) -> None:

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import ALL_GROUPS, has_role, sees_everything
+from accounts.roles import is_reviewer, sees_everything
 from core.errors import DomainError
 from core.keyset import keyset_page
 from intake.selectors import requests_visible_to
@@ -60,7 +60,7 @@ def decide(request, pk, decision):
 
 
 def rule_preview(request):
-    if not (request.user.is_staff or has_role(request.user, *ALL_GROUPS)):
+    if not is_reviewer(request.user):
         raise PermissionDenied("Only admins and reviewers preview routing.")
     form = PreviewForm(request.GET or None, requests=requests_visible_to(request.user))
     result = None

@@ -13,7 +13,7 @@ def is_admin(user) -> bool:
 
 
 def can_view(user, purchase_request: PurchaseRequest) -> Verdict:
-    """Requesters see their own requests; procurement the approved ones; CIO, CPO, admins all."""
+    """As `selectors.visibility` says: one definition for pages, API and policies."""
     if purchase_request.requester_id == user.pk or sees_everything(user):
         return ALLOWED
     if PurchaseRequest.objects.filter(visibility(user), pk=purchase_request.pk).exists():

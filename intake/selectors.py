@@ -5,51 +5,33 @@ from datetime import timedelta
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.reviewers import reviewer_identity
-from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
-from approvals.models import ApprovalStep, StepState
+from accounts.roles import sees_everything
 from audit.models import AuditEvent
 from vendors.selectors import active_contracts
 
 from .models import Comment, PurchaseRequest, State
 
-# Requests procurement must act on once decided: place the order, follow it to receipt.
-ORDERING_STATES = (State.APPROVED, State.ORDERED, State.CLOSED)
-
 
 def visibility(user) -> Q:
-    """Which requests a user may see (SPEC §9): requesters their own; reviewers those with a
-    step for their groups or delegations; procurement also the approved ones it orders; CIO,
-    CPO and admins all. The one definition pages, API and policies share."""
+    """Which requests a user may see (SPEC §9): requesters their own; members of the reviewer
+    groups, finance and whoever holds one of their delegations every submitted request (drafts
+    stay private to their requester); CIO, CPO and admins all. The one definition pages, API
+    and policies share."""
     if sees_everything(user):
         return Q()
-    identity = reviewer_identity(user)
-    visible = Q(requester=user)
-    if identity.reviews_anything:
-        holds = Q(group_id__in=identity.all_group_ids) | Q(user_id__in=identity.user_ids)
-        steps = ApprovalStep.objects.filter(holds, request=OuterRef("pk"))
-        visible |= Q(Exists(steps))
-    if has_role(user, *PROCUREMENT_SIDE):
-        visible |= Q(state__in=ORDERING_STATES)
-    return visible
+    if reviewer_identity(user).all_group_ids:
+        return Q(requester=user) | ~Q(state=State.DRAFT)
+    return Q(requester=user)
 
 
 def requests_with_details() -> QuerySet[PurchaseRequest]:
-    """Requests with what lists show: people, category, vendor and the open steps."""
-    return PurchaseRequest.objects.select_related(
-        "requester", "category", "vendor", "department"
-    ).prefetch_related(
-        Prefetch(
-            "steps",
-            queryset=ApprovalStep.objects.filter(state=StepState.OPEN).select_related(
-                "group", "user"
-            ),
-            to_attr="open_steps",
-        )
-    )
+    """Requests with what lists show: people, category, vendor (approvals' `with_waiting_on`
+    adds the open steps)."""
+    return PurchaseRequest.objects.select_related("requester", "category", "vendor", "department")
 
 
 def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
@@ -60,10 +42,12 @@ def requests_of(user) -> QuerySet[PurchaseRequest]:
     return requests_visible_to(user).filter(requester=user)
 
 
-def request_for_page(user, pk) -> PurchaseRequest:
-    """One request with everything its page shows; DoesNotExist when the user may not see it."""
+def request_for_page(user, pk, *, requests=None) -> PurchaseRequest:
+    """One request with everything its page shows; DoesNotExist when the user may not see it.
+    `requests` is the caller's base queryset with what it adds (e.g. the open steps)."""
+    requests = requests if requests is not None else requests_with_details()
     return (
-        requests_visible_to(user)
+        requests.filter(visibility(user))
         .prefetch_related(
             "line_items",
             "attachments",

@@ -11,8 +11,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import record_event
+from audit.transitions import apply_transition
 from core.errors import TransitionNotAllowed
-from core.transitions import apply_transition, ensure_can
 from core.uploads import check_upload
 
 from . import policies
@@ -151,16 +151,6 @@ def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]
     return errors
 
 
-def submit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
-    """Sends a complete draft to review and routes it to its approval steps."""
-    return _review(purchase_request, by=by, transition="submit")
-
-
-def resubmit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
-    """Sends a request with changes requested back to review, with fresh steps."""
-    return _review(purchase_request, by=by, transition="resubmit")
-
-
 def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "") -> PurchaseRequest:
     with transaction.atomic():
         purchase_request = _locked(purchase_request)
@@ -245,14 +235,6 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
     return attachment
 
 
-def open_review(purchase_request: PurchaseRequest, *, by) -> None:
-    """The routing hook: the one place where a request entering review gets its approval steps
-    (SPEC §3), or is approved at once by an auto-approval rule."""
-    from approvals.routing import route_request  # approvals builds on intake, not the reverse
-
-    route_request(purchase_request, by=by)
-
-
 # Internals
 
 
@@ -294,21 +276,3 @@ def _save_with_line_items(purchase_request: PurchaseRequest, line_items) -> None
         for item in items:
             item.request = purchase_request
         LineItem.objects.bulk_create(items)
-
-
-def _review(purchase_request: PurchaseRequest, *, by, transition: str) -> PurchaseRequest:
-    with transaction.atomic():
-        purchase_request = _locked(purchase_request)
-        policies.can_act_as_requester(by, purchase_request).enforce()
-        ensure_can(purchase_request, transition)
-        # Routing compares the cost in the base currency at today's rate.
-        purchase_request.total_cost_base = ExchangeRate.to_base(
-            purchase_request.total_cost, purchase_request.currency
-        )
-        errors = submission_errors(purchase_request)
-        if errors:
-            raise ValidationError(errors)
-        purchase_request.submitted_at = timezone.now()
-        apply_transition(purchase_request, transition, by=by)
-        open_review(purchase_request, by=by)
-    return purchase_request

@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from approvals import workflow
 from approvals.forms import DecisionForm
-from approvals.selectors import decision_panels
+from approvals.selectors import decision_panels, with_waiting_on
 from core.errors import DomainError
 from vendors.policies import can_rate
 from vendors.services import rate_vendor
@@ -31,7 +32,9 @@ LINE_ITEMS_PREFIX = "items"
 
 
 def my_requests(request):
-    page = Paginator(selectors.requests_of(request.user), 25).get_page(request.GET.get("page"))
+    page = Paginator(with_waiting_on(selectors.requests_of(request.user)), 25).get_page(
+        request.GET.get("page")
+    )
     return render(request, "intake/my_requests.html", {"page": page})
 
 
@@ -82,8 +85,8 @@ def request_transition(request, pk, action):
     purchase_request = _visible_or_404(request.user, pk)
     forms = {"mark-ordered": MarkOrderedForm, "close": CloseForm}
     service = {
-        "submit": services.submit_request,
-        "resubmit": services.resubmit_request,
+        "submit": workflow.submit_request,
+        "resubmit": workflow.resubmit_request,
         "withdraw": services.withdraw_request,
         "mark-ordered": services.mark_ordered,
         "close": services.close_request,
@@ -203,7 +206,9 @@ def attachment_download(request, pk, attachment_pk):
 
 def _visible_or_404(user, pk) -> PurchaseRequest:
     try:
-        return selectors.request_for_page(user, pk)
+        return selectors.request_for_page(
+            user, pk, requests=with_waiting_on(selectors.requests_with_details())
+        )
     except PurchaseRequest.DoesNotExist:
         raise Http404("No such request.") from None
 
@@ -248,9 +253,9 @@ def _request_form(request, purchase_request):
         messages.success(request, f"{purchase_request.number} saved as a draft.")
         return redirect(purchase_request)
     submit = (
-        services.resubmit_request
+        workflow.resubmit_request
         if purchase_request.state == "changes_requested"
-        else services.submit_request
+        else workflow.submit_request
     )
     try:
         submit(purchase_request, by=request.user)

@@ -9,6 +9,7 @@ import logging
 import urllib.request
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -64,11 +65,13 @@ def notify(recipients, *, subject: str, lines: list[str], action: str, url: str,
     return created
 
 
+DELIVER_TASK = "notifications.tasks.deliver"
+
+
 def enqueue_delivery(notification_ids) -> None:
     """Hands the rows to Celery. If the broker is down they stay pending in the outbox and the
     periodic `deliver_pending` sends them later: nothing waits on the broker."""
-    from .tasks import deliver
-
+    deliver = current_app.tasks[DELIVER_TASK]
     for notification_id in notification_ids:
         try:
             deliver.delay(notification_id)

@@ -1,12 +1,12 @@
 """Who may see and work on vendors (SPEC §5, §9)."""
 
-from accounts.roles import ALL_GROUPS, CIO, IT_REVIEWERS, PROCUREMENT_SIDE, has_role
+from accounts.roles import CIO, IT_REVIEWERS, PROCUREMENT_SIDE, has_role, is_reviewer
 from core.policies import ALLOWED, Verdict, deny
 
 
 def can_view_vendors(user) -> Verdict:
     """Vendor vetting data (risk, certificates, contracts) is for reviewers, leaders, admins."""
-    if user.is_staff or has_role(user, *ALL_GROUPS):
+    if is_reviewer(user):
         return ALLOWED
     return deny("Vendor records are for IT, procurement, finance and admins.")
 

@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from approvals.routing import plan_vendor_review, start_vendor_review
 from audit.services import record_event
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
@@ -60,19 +59,6 @@ def update_vendor(vendor: Vendor, *, by, fields: dict) -> Vendor:
         vendor.save()
         record_event(vendor, actor=by, kind="edited", payload={"fields": changed})
     return vendor
-
-
-def start_review(vendor: Vendor, *, by) -> Vendor:
-    """Starts the joint review (IT security and procurement due diligence) from the vendor page,
-    with the steps the vendor-review rules give."""
-    policies.can_manage_vendor(by).enforce()
-    with transaction.atomic():
-        vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
-        if vendor.status not in ("prospective", "rejected"):
-            raise TransitionNotAllowed(
-                f"{vendor} is {vendor.get_status_display().lower()}, so a review cannot start."
-            )
-        return start_vendor_review(vendor, plan_vendor_review(vendor), by=by)
 
 
 def risk_score(vendor: Vendor) -> Decimal | None:

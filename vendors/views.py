@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
+from approvals import workflow
 from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels
 from audit.models import AuditEvent
@@ -79,7 +80,7 @@ def vendor_detail(request, pk):
 def vendor_start_review(request, pk):
     vendor = _vendor_or_404(request.user, pk)
     try:
-        services.start_review(vendor, by=request.user)
+        workflow.start_review(vendor, by=request.user)
     except (DomainError, PermissionDenied) as error:
         messages.error(request, str(error))
     else:

@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import ALL_GROUPS, has_role
+from accounts.roles import is_reviewer
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 
@@ -102,9 +102,7 @@ class CanPreviewRules(permissions.BasePermission):
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(
-            user and user.is_authenticated and (user.is_staff or has_role(user, *ALL_GROUPS))
-        )
+        return bool(is_reviewer(user))
 
 
 class RulePreviewView(APIView):

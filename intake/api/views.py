@@ -4,7 +4,8 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from approvals.selectors import steps_awaiting
+from approvals import workflow
+from approvals.selectors import steps_awaiting, with_waiting_on
 
 from .. import selectors, services
 from ..models import Comment, PurchaseRequest
@@ -43,7 +44,9 @@ class PurchaseRequestViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return PurchaseRequest.objects.none()
-        return selectors.requests_visible_to(self.request.user).prefetch_related("line_items")
+        return with_waiting_on(selectors.requests_visible_to(self.request.user)).prefetch_related(
+            "line_items"
+        )
 
     def list(self, request, *args, **kwargs):
         if set(request.query_params) - {"cursor", "page_size"} == {"awaiting"}:
@@ -65,7 +68,11 @@ class PurchaseRequestViewSet(
         )
         page = paginator.paginate_queryset(steps, self.request, view=self)
         page_ids = list(dict.fromkeys(step.request_id for step in page if step.request_id))
-        found = selectors.requests_with_details().prefetch_related("line_items").in_bulk(page_ids)
+        found = (
+            with_waiting_on(selectors.requests_with_details())
+            .prefetch_related("line_items")
+            .in_bulk(page_ids)
+        )
         rows = [found[pk] for pk in page_ids]
         return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
 
@@ -109,12 +116,12 @@ class PurchaseRequestViewSet(
     @extend_schema(request=None, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._transition(services.submit_request)
+        return self._transition(workflow.submit_request)
 
     @extend_schema(request=None, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
     def resubmit(self, request, pk=None):
-        return self._transition(services.resubmit_request)
+        return self._transition(workflow.resubmit_request)
 
     @extend_schema(request=WithdrawSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
+from approvals import workflow
 from approvals.models import ApprovalRule, RuleKind, Side
 from tests.factories import PurchaseRequestFactory
 
@@ -53,11 +54,10 @@ def leadership_rules(db, group):
 @pytest.fixture
 def submitted(requester):
     """Submits a complete request and returns it with its steps."""
-    from intake import services
 
     def submit(**fields):
         purchase_request = PurchaseRequestFactory(requester=requester, **fields)
-        return services.submit_request(purchase_request, by=requester)
+        return workflow.submit_request(purchase_request, by=requester)
 
     return submit
 

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Delegation
+from approvals import workflow
 from approvals.models import ApprovalRule
 from audit.models import AuditEvent
 from tests.factories import CategoryFactory, PurchaseRequestFactory, UserFactory, VendorFactory
@@ -123,11 +124,10 @@ def test_awaiting_me_includes_delegated_steps(api, submitted, it_reviewer):
 
 @pytest.mark.parametrize("size", [5, 50])
 def test_awaiting_me_query_count_is_constant(api, it_reviewer, django_assert_max_num_queries, size):
-    from intake import services
 
     for _ in range(size):
         purchase_request = PurchaseRequestFactory()
-        services.submit_request(purchase_request, by=purchase_request.requester)
+        workflow.submit_request(purchase_request, by=purchase_request.requester)
     api.as_user(it_reviewer)
     # token, groups, delegations, a page of steps (keyset), requests, their open steps, items
     with django_assert_max_num_queries(7):
@@ -232,13 +232,11 @@ def test_awaiting_me_is_most_urgent_first_and_pages_by_cursor(api, it_reviewer, 
     import time_machine
     from django.utils import timezone
 
-    from intake import services
-
     filed = []
     for days_ago in (1, 3, 2):
         with time_machine.travel(timezone.now() - timedelta(days=days_ago)):
             draft = PurchaseRequestFactory(requester=requester)
-            filed.append(services.submit_request(draft, by=requester))
+            filed.append(workflow.submit_request(draft, by=requester))
     api.as_user(it_reviewer)
     first = api.get("/api/requests/?awaiting=me&page_size=2").json()
     assert [r["number"] for r in first["results"]] == [filed[1].number, filed[2].number]

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Delegation
+from approvals import workflow
 from approvals.models import ApprovalStep, Side, StepState
 from approvals.policies import can_decide, decidable_steps
 from approvals.selectors import steps_awaiting
@@ -104,9 +105,8 @@ def test_a_delegate_of_the_requester_neither_sees_nor_decides_the_request(reques
     requester.groups.add(Group.objects.get(name="it_reviewers"))
     stand_in = UserFactory(username="dora")
     delegate(requester, stand_in)
-    from intake import services
 
-    purchase_request = services.submit_request(
+    purchase_request = workflow.submit_request(
         PurchaseRequestFactory(requester=requester), by=requester
     )
     it_step = open_step(purchase_request, Side.IT)
@@ -129,7 +129,7 @@ def test_a_delegate_in_the_group_themself_decides_with_their_own_rights(submitte
 
 
 def vendor_under_review(vendor, *, by):
-    from vendors.services import start_review
+    from approvals.workflow import start_review
 
     start_review(vendor, by=by)
     return vendor

@@ -5,9 +5,10 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from approvals import workflow
 from approvals.models import StepState
+from approvals.workflow import submit_request
 from intake.models import State
-from intake.services import submit_request
 from tests.factories import PurchaseRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,11 +112,10 @@ def test_rule_preview_page(client, submitted, it_reviewer, requester):
 def test_waiting_for_me_query_count_is_constant(
     client, it_reviewer, cio, django_assert_max_num_queries, size
 ):
-    from intake import services
 
     for _ in range(size):
         purchase_request = PurchaseRequestFactory()
-        services.submit_request(purchase_request, by=purchase_request.requester)
+        workflow.submit_request(purchase_request, by=purchase_request.requester)
     client.force_login(cio)
     # session, user, groups, delegations, two keyset pages of steps, ageing, unread bell
     with django_assert_max_num_queries(8):
@@ -123,10 +123,9 @@ def test_waiting_for_me_query_count_is_constant(
 
 
 def test_waiting_for_me_pages_by_keyset(client, it_reviewer, requester):
-    from intake import services
 
     for _ in range(52):
-        services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+        workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     client.force_login(it_reviewer)
     first = client.get("/approvals/")
     assert len(first.context["page"].rows) == 50

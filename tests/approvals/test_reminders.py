@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from approvals import workflow
 from approvals.models import StepAlert
 from approvals.reminders import sweep_due_steps
 from approvals.services import decide_step
@@ -22,10 +23,9 @@ START = timezone.now().replace(microsecond=0)
 @pytest.fixture
 def in_review(requester, it_reviewer, procurement, cio, cpo, django_capture_on_commit_callbacks):
     """A request submitted at START: default steps, SLA 48 h, repeat 24 h, escalate after 96 h."""
-    from intake import services
 
     with time_machine.travel(START, tick=False), django_capture_on_commit_callbacks(execute=True):
-        return services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+        return workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
 
 
 def sweep_at(hours, capture):
@@ -136,7 +136,6 @@ def test_only_due_steps_are_read(in_review, django_assert_num_queries):
 
 def test_a_user_step_escalates_to_the_named_user(requester, django_capture_on_commit_callbacks):
     from approvals.models import ApprovalRule
-    from intake import services
 
     boss = UserFactory(username="boss")
     reviewer = UserFactory(username="named-reviewer")
@@ -145,7 +144,7 @@ def test_a_user_step_escalates_to_the_named_user(requester, django_capture_on_co
         escalation_user=boss,
     )  # fmt: skip
     with time_machine.travel(START, tick=False):
-        services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+        workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     mail.outbox.clear()
     sweep_at(2, django_capture_on_commit_callbacks)
     assert any(m.subject.startswith("Escalated:") and boss.email in m.to for m in mail.outbox)

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from approvals import workflow
 from approvals.models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
 from approvals.routing import RequestFacts, plan
 from audit.models import AuditEvent
@@ -167,14 +168,13 @@ def test_every_condition_explains_itself(group):
 
 def test_resubmit_routes_a_fresh_round(submitted, requester, it_reviewer):
     from approvals.services import decide_step
-    from intake import services
 
     purchase_request = submitted()
     it_step = purchase_request.steps.get(side="it")
     decide_step(it_step, by=it_reviewer, decision="request_changes", comment="Add the DPA")
     purchase_request.refresh_from_db()
     assert purchase_request.state == State.CHANGES_REQUESTED
-    services.resubmit_request(purchase_request, by=requester)
+    workflow.resubmit_request(purchase_request, by=requester)
     assert reviewers(purchase_request, round=2) == [
         (1, "it", "it_reviewers", "open"),
         (1, "procurement", "procurement", "open"),

@@ -3,11 +3,11 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from approvals import workflow
 from approvals.models import StepState
 from approvals.services import decide_step
 from audit.models import AuditEvent
 from core.errors import TransitionNotAllowed
-from intake import services
 from intake.models import State
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 from vendors.models import Vendor, VendorStatus
@@ -22,7 +22,7 @@ def file_with_proposed_vendor(requester, name="Acme Analytics"):
         proposed_vendor_name=name,
         proposed_vendor_website="https://acme.example",
     )
-    return services.submit_request(draft, by=requester)
+    return workflow.submit_request(draft, by=requester)
 
 
 def test_a_proposed_vendor_becomes_a_prospective_record_under_joint_review(requester):
@@ -106,7 +106,7 @@ def test_vendor_steps_are_approved_or_rejected_not_sent_back(requester, it_revie
 
 
 def test_an_approved_vendor_needs_no_review(requester):
-    purchase_request = services.submit_request(
+    purchase_request = workflow.submit_request(
         PurchaseRequestFactory(requester=requester, vendor=VendorFactory(status="approved")),
         by=requester,
     )

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from approvals import workflow
 from audit.models import AuditEvent
 from core.errors import TransitionNotAllowed
 from intake import services
@@ -68,7 +69,7 @@ def test_submit_names_every_missing_field(requester):
         by=requester, fields={"title": "Incomplete", "billing": "annual"}
     )
     with pytest.raises(ValidationError) as error:
-        services.submit_request(draft, by=requester)
+        workflow.submit_request(draft, by=requester)
     assert set(error.value.message_dict) >= {
         "description",
         "business_justification",
@@ -88,12 +89,12 @@ def test_submit_names_every_missing_field(requester):
 def test_submit_refuses_a_needed_by_date_in_the_past(requester):
     draft = PurchaseRequestFactory(requester=requester, needed_by=date(2020, 1, 1))
     with pytest.raises(ValidationError, match="in the past"):
-        services.submit_request(draft, by=requester)
+        workflow.submit_request(draft, by=requester)
 
 
 def test_submit_moves_a_complete_draft_to_review_and_records_it(requester):
     draft = PurchaseRequestFactory(requester=requester)
-    submitted = services.submit_request(draft, by=requester)
+    submitted = workflow.submit_request(draft, by=requester)
     assert submitted.state == State.IN_REVIEW
     assert submitted.submitted_at is not None
     event = AuditEvent.objects.for_object(submitted).get(kind="submit")
@@ -103,8 +104,8 @@ def test_submit_moves_a_complete_draft_to_review_and_records_it(requester):
 def test_only_the_requester_or_an_admin_submits(requester, other_requester, admin_user):
     draft = PurchaseRequestFactory(requester=requester)
     with pytest.raises(PermissionDenied):
-        services.submit_request(draft, by=other_requester)
-    assert services.submit_request(draft, by=admin_user).state == State.IN_REVIEW
+        workflow.submit_request(draft, by=other_requester)
+    assert workflow.submit_request(draft, by=admin_user).state == State.IN_REVIEW
 
 
 def test_nobody_edits_a_request_in_review(requester):
@@ -131,7 +132,7 @@ def test_edit_records_changed_fields_and_recomputes_total(requester):
 def test_resubmit_after_changes_requested(requester):
     purchase_request = PurchaseRequestFactory(requester=requester, state=State.CHANGES_REQUESTED)
     services.update_request(purchase_request, by=requester, fields={"title": "Fixed"})
-    assert services.resubmit_request(purchase_request, by=requester).state == State.IN_REVIEW
+    assert workflow.resubmit_request(purchase_request, by=requester).state == State.IN_REVIEW
 
 
 @pytest.mark.parametrize("state", [State.DRAFT, State.IN_REVIEW, State.CHANGES_REQUESTED])
@@ -186,7 +187,7 @@ def test_another_requester_cannot_comment(requester, other_requester):
 def test_failed_transition_leaves_no_event(requester):
     purchase_request = PurchaseRequestFactory(requester=requester, state=State.CLOSED)
     with pytest.raises(TransitionNotAllowed):
-        services.submit_request(purchase_request, by=requester)
+        workflow.submit_request(purchase_request, by=requester)
     assert kinds(purchase_request) == []
 
 
@@ -199,4 +200,4 @@ def test_category_inactive_is_not_offered(requester):
 
 def test_needed_by_today_is_fine(requester):
     draft = PurchaseRequestFactory(requester=requester, needed_by=timezone.localdate())
-    assert services.submit_request(draft, by=requester).state == State.IN_REVIEW
+    assert workflow.submit_request(draft, by=requester).state == State.IN_REVIEW

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from accounts.models import Department, User
+from approvals import workflow
 from approvals.models import ApprovalStep, StepState
 from intake import services
 from intake.models import Category
@@ -41,7 +42,7 @@ def overdue_requests(count: int, *, hours_overdue: int = 2) -> None:
             },
             line_items=[{"description": "x", "quantity": Decimal(1), "unit_price": Decimal(10)}],
         )
-        services.submit_request(draft, by=requester)
+        workflow.submit_request(draft, by=requester)
     opened = timezone.now() - timedelta(hours=48 + hours_overdue)
     ApprovalStep.objects.filter(state=StepState.OPEN).update(
         opened_at=opened,

@@ -13,6 +13,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from approvals import services as approval_services
+from approvals import workflow
 from audit.models import AuditEvent
 from intake import services
 from intake.models import Attachment, LineItem, PurchaseRequest
@@ -419,7 +420,7 @@ def poisoned(requester, it_reviewer, procurement, django_capture_on_commit_callb
     requester.first_name, requester.last_name = f"{XSS} Rita", "Q"
     requester.save()
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_request(purchase_request, by=requester)
+        workflow.submit_request(purchase_request, by=requester)
     with django_capture_on_commit_callbacks(execute=True):
         services.add_comment(purchase_request, by=requester, body=f"{XSS} comment")
     step = purchase_request.steps.get(side="procurement")

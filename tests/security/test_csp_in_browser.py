@@ -5,7 +5,7 @@ still works, and the withdraw confirmation, now a static script, still guards th
 import pytest
 from playwright.sync_api import Page, expect
 
-from intake import services
+from approvals import workflow
 from intake.models import PurchaseRequest
 from tests.factories import PurchaseRequestFactory
 from tests.security.conftest import PASSWORD
@@ -65,7 +65,7 @@ def visit(page: Page, live_server, violations: Violations, path: str) -> list[st
 def test_pages_run_without_a_single_csp_violation(browser_page, live_server, requester, admin_user):
     page = browser_page
     violations = Violations(page)
-    pr = services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+    pr = workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     draft = PurchaseRequestFactory(requester=requester, title="Design tool seats for the team")
 
     problems = {}

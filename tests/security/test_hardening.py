@@ -16,6 +16,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from approvals import workflow
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, UserFactory
 from tests.security.conftest import PASSWORD, inline_script_in
@@ -201,9 +202,8 @@ def test_the_style_nonce_is_fresh_for_every_response_and_handed_to_htmx(client, 
 def pages(requester, admin_user, it_reviewer):
     """A request with every part of its page filled (steps, an attachment form, the withdraw
     button), and the pages people see most, as the requester and as an admin."""
-    from intake import services
 
-    pr = services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+    pr = workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     draft = PurchaseRequestFactory(requester=requester)
     return {
         None: [SIGN_IN],

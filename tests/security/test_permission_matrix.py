@@ -34,12 +34,13 @@ from rest_framework.test import APIClient
 
 from accounts import roles
 from accounts.models import Delegation
+from approvals import workflow
 from approvals.models import ApprovalRule, ApprovalStep
-from intake import services
 from intake.models import Attachment, PurchaseRequest
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 from tests.security.conftest import PASSWORD, delegate_of
+from tests.support import rolled_back_atomic
 from vendors.models import AnswerOption, Certificate, SecurityQuestion, Vendor, VendorRating
 
 ROLES = (
@@ -150,29 +151,29 @@ MATRIX = {
     "duplicate check": Row("GET", "/requests/duplicates/?title=Design",
         (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
     "request in review": Row("GET", "/requests/{pr}/",
-        (LOGIN,  200,    404,    200,    200,    200,    200,    404,    200,    200,    404)),
+        (LOGIN,  200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "draft": Row("GET", "/requests/{draft}/",
         (LOGIN,  200,    404,    404,    404,    200,    200,    404,    200,    404,    404)),
     "edit the draft": Row("GET", "/requests/{draft}/edit/",
         (LOGIN,  200,    404,    404,    404,    403,    403,    404,    200,    404,    404)),
     "edit a request in review": Row("GET", "/requests/{pr}/edit/",
-        (LOGIN,  302,    404,    403,    403,    403,    403,    404,    302,    403,    404)),
+        (LOGIN,  302,    404,    403,    403,    403,    403,    403,    302,    403,    404)),
     "submit the draft": Row("POST", "/requests/{draft}/submit/",
         (LOGIN,  DONE,   404,    404,    404,    DENIED, DENIED, 404,    DONE,   404,    404),
         effect=lambda w: state("draft")(w) == "in_review"),
     "withdraw (page)": Row("POST", "/requests/{pr}/withdraw/",
-        (LOGIN,  DONE,   404,    DENIED, DENIED, DENIED, DENIED, 404,    DONE,   DENIED, 404),
+        (LOGIN,  DONE,   404,    DENIED, DENIED, DENIED, DENIED, DENIED, DONE,   DENIED, 404),
         effect=lambda w: state("pr")(w) == "withdrawn"),
     "mark ordered (page)": Row("POST", "/requests/{approved}/mark-ordered/",
-        (LOGIN,  DENIED, 404,    404,    DONE,   DENIED, DONE,   404,    DONE,   404,    404),
+        (LOGIN,  DENIED, 404,    DENIED, DONE,   DENIED, DONE,   DENIED, DONE,   DENIED, 404),
         data={"po_number": "PO-1", "ordered_on": "2026-01-15"},
         effect=lambda w: state("approved")(w) == "ordered"),
     "close (page)": Row("POST", "/requests/{ordered}/close/",
-        (LOGIN,  DONE,   404,    404,    DONE,   DENIED, DONE,   404,    DONE,   404,    404),
+        (LOGIN,  DONE,   404,    DENIED, DONE,   DENIED, DONE,   DENIED, DONE,   DENIED, 404),
         data={"received_on": "2026-02-01"},
         effect=lambda w: state("ordered")(w) == "closed"),
     "comment (page)": Row("POST", "/requests/{pr}/comments/",
-        (LOGIN,  DONE,   404,    DONE,   DONE,   DONE,   DONE,   404,    DONE,   DONE,   404),
+        (LOGIN,  DONE,   404,    DONE,   DONE,   DONE,   DONE,   DONE,   DONE,   DONE,   404),
         data={"body": "A question"},
         effect=lambda w: PurchaseRequest.objects.get(pk=w.ids["pr"]).comments.exists()),
     "attach a file to the draft": Row("POST", "/requests/{draft}/attachments/",
@@ -180,9 +181,9 @@ MATRIX = {
         data=_png,
         effect=lambda w: Attachment.objects.filter(request_id=w.ids["draft"]).exists()),
     "download an attachment": Row("GET", "/requests/{pr}/attachments/{attachment}/",
-        (LOGIN,  200,    404,    200,    200,    200,    200,    404,    200,    200,    404)),
+        (LOGIN,  200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "rate the vendor (page)": Row("POST", "/requests/{closed}/rate/",
-        (LOGIN,  DONE,   404,    404,    DENIED, DONE,   DENIED, 404,    DENIED, 404,    404),
+        (LOGIN,  DONE,   404,    DONE,   DENIED, DONE,   DENIED, DENIED, DENIED, DENIED, 404),
         data={"delivery": "4", "quality": "5", "support": "3"},
         effect=lambda w: VendorRating.objects.filter(request_id=w.ids["closed"]).exists()),
     # Approvals: pages
@@ -191,16 +192,16 @@ MATRIX = {
     "rule preview (page)": Row("GET", "/approvals/rules/preview/",
         (LOGIN,  403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
     "approve the IT step (page)": Row("POST", "/approvals/steps/{it_step}/approve/",
-        (LOGIN,  DENIED, 404,    DONE,   DENIED, DENIED, DENIED, 404,    DENIED, DONE,   404),
+        (LOGIN,  DENIED, 404,    DONE,   DENIED, DENIED, DENIED, DENIED, DENIED, DONE,   404),
         data={"comment": "Fine"},
         effect=lambda w: step_state("it_step")(w) == "approved"),
     "reject the IT step (page)": Row("POST", "/approvals/steps/{it_step}/reject/",
-        (LOGIN,  DENIED, 404,    DONE,   DENIED, DENIED, DENIED, 404,    DENIED, DONE,   404),
+        (LOGIN,  DENIED, 404,    DONE,   DENIED, DENIED, DENIED, DENIED, DENIED, DONE,   404),
         data={"comment": "No budget"},
         effect=lambda w: step_state("it_step")(w) == "rejected"),
     "ask changes on the procurement step (page)": Row(
         "POST", "/approvals/steps/{proc_step}/request-changes/",
-        (LOGIN,  DENIED, 404,    DENIED, DONE,   DENIED, DENIED, 404,    DENIED, DENIED, 404),
+        (LOGIN,  DENIED, 404,    DENIED, DONE,   DENIED, DENIED, DENIED, DENIED, DENIED, 404),
         data={"comment": "Attach the quote"},
         effect=lambda w: step_state("proc_step")(w) == "changes_requested"),
     # Vendors: pages
@@ -259,7 +260,7 @@ MATRIX = {
         data={"title": "Filed through the API"},
         effect=lambda w: PurchaseRequest.objects.filter(title="Filed through the API").exists()),
     "request in review (API)": Row("GET", "/api/requests/{pr}/",
-        (401,    200,    404,    200,    200,    200,    200,    404,    200,    200,    404)),
+        (401,    200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "draft (API)": Row("GET", "/api/requests/{draft}/",
         (401,    200,    404,    404,    404,    200,    200,    404,    200,    404,    404)),
     "change the draft": Row("PATCH", "/api/requests/{draft}/",
@@ -267,48 +268,48 @@ MATRIX = {
         data={"title": "Renamed"},
         effect=lambda w: PurchaseRequest.objects.get(pk=w.ids["draft"]).title == "Renamed"),
     "change a request in review": Row("PATCH", "/api/requests/{pr}/",
-        (401,    409,    404,    403,    403,    403,    403,    404,    409,    403,    404),
+        (401,    409,    404,    403,    403,    403,    403,    403,    409,    403,    404),
         data={"title": "Renamed"},
         effect=lambda w: PurchaseRequest.objects.get(pk=w.ids["pr"]).title == "Renamed"),
     "submit the draft (API)": Row("POST", "/api/requests/{draft}/submit/",
         (401,    200,    404,    404,    404,    403,    403,    404,    200,    404,    404),
         effect=lambda w: state("draft")(w) == "in_review"),
     "resubmit a request in review": Row("POST", "/api/requests/{pr}/resubmit/",
-        (401,    409,    404,    403,    403,    403,    403,    404,    409,    403,    404)),
+        (401,    409,    404,    403,    403,    403,    403,    403,    409,    403,    404)),
     "withdraw (API)": Row("POST", "/api/requests/{pr}/withdraw/",
-        (401,    200,    404,    403,    403,    403,    403,    404,    200,    403,    404),
+        (401,    200,    404,    403,    403,    403,    403,    403,    200,    403,    404),
         effect=lambda w: state("pr")(w) == "withdrawn"),
     "mark ordered (API)": Row("POST", "/api/requests/{approved}/mark-ordered/",
-        (401,    403,    404,    404,    200,    403,    200,    404,    200,    404,    404),
+        (401,    403,    404,    403,    200,    403,    200,    403,    200,    403,    404),
         data={"po_number": "PO-1"},
         effect=lambda w: state("approved")(w) == "ordered"),
     "close (API)": Row("POST", "/api/requests/{ordered}/close/",
-        (401,    200,    404,    404,    200,    403,    200,    404,    200,    404,    404),
+        (401,    200,    404,    403,    200,    403,    200,    403,    200,    403,    404),
         effect=lambda w: state("ordered")(w) == "closed"),
     "events": Row("GET", "/api/requests/{pr}/events/",
-        (401,    200,    404,    200,    200,    200,    200,    404,    200,    200,    404)),
+        (401,    200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "comments": Row("GET", "/api/requests/{pr}/comments/",
-        (401,    200,    404,    200,    200,    200,    200,    404,    200,    200,    404)),
+        (401,    200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "comment (API)": Row("POST", "/api/requests/{pr}/comments/",
-        (401,    201,    404,    201,    201,    201,    201,    404,    201,    201,    404),
+        (401,    201,    404,    201,    201,    201,    201,    201,    201,    201,    404),
         data={"body": "A question"},
         effect=lambda w: PurchaseRequest.objects.get(pk=w.ids["pr"]).comments.exists()),
     "steps of a request": Row("GET", "/api/requests/{pr}/steps/",
-        (401,    200,    404,    200,    200,    200,    200,    404,    200,    200,    404)),
+        (401,    200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     # Steps: API
     "a step": Row("GET", "/api/steps/{it_step}/",
-        (401,    200,    404,    200,    200,    200,    200,    404,    200,    200,    404)),
+        (401,    200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "approve the IT step (API)": Row("POST", "/api/steps/{it_step}/approve/",
-        (401,    403,    404,    200,    403,    403,    403,    404,    403,    200,    404),
+        (401,    403,    404,    200,    403,    403,    403,    403,    403,    200,    404),
         data={"comment": "Fine"},
         effect=lambda w: step_state("it_step")(w) == "approved"),
     "reject the IT step (API)": Row("POST", "/api/steps/{it_step}/reject/",
-        (401,    403,    404,    200,    403,    403,    403,    404,    403,    200,    404),
+        (401,    403,    404,    200,    403,    403,    403,    403,    403,    200,    404),
         data={"comment": "No budget"},
         effect=lambda w: step_state("it_step")(w) == "rejected"),
     "ask changes on the procurement step (API)": Row(
         "POST", "/api/steps/{proc_step}/request-changes/",
-        (401,    403,    404,    403,    200,    403,    403,    404,    403,    403,    404),
+        (401,    403,    404,    403,    200,    403,    403,    403,    403,    403,    404),
         data={"comment": "Attach the quote"},
         effect=lambda w: step_state("proc_step")(w) == "changes_requested"),
     # Rules: API (admins only)
@@ -364,7 +365,7 @@ MATRIX = {
     "ratings": Row("GET", "/api/vendors/{vendor}/ratings/",
         (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
     "rate the vendor (API)": Row("POST", "/api/vendors/{closed_vendor}/ratings/",
-        (401,    201,    404,    404,    403,    201,    403,    404,    403,    404,    404),
+        (401,    201,    404,    201,    403,    201,    403,    403,    403,    403,    404),
         data=lambda w: {"request": w.ids["closed"], "delivery": 4, "quality": 5, "support": 3},
         effect=lambda w: VendorRating.objects.filter(request_id=w.ids["closed"]).exists()),
     # Insights (SPEC §6 dashboard, §7 /api/metrics/): reviewers, leaders and admins.
@@ -401,7 +402,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     with (
         django_db_blocker.unblock(),
         override_settings(MEDIA_ROOT=media_root),
-        transaction.atomic(),
+        rolled_back_atomic(),
     ):
         yield _build_world(media_root)
         transaction.set_rollback(True)
@@ -438,7 +439,7 @@ def _build_world(media_root) -> World:
     rita = users["requester"]
     today = timezone.localdate()
 
-    pr = services.submit_request(PurchaseRequestFactory(requester=rita), by=rita)
+    pr = workflow.submit_request(PurchaseRequestFactory(requester=rita), by=rita)
     draft = PurchaseRequestFactory(requester=rita)
     approved = PurchaseRequestFactory(requester=rita, state="approved")
     ordered = PurchaseRequestFactory(
@@ -543,16 +544,18 @@ def test_permission_matrix(name, role, world, clients):
 # Which of the world's requests each role finds in the API's list (SPEC §9: requesters their
 # own, reviewers what their groups touch, procurement what it orders, CIO, CPO, admins all).
 ALL_REQUESTS = {"pr", "draft", "approved", "ordered", "closed"}
+# Reviewers, finance and their delegates see every submitted request; drafts stay private.
+SUBMITTED = ALL_REQUESTS - {"draft"}
 LISTED = {
     "requester": ALL_REQUESTS,
     "other_requester": set(),
-    "it_reviewer": {"pr"},
-    "procurement": {"pr", "approved", "ordered", "closed"},
+    "it_reviewer": SUBMITTED,
+    "procurement": SUBMITTED,
     "cio": ALL_REQUESTS,
     "cpo": ALL_REQUESTS,
-    "finance": set(),
+    "finance": SUBMITTED,
     "admin": ALL_REQUESTS,
-    "delegate": {"pr"},
+    "delegate": SUBMITTED,
     "ex_delegate": set(),
 }
 

@@ -30,8 +30,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from approvals import workflow
 from approvals.models import ApprovalRule
-from intake import services
 from tests.factories import PurchaseRequestFactory, VendorFactory
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -73,7 +73,7 @@ def served(db, admin_user, requester):
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        in_review = services.submit_request(
+        in_review = workflow.submit_request(
             PurchaseRequestFactory(requester=requester), by=requester
         )
         draft = PurchaseRequestFactory(requester=requester)

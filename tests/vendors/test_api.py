@@ -407,7 +407,7 @@ def test_start_review_of_a_vendor_not_prospective_or_rejected_is_409(api, procur
     vendor = VendorFactory(status=status)
     response = api.as_user(procurement).post(url(vendor, "start-review"))
     assert response.status_code == 409
-    assert "a review cannot start" in response.json()["detail"]
+    assert "cannot be put under review" in response.json()["detail"]
     assert not vendor.steps.exists()
 
 

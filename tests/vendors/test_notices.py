@@ -9,6 +9,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from approvals import workflow
 from approvals.digest import send_daily_digest
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, VendorFactory
@@ -55,9 +56,8 @@ def test_contract_renewal_notice_to_its_owner_at_the_notice_period(procurement):
 def test_daily_digest_once_a_day_to_cio_and_cpo(
     cio, cpo, requester, django_capture_on_commit_callbacks
 ):
-    from intake import services
 
-    services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+    workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert send_daily_digest() == 4

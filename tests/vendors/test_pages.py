@@ -587,7 +587,7 @@ def test_review_cannot_start_twice_or_for_an_approved_vendor(client, procurement
     client.force_login(procurement)
     assert "Start joint review" not in html(client.get(f"/vendors/{vendor.pk}/"))
     response = client.post(f"/vendors/{vendor.pk}/review/", follow=True)
-    assert "is approved, so a review cannot start." in html(response)
+    assert "is approved, so it cannot be put under review." in html(response)
     assert not vendor.steps.exists()
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from approvals import workflow
 from core.errors import TransitionNotAllowed
 from intake.models import State
 from tests.factories import PurchaseRequestFactory, VendorFactory
@@ -167,8 +168,8 @@ def test_website_must_be_a_url(procurement):
 
 
 def test_start_review_from_the_vendor_page_only_when_prospective(procurement):
-    vendor = services.start_review(VendorFactory(status="prospective"), by=procurement)
+    vendor = workflow.start_review(VendorFactory(status="prospective"), by=procurement)
     assert vendor.status == "under_review"
     assert vendor.steps.count() == 2
     with pytest.raises(TransitionNotAllowed):
-        services.start_review(VendorFactory(status="approved"), by=procurement)
+        workflow.start_review(VendorFactory(status="approved"), by=procurement)

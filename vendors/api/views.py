@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from approvals import workflow
 from approvals.api.serializers import StepSerializer
 from approvals.selectors import steps_of
 from intake.selectors import requests_visible_to
@@ -114,7 +115,7 @@ class VendorViewSet(
         pagination_class=None,
     )
     def start_review(self, request, pk=None):
-        vendor = services.start_review(self.get_object(), by=request.user)
+        vendor = workflow.start_review(self.get_object(), by=request.user)
         return Response(self._fresh(vendor.pk))
 
     @extend_schema(responses=StepSerializer(many=True))

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
-from django.db import transaction
 from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Department, User
+from approvals import workflow
 from approvals.models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
 from intake import services
 from intake.models import Category, PurchaseRequest
@@ -56,7 +56,8 @@ VENDORS = [
 class Command(BaseCommand):
     help = "Loads the demo organisation (idempotent) and prints the demo users and password."
 
-    @transaction.atomic
+    # No outer transaction: submitting a request is a user action with its own durable
+    # transaction; every step here is idempotent, so a second run completes a first that failed.
     def handle(self, *args, **options):
         departments = {
             code: Department.objects.get_or_create(cost_centre=code, defaults={"name": name})[0]
@@ -255,7 +256,7 @@ class Command(BaseCommand):
                 by=rita, fields=fields, line_items=line_items
             )
             if submit:
-                services.submit_request(purchase_request, by=rita)
+                workflow.submit_request(purchase_request, by=rita)
         self._make_overdue(OVERDUE_DEMO_TITLE, days=3)
 
     def _make_overdue(self, title, *, days):

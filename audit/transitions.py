@@ -4,8 +4,9 @@ caller's transaction."""
 
 from django_fsm import can_proceed
 
-from audit.services import record_event
 from core.errors import TransitionNotAllowed
+
+from .services import record_event
 
 PAST_TENSE = {
     "submit": "submitted",

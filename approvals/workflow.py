@@ -1,0 +1,299 @@
+"""The approval workflow: the effects of review on requests and vendors, in one module.
+Routing (`routing.py`) decides which steps a request gets; this module does it: creates the
+steps, opens stages, settles the request or vendor when a round ends, and runs submit and
+resubmit, which hand a request from intake to review (SPEC §2, §3, §5). Each function runs in
+its caller's transaction unless it is the outermost service of a user action."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from audit.services import record_event
+from audit.transitions import PAST_TENSE, apply_transition, ensure_can
+from intake import policies as intake_policies
+from intake.models import ExchangeRate, PurchaseRequest, State
+from intake.services import submission_errors
+from vendors import policies as vendor_policies
+from vendors.models import Vendor, VendorStatus
+
+from . import notices
+from .models import ApprovalStep, StepState
+from .routing import PlannedStep, RequestFacts, plan, plan_vendor_review
+
+
+def submit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
+    """Sends a complete draft to review and routes it to its approval steps."""
+    return _enter_review(purchase_request, by=by, transition="submit")
+
+
+def resubmit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
+    """Sends a request with changes requested back to review, with fresh steps."""
+    return _enter_review(purchase_request, by=by, transition="resubmit")
+
+
+def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> PurchaseRequest:
+    with transaction.atomic(durable=True):
+        purchase_request = PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+        intake_policies.can_act_as_requester(by, purchase_request).enforce()
+        ensure_can(purchase_request, transition)
+        # Routing compares the cost in the base currency at today's rate.
+        purchase_request.total_cost_base = ExchangeRate.to_base(
+            purchase_request.total_cost, purchase_request.currency
+        )
+        errors = submission_errors(purchase_request)
+        if errors:
+            raise ValidationError(errors)
+        purchase_request.submitted_at = timezone.now()
+        apply_transition(purchase_request, transition, by=by)
+        route_request(purchase_request, by=by)
+    return purchase_request
+
+
+def start_review(vendor: Vendor, *, by) -> Vendor:
+    """Starts the joint review (IT security and procurement due diligence) from the vendor page,
+    with the steps the vendor-review rules give."""
+    vendor_policies.can_manage_vendor(by).enforce()
+    with transaction.atomic(durable=True):
+        vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+        ensure_can(vendor, "start_review")
+        return start_vendor_review(vendor, plan_vendor_review(vendor), by=by)
+
+
+def route_request(purchase_request, *, by) -> None:
+    """Snapshots the plan into approval steps for a new round and opens the first stage, or
+    approves at once when an auto-approval rule matches. When the vendor must be approved first,
+    the steps wait for the vendor's joint review (started here if it is not under way).
+    Runs in submit's transaction."""
+    routing = plan(RequestFacts.of(purchase_request))
+    if routing.auto_approved_by is not None:
+        apply_transition(
+            purchase_request,
+            "approve",
+            by=by,
+            payload={
+                "auto_approved_by": routing.auto_approved_by.name,
+                "reasons": routing.auto_approval_reasons,
+            },
+        )
+        return
+    vendor = None
+    if routing.vendor_steps:
+        vendor = start_vendor_review(
+            vendor_for_request(purchase_request, by=by),
+            routing.vendor_steps,
+            by=by,
+            payload={"request": purchase_request.number},
+        )
+    last_round = purchase_request.steps.aggregate(last=Max("round"))["last"] or 0
+    steps = create_steps(routing.steps, request=purchase_request, round=last_round + 1)
+    record_event(
+        purchase_request,
+        actor=by,
+        kind="routed",
+        payload={
+            **_routed(routing.steps, round=last_round + 1),
+            "vendor_review": vendor.name if vendor is not None else None,
+        },
+    )
+    if vendor is None:
+        open_stage(steps, stage=min(step.stage for step in steps))
+
+
+def create_steps(planned_steps: list[PlannedStep], *, round: int, request=None, vendor=None):
+    return ApprovalStep.objects.bulk_create(
+        ApprovalStep(
+            request=request,
+            vendor=vendor,
+            round=round,
+            stage=planned.stage,
+            side=planned.side,
+            group=planned.group,
+            user=planned.user,
+            rule=planned.rule,
+            rule_name=planned.rule_name,
+            reasons=planned.reasons,
+            sla_hours=planned.sla_hours,
+            repeat_every_hours=planned.repeat_every_hours,
+            escalate_after_hours=planned.escalate_after_hours,
+            escalation_group=planned.escalation_group,
+            escalation_user=planned.escalation_user,
+        )
+        for planned in planned_steps
+    )
+
+
+def vendor_for_request(purchase_request, *, by):
+    """The request's vendor; a proposed one becomes a prospective vendor record (or the existing
+    vendor of that name) and the request names it from now on."""
+    if purchase_request.vendor_id:
+        return purchase_request.vendor
+    vendor, created = Vendor.objects.get_or_create(
+        name__iexact=purchase_request.proposed_vendor_name,
+        defaults={
+            "name": purchase_request.proposed_vendor_name,
+            "website": purchase_request.proposed_vendor_website,
+            "proposed_by": purchase_request.requester,
+        },
+    )
+    if created:
+        record_event(
+            vendor, actor=by, kind="proposed", payload={"request": purchase_request.number}
+        )
+    purchase_request.vendor = vendor
+    purchase_request.proposed_vendor_name = purchase_request.proposed_vendor_website = ""
+    purchase_request.save()
+    return vendor
+
+
+def start_vendor_review(vendor, planned_steps: list[PlannedStep], *, by, payload=None):
+    """Puts the vendor under joint review with these steps, unless a review is under way."""
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    if vendor.status == VendorStatus.UNDER_REVIEW:
+        return vendor
+    apply_transition(vendor, "start_review", by=by, payload=payload)
+    last_round = vendor.steps.aggregate(last=Max("round"))["last"] or 0
+    steps = create_steps(planned_steps, vendor=vendor, round=last_round + 1)
+    record_event(
+        vendor,
+        actor=by,
+        kind="routed",
+        payload=_routed(planned_steps, round=last_round + 1),
+    )
+    open_stage(steps, stage=min(step.stage for step in steps))
+    return vendor
+
+
+def _routed(planned_steps: list[PlannedStep], *, round: int) -> dict:
+    """The audit payload of a routing: which steps, and why each."""
+    return {
+        "round": round,
+        "steps": [
+            {"reviewer": s.reviewer_label, "side": s.side, "stage": s.stage, "why": s.reasons}
+            for s in planned_steps
+        ],
+    }
+
+
+def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:
+    """Opens the waiting steps of `stage`: their SLA clock starts now."""
+    now = timezone.now()
+    opened = [s for s in steps if s.stage == stage and s.state == StepState.WAITING]
+    for step in opened:
+        step.open(at=now)
+        step.save()
+        notices.step_opened(step)
+    return opened
+
+
+# Settling a round
+
+
+def settle(subject, decided: ApprovalStep, *, by, on_behalf_of) -> None:
+    """Moves the request or vendor on after a decision on one of its steps."""
+    outcome = _round_outcome(subject, decided, by=by)
+    if decided.request_id:
+        _settle_request(subject, decided, outcome, by=by, on_behalf_of=on_behalf_of)
+    else:
+        _settle_vendor(subject, decided, outcome, by=by, on_behalf_of=on_behalf_of)
+
+
+def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:
+    """What the decision means for its round: "pending" while steps remain; "rejected" or
+    "changes_requested" at once (the other open steps are superseded); "approved" when the last
+    step is; a completed stage opens the next one. Shared by requests and vendors."""
+    round_steps = list(subject.steps.filter(round=decided.round))
+    if decided.state in (StepState.REJECTED, StepState.CHANGES_REQUESTED):
+        _supersede(round_steps)
+        return decided.state
+    if any(s.stage == decided.stage and s.state != StepState.APPROVED for s in round_steps):
+        return "pending"  # other reviewers of this stage still decide
+    waiting = [s for s in round_steps if s.state == StepState.WAITING]
+    if not waiting:
+        return StepState.APPROVED
+    next_stage = min(s.stage for s in waiting)
+    opened = open_stage(waiting, stage=next_stage)
+    record_event(
+        subject,
+        actor=by,
+        kind="stage_opened",
+        payload={"stage": next_stage, "reviewers": [s.reviewer_label for s in opened]},
+    )
+    return "pending"
+
+
+def _supersede(steps) -> None:
+    for step in steps:
+        if step.state in (StepState.OPEN, StepState.WAITING):
+            step.supersede()
+            step.save()
+
+
+def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of) -> None:
+    """The request follows its steps: the one place where that happens."""
+    transition = {
+        StepState.APPROVED: "approve",
+        StepState.REJECTED: "reject",
+        StepState.CHANGES_REQUESTED: "request_changes",
+    }.get(outcome)
+    if transition:
+        apply_transition(
+            purchase_request,
+            transition,
+            by=by,
+            on_behalf_of=on_behalf_of,
+            payload={"step": decided.pk, "comment": decided.comment},
+        )
+        notices.request_decided(
+            purchase_request,
+            outcome=PAST_TENSE[transition],
+            round=decided.round,
+            comment=decided.comment,
+        )
+
+
+def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
+    """An approved vendor releases the requests that waited for it; a rejected one sends them
+    back to their requesters to choose another vendor."""
+    if outcome == StepState.APPROVED:
+        transition = "approve_with_conditions" if vendor.conditions else "approve"
+        apply_transition(vendor, transition, by=by, on_behalf_of=on_behalf_of)
+        for purchase_request in _requests_waiting_for(vendor):
+            waiting = list(purchase_request.steps.filter(state=StepState.WAITING))
+            opened = open_stage(waiting, stage=min(s.stage for s in waiting))
+            record_event(
+                purchase_request,
+                actor=by,
+                kind="stage_opened",
+                payload={
+                    "stage": opened[0].stage,
+                    "reviewers": [s.reviewer_label for s in opened],
+                    "vendor_approved": vendor.name,
+                },
+            )
+    elif outcome == StepState.REJECTED:
+        apply_transition(
+            vendor, "reject", by=by, on_behalf_of=on_behalf_of, payload={"comment": decided.comment}
+        )
+        for purchase_request in _requests_waiting_for(vendor):
+            _supersede(purchase_request.steps.filter(state=StepState.WAITING))
+            apply_transition(
+                purchase_request,
+                "request_changes",
+                by=by,
+                on_behalf_of=on_behalf_of,
+                payload={
+                    "comment": f"The vendor {vendor.name} was not approved: {decided.comment} "
+                    "Choose another vendor and resubmit.",
+                },
+            )
+
+
+def _requests_waiting_for(vendor):
+    """Requests in review with no open step: their steps wait for this vendor. Locked."""
+    waiting = (
+        PurchaseRequest.objects.filter(vendor=vendor, state=State.IN_REVIEW)
+        .exclude(steps__state=StepState.OPEN)
+        .values("pk")
+    )
+    return PurchaseRequest.objects.select_for_update().filter(pk__in=waiting)
