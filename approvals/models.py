@@ -14,6 +14,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from intake.models import DataClassification
 from vendors.models import RiskTier, VendorStatus
 
+from .subjects import subject_of
+
 # A request that proposes a vendor not yet in Tandem matches this vendor-status condition.
 NEW_VENDOR = "new"
 VENDOR_STATUS_CHOICES = [
@@ -257,13 +259,11 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     @property
     def subject(self):
         """The purchase request or the vendor this step decides on."""
-        return self.request if self.request_id else self.vendor
+        return subject_of(self).obj
 
     @property
     def subject_label(self) -> str:
-        if self.request_id:
-            return f"{self.request.number} {self.request.title}"
-        return f"Vendor review: {self.vendor.name}"
+        return subject_of(self).label
 
     @property
     def is_overdue(self) -> bool:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from notifications.services import notify
 
 from .models import ApprovalStep
+from .subjects import subject_of
 
 
 def reviewers_of(step: ApprovalStep):
@@ -15,10 +16,7 @@ def reviewers_of(step: ApprovalStep):
 
 
 def describe(step: ApprovalStep) -> str:
-    if step.request_id:
-        request = step.request
-        return f"{request.number} “{request.title}” from {request.requester}"
-    return f"the review of the vendor {step.vendor.name}"
+    return subject_of(step).description
 
 
 def step_opened(step: ApprovalStep) -> None:

@@ -11,6 +11,7 @@ from core.policies import Verdict
 from intake.models import PurchaseRequest
 
 from .models import JOINT_SIDES, ApprovalStep, Side, StepState
+from .subjects import subject_of
 
 OTHER_SIDE = {Side.IT: Side.PROCUREMENT, Side.PROCUREMENT: Side.IT}
 
@@ -37,13 +38,10 @@ def can_decide(
     - the people involved on the `it` side of a request (or vendor review) and those on its
       `procurement` side are disjoint, in every round and across every delegation.
     Whether the step is open is the state machine's business (409), not this policy's (403)."""
-    barred = _barred_people(step)
+    subject = subject_of(step)
+    barred = _barred_people(subject)
     if user.pk in barred:
-        if step.request_id:
-            return _deny("You filed this request: the requester never decides its steps.")
-        return _deny(
-            "You proposed this vendor or filed a request naming it: you do not decide its review."
-        )
+        return _deny(subject.barred_reason)
     identity = identity or reviewer_identity(user)
     holders = [
         principal
@@ -65,10 +63,9 @@ def can_decide(
             )
         elif {user.pk, principal.pk} & other_side_people:
             other = Side(OTHER_SIDE[step.side]).label
-            what = "request" if step.request_id else "vendor review"
             who = "You" if user.pk in other_side_people else f"{principal}"
             reason = (
-                f"{who} already decided on the {other} side of this {what}; the "
+                f"{who} already decided on the {other} side of this {subject.noun}; the "
                 f"{Side(step.side).label} side needs a different person (four eyes)."
             )
         else:
@@ -105,22 +102,11 @@ def decidable_steps(user) -> QuerySet[ApprovalStep]:
     return ApprovalStep.objects.filter(allowed)
 
 
-def _barred_people(step: ApprovalStep) -> set[int]:
-    """Who never decides this step: the requester; for a vendor review, whoever proposed the
-    vendor or filed a request naming it. Read once per subject."""
-    subject = step.subject
-    barred = getattr(subject, "_four_eyes_barred", None)
+def _barred_people(subject) -> set[int]:
+    """Who never decides a step of this subject; read once per subject object."""
+    barred = getattr(subject.obj, "_four_eyes_barred", None)
     if barred is None:
-        if step.request_id:
-            barred = {subject.requester_id}
-        else:
-            barred = set(
-                PurchaseRequest.objects.filter(vendor=subject).values_list(
-                    "requester_id", flat=True
-                )
-            )
-            barred.add(subject.proposed_by_id)
-        subject._four_eyes_barred = barred
+        barred = subject.obj._four_eyes_barred = subject.barred_people()
     return barred
 
 

@@ -12,6 +12,7 @@ from vendors.policies import can_view_vendors
 
 from . import policies
 from .models import ApprovalRule, ApprovalStep, StepState
+from .subjects import subject_kind
 
 
 def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseRequest]:
@@ -105,10 +106,7 @@ def decision_panels(subject, user) -> list[StepPanel]:
     identity = reviewer_identity(user)
     panels = []
     for step in (s for s in steps if s.round == latest):
-        if step.request_id:
-            step.request = subject
-        else:
-            step.vendor = subject
+        subject_kind(step)(subject).attach(step)
         if step.state != StepState.OPEN:
             panels.append(
                 StepPanel(

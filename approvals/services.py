@@ -10,11 +10,10 @@ from django_fsm import can_proceed
 
 from audit.services import record_event
 from core.errors import ConcurrentDecision, TransitionNotAllowed
-from intake.models import PurchaseRequest
-from vendors.models import Vendor
 
 from . import policies, workflow
 from .models import ApprovalStep, StepState
+from .subjects import subject_kind
 
 DECISIONS = {
     "approve": StepState.APPROVED,
@@ -36,19 +35,13 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
         )
     with transaction.atomic(durable=True):
         # The subject's row lock serialises every decision on one request or vendor.
-        if step.request_id:
-            subject = PurchaseRequest.objects.select_for_update().get(pk=step.request_id)
-        else:
-            subject = Vendor.objects.select_for_update().get(pk=step.vendor_id)
+        subject = subject_kind(step).locked(step)
         step = (
             ApprovalStep.objects.select_for_update(of=("self",))
             .select_related("group", "user", "decided_by")
             .get(pk=step.pk)
         )
-        if step.request_id:
-            step.request = subject
-        else:
-            step.vendor = subject
+        subject.attach(step)
         verdict = policies.can_decide(by, step)
         verdict.enforce()
         if not can_proceed(getattr(step, decision)):
@@ -62,7 +55,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
         )
         step.save()
         record_event(
-            subject,
+            subject.obj,
             actor=by,
             on_behalf_of=verdict.on_behalf_of,
             kind=f"step_{decision}",
@@ -76,7 +69,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
                 "comment": comment,
             },
         )
-        workflow.settle(subject, step, by=by, on_behalf_of=verdict.on_behalf_of)
+        workflow.settle(subject.obj, step, by=by, on_behalf_of=verdict.on_behalf_of)
     return step
 
 

@@ -1,20 +1,20 @@
 """Approver pages: waiting for me, the leaders' team view, decisions, the rule preview."""
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_reviewer, sees_everything
-from core.errors import DomainError
 from core.keyset import keyset_page
+from core.pages import perform
 from intake.selectors import requests_visible_to
 
 from . import routing, selectors, services
 from .forms import DecisionForm, PreviewForm
 from .models import ApprovalStep
+from .subjects import subject_of
 
 PAGE_SIZE = 50
 DECISION_SLUGS = {"approve": "approve", "reject": "reject", "request-changes": "request_changes"}
@@ -45,17 +45,16 @@ def decide(request, pk, decision):
         raise Http404("No such step.") from None
     form = DecisionForm(request.POST)
     form.is_valid()
-    try:
-        services.decide_step(
-            step, by=request.user, decision=decision, comment=form.cleaned_data.get("comment", "")
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    except (DomainError, PermissionDenied) as error:
-        messages.error(request, str(error))
-    else:
-        label = step.request.number if step.request_id else step.vendor.name
-        messages.success(request, f"{label}: {step.reviewer_label} step {DONE[decision]}.")
+    label = subject_of(step).short_label
+    perform(
+        request,
+        services.decide_step,
+        step,
+        by=request.user,
+        decision=decision,
+        comment=form.cleaned_data.get("comment", ""),
+        success=f"{label}: {step.reviewer_label} step {DONE[decision]}.",
+    )
     return redirect(step.subject)
 
 

@@ -20,6 +20,7 @@ from vendors.models import Vendor, VendorStatus
 from . import notices
 from .models import ApprovalStep, StepState
 from .routing import PlannedStep, RequestFacts, plan, plan_vendor_review
+from .subjects import subject_kind
 
 
 def submit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
@@ -192,10 +193,10 @@ def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:
 def settle(subject, decided: ApprovalStep, *, by, on_behalf_of) -> None:
     """Moves the request or vendor on after a decision on one of its steps."""
     outcome = _round_outcome(subject, decided, by=by)
-    if decided.request_id:
-        _settle_request(subject, decided, outcome, by=by, on_behalf_of=on_behalf_of)
-    else:
-        _settle_vendor(subject, decided, outcome, by=by, on_behalf_of=on_behalf_of)
+    settle_subject = {"request": _settle_request, "vendor": _settle_vendor}
+    settle_subject[subject_kind(decided).field](
+        subject, decided, outcome, by=by, on_behalf_of=on_behalf_of
+    )
 
 
 def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:

@@ -209,6 +209,15 @@ def add_comment(purchase_request: PurchaseRequest, *, by, body: str) -> Comment:
     return comment
 
 
+def add_attachments(purchase_request: PurchaseRequest, *, by, uploaded_files) -> list[Attachment]:
+    """Stores several files at once: all of them, or none when one is refused."""
+    with transaction.atomic():
+        return [
+            add_attachment(purchase_request, by=by, uploaded_file=uploaded)
+            for uploaded in uploaded_files
+        ]
+
+
 def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> Attachment:
     """Stores a quote or specification after checking its size and real content type."""
     policies.can_act_as_requester(by, purchase_request).enforce()

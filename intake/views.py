@@ -13,6 +13,7 @@ from approvals import workflow
 from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels, with_waiting_on
 from core.errors import DomainError
+from core.pages import error_text, perform
 from vendors.policies import can_rate
 from vendors.services import rate_vendor
 
@@ -113,9 +114,9 @@ def request_transition(request, pk, action):
                 _line_item_formset(purchase_request),
                 submission_errors=error,
             )
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, error_text(error))
     except (DomainError, PermissionDenied) as error:
-        messages.error(request, str(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"{purchase_request.number}: {_DONE[action]}.")
     return redirect(purchase_request)
@@ -152,12 +153,14 @@ def request_rating(request, pk):
         for field, errors in form.errors.items():
             messages.error(request, f"{form[field].label}: {' '.join(errors)}")
         return redirect(purchase_request)
-    try:
-        rate_vendor(purchase_request, by=request.user, **form.cleaned_data)
-    except (DomainError, PermissionDenied, ValidationError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, f"Thank you: your rating of {purchase_request.vendor} is saved.")
+    perform(
+        request,
+        rate_vendor,
+        purchase_request,
+        by=request.user,
+        **form.cleaned_data,
+        success=f"Thank you: your rating of {purchase_request.vendor} is saved.",
+    )
     return redirect(purchase_request)
 
 
@@ -181,14 +184,14 @@ def request_attachments(request, pk):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect(purchase_request)
-    try:
-        with transaction.atomic():
-            for uploaded in form.cleaned_data["attachments"]:
-                services.add_attachment(purchase_request, by=request.user, uploaded_file=uploaded)
-    except (DomainError, PermissionDenied, ValidationError) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, "Attachments added.")
+    perform(
+        request,
+        services.add_attachments,
+        purchase_request,
+        by=request.user,
+        uploaded_files=form.cleaned_data["attachments"],
+        success="Attachments added.",
+    )
     return redirect(purchase_request)
 
 
@@ -247,7 +250,7 @@ def _request_form(request, purchase_request):
         form.add_error(None, error)
         return _render_form(request, purchase_request, form, formset)
     except (DomainError, PermissionDenied) as error:
-        messages.error(request, str(error))
+        messages.error(request, error_text(error))
         return _render_form(request, purchase_request, form, formset)
     if "submit" not in request.POST:
         messages.success(request, f"{purchase_request.number} saved as a draft.")

@@ -2,7 +2,7 @@
 policies decide who may."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +13,7 @@ from approvals import workflow
 from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels
 from audit.models import AuditEvent
-from core.errors import DomainError
+from core.pages import perform
 from intake.selectors import requests_visible_to
 
 from . import policies, selectors, services
@@ -79,12 +79,13 @@ def vendor_detail(request, pk):
 @require_POST
 def vendor_start_review(request, pk):
     vendor = _vendor_or_404(request.user, pk)
-    try:
-        workflow.start_review(vendor, by=request.user)
-    except (DomainError, PermissionDenied) as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"The joint review of {vendor.name} has started.")
+    perform(
+        request,
+        workflow.start_review,
+        vendor,
+        by=request.user,
+        success=f"The joint review of {vendor.name} has started.",
+    )
     return redirect(f"{vendor.get_absolute_url()}#steps")
 
 
