@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from . import services
 from .models import ApprovalRule, ApprovalStep
 
@@ -54,18 +56,9 @@ class ApprovalRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalStep)
-class ApprovalStepAdmin(admin.ModelAdmin):
+class ApprovalStepAdmin(ReadOnlyAdmin):
     """Read-only: steps change only through decisions."""
 
     list_display = ["request", "round", "stage", "side", "reviewer_label", "state", "due_at"]
     list_filter = ["state", "side"]
     list_select_related = ["request", "group", "user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

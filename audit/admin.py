@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail is evidence and nobody edits it."""
 
     list_display = ["occurred_at", "kind", "actor", "on_behalf_of", "subject_label", "to_state"]
@@ -15,12 +17,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="object")
     def subject_label(self, event):
         return f"{event.content_type.model} #{event.object_id}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Category, ExchangeRate, PurchaseRequest
 
 
@@ -16,19 +18,10 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(PurchaseRequest)
-class PurchaseRequestAdmin(admin.ModelAdmin):
+class PurchaseRequestAdmin(ReadOnlyAdmin):
     """For looking up requests; they change only through their lifecycle in the app."""
 
     list_display = ["number", "title", "requester", "state", "total_cost", "currency", "created_at"]
     list_filter = ["state", "category"]
     search_fields = ["number", "title"]
     list_select_related = ["requester"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
