@@ -273,12 +273,36 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
             and self.due_at < timezone.now()
         )
 
+    # The reminder schedule (SPEC §4): the first reminder at the due time, then one every
+    # `repeat_every_hours`, and one escalation at `escalate_at`. The sweep records each alert
+    # once under its (step, kind, sequence) key; `next_alert_at` tells it when to look again.
+
+    def reminder_sequence(self, now) -> int:
+        """0 at the due time, then +1 every `repeat_every_hours` (missed ones are not replayed)."""
+        if not self.repeat_every_hours:
+            return 0
+        return int((now - self.due_at) / timedelta(hours=self.repeat_every_hours))
+
+    def next_alert(self, *, sequence: int | None, escalated: bool):
+        """When the next reminder or escalation is due, after reminder `sequence` (None: none
+        yet) and with the escalation sent or not."""
+        candidates = []
+        if sequence is None:
+            candidates.append(self.due_at)
+        elif self.repeat_every_hours:
+            candidates.append(
+                self.due_at + timedelta(hours=self.repeat_every_hours) * (sequence + 1)
+            )
+        if not escalated:
+            candidates.append(self.escalate_at)
+        return min(candidates) if candidates else None
+
     @transition(field=state, source=StepState.WAITING, target=StepState.OPEN)
     def open(self, *, at):
         self.opened_at = at
         self.due_at = at + timedelta(hours=self.sla_hours)
         self.escalate_at = at + timedelta(hours=self.escalate_after_hours)
-        self.next_alert_at = min(self.due_at, self.escalate_at)
+        self.next_alert_at = self.next_alert(sequence=None, escalated=False)
 
     @transition(field=state, source=StepState.OPEN, target=StepState.APPROVED)
     def approve(self, *, by, on_behalf_of=None, comment="", at):

@@ -3,8 +3,6 @@ hours, and an escalation to the escalation target past the escalation time. Exac
 alert is a row with a unique (step, kind, sequence) key, inserted before anyone is notified, in
 the same transaction. Only due steps are read, through the partial index on `next_alert_at`."""
 
-from datetime import timedelta
-
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -41,31 +39,12 @@ def sweep_due_steps(now=None) -> int:
             return recorded
 
 
-def reminder_sequence(step: ApprovalStep, now) -> int:
-    """0 at the due time, then +1 every `repeat_every_hours` (missed ones are not replayed)."""
-    if not step.repeat_every_hours:
-        return 0
-    return int((now - step.due_at) / timedelta(hours=step.repeat_every_hours))
-
-
-def next_alert(step: ApprovalStep, now, sequence: int | None, escalated: bool):
-    candidates = []
-    if step.repeat_every_hours:
-        upcoming = step.due_at + timedelta(hours=step.repeat_every_hours) * ((sequence or 0) + 1)
-        candidates.append(upcoming if sequence is not None else step.due_at)
-    elif sequence is None:
-        candidates.append(step.due_at)
-    if not escalated:
-        candidates.append(step.escalate_at)
-    return min(candidates) if candidates else None
-
-
 def alert_step(step: ApprovalStep, now) -> int:
     recorded = 0
     with transaction.atomic():
         sequence = None
         if now >= step.due_at:
-            sequence = reminder_sequence(step, now)
+            sequence = step.reminder_sequence(now)
             if _record(step, AlertKind.REMINDER, sequence):
                 recorded += 1
                 _notify_reminder(step, sequence)
@@ -79,7 +58,7 @@ def alert_step(step: ApprovalStep, now) -> int:
                 )
                 _notify_escalation(step)
         ApprovalStep.objects.filter(pk=step.pk, state=StepState.OPEN).update(
-            next_alert_at=next_alert(step, now, sequence, escalated)
+            next_alert_at=step.next_alert(sequence=sequence, escalated=escalated)
         )
     return recorded
 
