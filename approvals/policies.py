@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.reviewers import ReviewerIdentity, reviewer_identity
+from accounts.roles import is_reviewer
 from core.policies import Verdict
 from intake.models import PurchaseRequest
 
@@ -125,6 +126,13 @@ def _people_on_side(subject, side: str | None) -> set[int]:
             decided.setdefault(step_side, set()).update({decided_by, decided_for} - {None})
         subject._four_eyes_people = decided
     return decided.get(side, set())
+
+
+def can_preview_rules(user) -> Verdict:
+    """Reviewers, leaders, finance and admins preview routing (SPEC §3)."""
+    if is_reviewer(user):
+        return Verdict(True)
+    return Verdict(False, "Only admins and reviewers preview routing.")
 
 
 def why_not_open(step: ApprovalStep) -> str:

@@ -10,7 +10,7 @@ from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
-from . import policies
+from . import policies, routing
 from .models import ApprovalRule, ApprovalStep, StepState
 from .subjects import subject_kind
 
@@ -119,3 +119,13 @@ def decision_panels(subject, user) -> list[StepPanel]:
         verdict = policies.can_decide(user, step, identity)
         panels.append(StepPanel(step, verdict.allowed, verdict.reason))
     return panels
+
+
+def rule_preview(*, purchase_request=None, draft: dict | None = None) -> routing.RoutingPlan:
+    """The steps a request (or a draft's facts) would get under today's rules, and why: what the
+    rule preview page and `/api/rules/preview/` both show."""
+    if purchase_request is not None:
+        facts = routing.RequestFacts.of(purchase_request)
+    else:
+        facts = routing.facts_from_draft(draft or {})
+    return routing.plan(facts)

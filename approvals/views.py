@@ -1,17 +1,16 @@
 """Approver pages: waiting for me, the leaders' team view, decisions, the rule preview."""
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import is_reviewer, sees_everything
+from accounts.roles import sees_everything
 from core.keyset import keyset_page
 from core.pages import perform
 from intake.selectors import requests_visible_to
 
-from . import routing, selectors, services
+from . import policies, selectors, services
 from .forms import DecisionForm, PreviewForm
 from .models import ApprovalStep
 from .subjects import subject_of
@@ -59,15 +58,10 @@ def decide(request, pk, decision):
 
 
 def rule_preview(request):
-    if not is_reviewer(request.user):
-        raise PermissionDenied("Only admins and reviewers preview routing.")
+    policies.can_preview_rules(request.user).enforce()
     form = PreviewForm(request.GET or None, requests=requests_visible_to(request.user))
     result = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        if data.get("request") is not None:
-            facts = routing.RequestFacts.of(data["request"])
-        else:
-            facts = routing.facts_from_draft(data)
-        result = routing.plan(facts)
+        result = selectors.rule_preview(purchase_request=data.get("request"), draft=data)
     return render(request, "approvals/rule_preview.html", {"form": form, "result": result})

@@ -5,11 +5,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import is_reviewer
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 
-from .. import routing, selectors, services
+from .. import policies, selectors, services
 from ..models import ApprovalStep
 from .serializers import (
     ApprovalRuleSerializer,
@@ -101,8 +100,7 @@ class CanPreviewRules(permissions.BasePermission):
     message = "Only admins and reviewers preview routing."
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(is_reviewer(user))
+        return policies.can_preview_rules(request.user).allowed
 
 
 class RulePreviewView(APIView):
@@ -115,15 +113,13 @@ class RulePreviewView(APIView):
         serializer = PreviewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        purchase_request = None
         if data.get("request") is not None:
             try:
                 purchase_request = requests_visible_to(request.user).get(pk=data["request"])
             except PurchaseRequest.DoesNotExist:
                 raise Http404 from None
-            facts = routing.RequestFacts.of(purchase_request)
-        else:
-            facts = routing.facts_from_draft(data)
-        result = routing.plan(facts)
+        result = selectors.rule_preview(purchase_request=purchase_request, draft=data)
         return Response(
             PreviewSerializer(
                 {
