@@ -80,15 +80,6 @@ class VendorForm(BootstrapFormMixin, forms.ModelForm):
             ("false", "No"),
         ]
 
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        others = Vendor.objects.filter(name__iexact=name)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise ValidationError("A vendor with this name already exists.")
-        return name
-
     def clean_country(self):
         return self.cleaned_data["country"].strip().upper()
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -39,6 +39,9 @@ class DataAccess(models.TextChoices):
     INTERNAL = "internal", "Internal data"
     CONFIDENTIAL = "confidential", "Confidential data"
     PERSONAL = "personal", "Personal data"
+
+
+NAME_TAKEN = "A vendor with this name already exists."
 
 
 class Vendor(ConcurrentTransitionMixin, models.Model):
@@ -94,7 +97,7 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
             models.UniqueConstraint(
                 Lower("name"),
                 name="vendor_name_unique_ci",
-                violation_error_message="A vendor with this name already exists.",
+                violation_error_message=NAME_TAKEN,
             ),
         ]
 
@@ -103,6 +106,18 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("vendors:vendor-detail", args=[self.pk])
+
+    def validate_constraints(self, exclude=None):
+        """The one check of a unique vendor name (any case): `full_clean` runs it for pages,
+        API and services alike, and the error names the field."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            messages = error.message_dict
+            if NAME_TAKEN in messages.get(NON_FIELD_ERRORS, []):
+                messages[NON_FIELD_ERRORS].remove(NAME_TAKEN)
+                messages.setdefault("name", []).append(NAME_TAKEN)
+            raise ValidationError({k: v for k, v in messages.items() if v}) from None
 
     @property
     def is_approved(self) -> bool:

@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import serializers
-from rest_framework.validators import UniqueValidator
 
 from accounts.models import User
 from core.uploads import check_upload
@@ -50,18 +49,6 @@ class VendorSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["status", "risk_tier", "created_at"]
-        extra_kwargs = {
-            # The model's constraint is on Lower("name"): a field error says so before the save.
-            "name": {
-                "validators": [
-                    UniqueValidator(
-                        queryset=Vendor.objects.all(),
-                        lookup="iexact",
-                        message="A vendor with this name already exists.",
-                    )
-                ]
-            }
-        }
 
 
 class AnswerOptionSerializer(serializers.ModelSerializer):
