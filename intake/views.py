@@ -239,7 +239,8 @@ def _request_form(request, purchase_request):
         with transaction.atomic():
             purchase_request = _save_draft(request.user, purchase_request, form, formset)
     except ValidationError as error:
-        form.add_error(None, error)
+        messages.error(request, "Nothing was saved yet: fix the marked fields.")
+        _add_errors(form, error)
         return _render_form(request, purchase_request, form, formset)
     except (DomainError, PermissionDenied) as error:
         messages.error(request, str(error))
@@ -263,6 +264,20 @@ def _request_form(request, purchase_request):
         return _render_form(request, purchase_request, form, formset, submission_errors=error)
     messages.success(request, f"{purchase_request.number} submitted for review.")
     return redirect(purchase_request)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """The service's field errors on the form's fields; errors of what the form has no field
+    for (line items, the computed total) at the top, with the field named."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages_ in error.message_dict.items():
+        if field in form.fields:
+            form.add_error(field, messages_)
+        else:
+            label = field.replace("_", " ").capitalize()
+            form.add_error(None, [f"{label}: {message}" for message in messages_])
 
 
 def _save_draft(user, purchase_request, form, formset):

@@ -10,7 +10,7 @@ from django.db.models import Q
 from accounts.roles import ALL_GROUPS
 from core.forms import BootstrapFormMixin
 from core.uploads import ALLOWED_LABEL, check_upload
-from intake.models import CURRENCY_CHOICES
+from core.validation import currency_choices
 
 from .filters import VendorFilter
 from .models import Certificate, Contract, SecurityQuestion, Vendor
@@ -154,7 +154,7 @@ def contract_owners():
 
 
 class ContractForm(BootstrapFormMixin, forms.ModelForm):
-    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+    currency = forms.ChoiceField(choices=currency_choices, initial="EUR")
 
     class Meta:
         model = Contract

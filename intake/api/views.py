@@ -1,10 +1,12 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from approvals.selectors import steps_awaiting
+from core.schema import ExactSchema
 
 from .. import selectors, services
 from ..models import Comment, PurchaseRequest
@@ -16,6 +18,38 @@ from .serializers import (
     MarkOrderedSerializer,
     PurchaseRequestSerializer,
     WithdrawSerializer,
+)
+
+
+def _page_schema(*, counted: bool) -> dict:
+    link = {"type": "string", "format": "uri", "nullable": True}
+    schema = {
+        "type": "object",
+        "required": ["count", "results"] if counted else ["results"],
+        "properties": {
+            **({"count": {"type": "integer", "example": 123}} if counted else {}),
+            "next": link,
+            "previous": link,
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/PurchaseRequest"}},
+        },
+    }
+    if not counted:
+        schema["additionalProperties"] = False
+    return schema
+
+
+# The list is paged by number (with a count); `?awaiting=me` alone by a cursor (no count).
+REQUEST_LIST_SCHEMA = ExactSchema({
+    "oneOf": [_page_schema(counted=True), _page_schema(counted=False)],
+    "description": (
+        "Paged by `page` with a `count`; with `awaiting=me` alone (and `cursor`, `page_size`), "
+        "paged by `cursor`, without a count, most urgent first."
+    ),
+})
+CURSOR = OpenApiParameter(
+    "cursor",
+    OpenApiTypes.STR,
+    description="With `awaiting=me`: the position of the page, from a `next` or `previous` link.",
 )
 
 
@@ -45,6 +79,7 @@ class PurchaseRequestViewSet(
             return PurchaseRequest.objects.none()
         return selectors.requests_visible_to(self.request.user).prefetch_related("line_items")
 
+    @extend_schema(parameters=[CURSOR], responses={200: REQUEST_LIST_SCHEMA})
     def list(self, request, *args, **kwargs):
         if set(request.query_params) - {"cursor", "page_size"} == {"awaiting"}:
             self.filter_queryset(self.get_queryset())  # validates awaiting=me (400 otherwise)
@@ -138,7 +173,7 @@ class PurchaseRequestViewSet(
         return Response(AuditEventSerializer(events, many=True).data)
 
     @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
-    @extend_schema(methods=["post"], request=CommentSerializer, responses=CommentSerializer)
+    @extend_schema(methods=["post"], request=CommentSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
     def comments(self, request, pk=None):
         purchase_request = self.get_object()
