@@ -20,6 +20,7 @@ NEW_VENDOR = "new"
 # A reminder, repeat or escalation at most a year after a step opens: due times stay in the
 # calendar whatever an admin types.
 MAX_HOURS = 24 * 365
+MAX_STAGE = 20
 VENDOR_STATUS_CHOICES = [
     (NEW_VENDOR, "New vendor (proposed on the request)"),
     *VendorStatus.choices,
@@ -81,7 +82,9 @@ class ApprovalRule(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     side = models.CharField(max_length=20, choices=Side.choices, blank=True)
-    stage = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    stage = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_STAGE)]
+    )
     sla_hours = models.PositiveIntegerField(
         "reminder SLA (hours)", default=48, validators=[MaxValueValidator(MAX_HOURS)]
     )
