@@ -46,7 +46,9 @@ class ExactSchema(dict):
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
         if isinstance(serializer, ExactSchema):
             media_types = media_types or self.map_renderers("media_type")
             schema = dict(serializer)

@@ -334,7 +334,9 @@ def _review(purchase_request: PurchaseRequest, *, by, transition: str) -> Purcha
         errors = submission_errors(purchase_request)
         try:
             purchase_request.clean_fields(
-                exclude=[f.name for f in PurchaseRequest._meta.fields if f.name != "total_cost_base"]
+                exclude=[
+                    f.name for f in PurchaseRequest._meta.fields if f.name != "total_cost_base"
+                ]
             )
         except ValidationError as error:
             errors.setdefault("total_cost", []).extend(

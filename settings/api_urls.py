@@ -2,8 +2,8 @@
 
 from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.settings import api_settings
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 
 from approvals.api.views import RequestStepsView, RulePreviewView, RuleViewSet, StepViewSet
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView

@@ -76,8 +76,12 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
         blank=True,
         help_text="Conditions of approval; a vendor with conditions is approved with them.",
     )
-    esg_rating = models.CharField("ESG rating", max_length=40, blank=True, validators=[validate_one_line])
-    esg_source = models.CharField("ESG rating source", max_length=200, blank=True, validators=[validate_one_line])
+    esg_rating = models.CharField(
+        "ESG rating", max_length=40, blank=True, validators=[validate_one_line]
+    )
+    esg_source = models.CharField(
+        "ESG rating source", max_length=200, blank=True, validators=[validate_one_line]
+    )
     carbon_disclosure = models.BooleanField(
         null=True, blank=True, help_text="Does the vendor publish its carbon emissions?"
     )

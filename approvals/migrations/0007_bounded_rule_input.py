@@ -6,35 +6,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0006_approvalstep_open_steps_by_group_due'),
+        ("approvals", "0006_approvalstep_open_steps_by_group_due"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='approvalrule',
-            name='escalate_after_hours',
-            field=models.PositiveIntegerField(default=96, validators=[django.core.validators.MaxValueValidator(8760)], verbose_name='escalate after (hours)'),
+            model_name="approvalrule",
+            name="escalate_after_hours",
+            field=models.PositiveIntegerField(
+                default=96,
+                validators=[django.core.validators.MaxValueValidator(8760)],
+                verbose_name="escalate after (hours)",
+            ),
         ),
         migrations.AlterField(
-            model_name='approvalrule',
-            name='name',
-            field=models.CharField(max_length=200, unique=True, validators=[core.validation.OneLineValidator()]),
+            model_name="approvalrule",
+            name="name",
+            field=models.CharField(
+                max_length=200, unique=True, validators=[core.validation.OneLineValidator()]
+            ),
         ),
         migrations.AlterField(
-            model_name='approvalrule',
-            name='repeat_every_hours',
-            field=models.PositiveIntegerField(default=24, validators=[django.core.validators.MaxValueValidator(8760)], verbose_name='repeat reminder every (hours)'),
+            model_name="approvalrule",
+            name="repeat_every_hours",
+            field=models.PositiveIntegerField(
+                default=24,
+                validators=[django.core.validators.MaxValueValidator(8760)],
+                verbose_name="repeat reminder every (hours)",
+            ),
         ),
         migrations.AlterField(
-            model_name='approvalrule',
-            name='sla_hours',
-            field=models.PositiveIntegerField(default=48, validators=[django.core.validators.MaxValueValidator(8760)], verbose_name='reminder SLA (hours)'),
+            model_name="approvalrule",
+            name="sla_hours",
+            field=models.PositiveIntegerField(
+                default=48,
+                validators=[django.core.validators.MaxValueValidator(8760)],
+                verbose_name="reminder SLA (hours)",
+            ),
         ),
         migrations.AlterField(
-            model_name='approvalrule',
-            name='stage',
-            field=models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)]),
+            model_name="approvalrule",
+            name="stage",
+            field=models.PositiveSmallIntegerField(
+                default=1,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(20),
+                ],
+            ),
         ),
     ]

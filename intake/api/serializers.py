@@ -4,13 +4,13 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Department
+from audit.models import AuditEvent
 from core.validation import (
     CURRENCY_MESSAGE,
     currency_choices,
     validate_date_in_range,
     validate_one_line,
 )
-from audit.models import AuditEvent
 from vendors.models import Vendor
 
 from ..models import (

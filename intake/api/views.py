@@ -39,13 +39,15 @@ def _page_schema(*, counted: bool) -> dict:
 
 
 # The list is paged by number (with a count); `?awaiting=me` alone by a cursor (no count).
-REQUEST_LIST_SCHEMA = ExactSchema({
-    "oneOf": [_page_schema(counted=True), _page_schema(counted=False)],
-    "description": (
-        "Paged by `page` with a `count`; with `awaiting=me` alone (and `cursor`, `page_size`), "
-        "paged by `cursor`, without a count, most urgent first."
-    ),
-})
+REQUEST_LIST_SCHEMA = ExactSchema(
+    {
+        "oneOf": [_page_schema(counted=True), _page_schema(counted=False)],
+        "description": (
+            "Paged by `page` with a `count`; with `awaiting=me` alone (and `cursor`, `page_size`), "
+            "paged by `cursor`, without a count, most urgent first."
+        ),
+    }
+)
 CURSOR = OpenApiParameter(
     "cursor",
     OpenApiTypes.STR,

@@ -7,75 +7,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0006_purchaserequest_requests_newest_first'),
+        ("intake", "0006_purchaserequest_requests_newest_first"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='category',
-            name='name',
-            field=models.CharField(max_length=100, unique=True, validators=[core.validation.OneLineValidator()]),
+            model_name="category",
+            name="name",
+            field=models.CharField(
+                max_length=100, unique=True, validators=[core.validation.OneLineValidator()]
+            ),
         ),
         migrations.AlterField(
-            model_name='exchangerate',
-            name='currency',
-            field=models.CharField(max_length=3, unique=True, validators=[core.validation.validate_currency]),
+            model_name="exchangerate",
+            name="currency",
+            field=models.CharField(
+                max_length=3, unique=True, validators=[core.validation.validate_currency]
+            ),
         ),
         migrations.AlterField(
-            model_name='lineitem',
-            name='description',
+            model_name="lineitem",
+            name="description",
             field=models.CharField(max_length=300, validators=[core.validation.OneLineValidator()]),
         ),
         migrations.AlterField(
-            model_name='lineitem',
-            name='quantity',
-            field=models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('1000000'))]),
+            model_name="lineitem",
+            name="quantity",
+            field=models.DecimalField(
+                decimal_places=2,
+                max_digits=12,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.01")),
+                    django.core.validators.MaxValueValidator(Decimal("1000000")),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='lineitem',
-            name='unit_price',
-            field=models.DecimalField(decimal_places=2, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('1000000000'))]),
+            model_name="lineitem",
+            name="unit_price",
+            field=models.DecimalField(
+                decimal_places=2,
+                max_digits=14,
+                validators=[
+                    django.core.validators.MinValueValidator(Decimal("0.01")),
+                    django.core.validators.MaxValueValidator(Decimal("1000000000")),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='currency',
-            field=models.CharField(default='EUR', max_length=3, validators=[core.validation.validate_currency]),
+            model_name="purchaserequest",
+            name="currency",
+            field=models.CharField(
+                default="EUR", max_length=3, validators=[core.validation.validate_currency]
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='needed_by',
-            field=models.DateField(blank=True, null=True, validators=[core.validation.validate_date_in_range]),
+            model_name="purchaserequest",
+            name="needed_by",
+            field=models.DateField(
+                blank=True, null=True, validators=[core.validation.validate_date_in_range]
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='ordered_on',
-            field=models.DateField(blank=True, editable=False, null=True, validators=[core.validation.validate_date_in_range]),
+            model_name="purchaserequest",
+            name="ordered_on",
+            field=models.DateField(
+                blank=True,
+                editable=False,
+                null=True,
+                validators=[core.validation.validate_date_in_range],
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='po_number',
-            field=models.CharField(blank=True, editable=False, max_length=50, validators=[core.validation.OneLineValidator()], verbose_name='PO number'),
+            model_name="purchaserequest",
+            name="po_number",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                max_length=50,
+                validators=[core.validation.OneLineValidator()],
+                verbose_name="PO number",
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='proposed_vendor_name',
-            field=models.CharField(blank=True, max_length=200, validators=[core.validation.OneLineValidator()]),
+            model_name="purchaserequest",
+            name="proposed_vendor_name",
+            field=models.CharField(
+                blank=True, max_length=200, validators=[core.validation.OneLineValidator()]
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='received_on',
-            field=models.DateField(blank=True, editable=False, null=True, validators=[core.validation.validate_date_in_range]),
+            model_name="purchaserequest",
+            name="received_on",
+            field=models.DateField(
+                blank=True,
+                editable=False,
+                null=True,
+                validators=[core.validation.validate_date_in_range],
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='term_months',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)]),
+            model_name="purchaserequest",
+            name="term_months",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(120),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='purchaserequest',
-            name='title',
+            model_name="purchaserequest",
+            name="title",
             field=models.CharField(max_length=200, validators=[core.validation.OneLineValidator()]),
         ),
     ]

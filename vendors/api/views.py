@@ -8,8 +8,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from approvals.api.serializers import StepSerializer
-from core.uploads import ALLOWED_TYPES
 from approvals.selectors import steps_of
+from core.uploads import ALLOWED_TYPES
 from intake.selectors import requests_visible_to
 
 from .. import policies, selectors, services

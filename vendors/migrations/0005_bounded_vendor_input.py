@@ -6,90 +6,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vendors', '0004_alter_vendor_vendor_name_unique_ci'),
+        ("vendors", "0004_alter_vendor_vendor_name_unique_ci"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='answeroption',
-            name='label',
+            model_name="answeroption",
+            name="label",
             field=models.CharField(max_length=200, validators=[core.validation.OneLineValidator()]),
         ),
         migrations.AlterField(
-            model_name='certificate',
-            name='expires_on',
-            field=models.DateField(db_index=True, validators=[core.validation.validate_date_in_range]),
+            model_name="certificate",
+            name="expires_on",
+            field=models.DateField(
+                db_index=True, validators=[core.validation.validate_date_in_range]
+            ),
         ),
         migrations.AlterField(
-            model_name='certificate',
-            name='issued_on',
+            model_name="certificate",
+            name="issued_on",
             field=models.DateField(validators=[core.validation.validate_date_in_range]),
         ),
         migrations.AlterField(
-            model_name='certificate',
-            name='issuer',
+            model_name="certificate",
+            name="issuer",
             field=models.CharField(max_length=200, validators=[core.validation.OneLineValidator()]),
         ),
         migrations.AlterField(
-            model_name='contract',
-            name='currency',
-            field=models.CharField(default='EUR', max_length=3, validators=[core.validation.validate_currency]),
+            model_name="contract",
+            name="currency",
+            field=models.CharField(
+                default="EUR", max_length=3, validators=[core.validation.validate_currency]
+            ),
         ),
         migrations.AlterField(
-            model_name='contract',
-            name='ends_on',
-            field=models.DateField(db_index=True, validators=[core.validation.validate_date_in_range]),
+            model_name="contract",
+            name="ends_on",
+            field=models.DateField(
+                db_index=True, validators=[core.validation.validate_date_in_range]
+            ),
         ),
         migrations.AlterField(
-            model_name='contract',
-            name='notice_days',
-            field=models.PositiveSmallIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(3650)]),
+            model_name="contract",
+            name="notice_days",
+            field=models.PositiveSmallIntegerField(
+                default=30, validators=[django.core.validators.MaxValueValidator(3650)]
+            ),
         ),
         migrations.AlterField(
-            model_name='contract',
-            name='starts_on',
+            model_name="contract",
+            name="starts_on",
             field=models.DateField(validators=[core.validation.validate_date_in_range]),
         ),
         migrations.AlterField(
-            model_name='contract',
-            name='title',
+            model_name="contract",
+            name="title",
             field=models.CharField(max_length=200, validators=[core.validation.OneLineValidator()]),
         ),
         migrations.AlterField(
-            model_name='securityquestion',
-            name='text',
+            model_name="securityquestion",
+            name="text",
             field=models.CharField(max_length=300, validators=[core.validation.OneLineValidator()]),
         ),
         migrations.AlterField(
-            model_name='vendor',
-            name='contact_name',
-            field=models.CharField(blank=True, max_length=200, validators=[core.validation.OneLineValidator()]),
+            model_name="vendor",
+            name="contact_name",
+            field=models.CharField(
+                blank=True, max_length=200, validators=[core.validation.OneLineValidator()]
+            ),
         ),
         migrations.AlterField(
-            model_name='vendor',
-            name='country',
-            field=models.CharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2, validators=[core.validation.OneLineValidator()]),
+            model_name="vendor",
+            name="country",
+            field=models.CharField(
+                blank=True,
+                help_text="ISO 3166-1 alpha-2",
+                max_length=2,
+                validators=[core.validation.OneLineValidator()],
+            ),
         ),
         migrations.AlterField(
-            model_name='vendor',
-            name='esg_rating',
-            field=models.CharField(blank=True, max_length=40, validators=[core.validation.OneLineValidator()], verbose_name='ESG rating'),
+            model_name="vendor",
+            name="esg_rating",
+            field=models.CharField(
+                blank=True,
+                max_length=40,
+                validators=[core.validation.OneLineValidator()],
+                verbose_name="ESG rating",
+            ),
         ),
         migrations.AlterField(
-            model_name='vendor',
-            name='esg_source',
-            field=models.CharField(blank=True, max_length=200, validators=[core.validation.OneLineValidator()], verbose_name='ESG rating source'),
+            model_name="vendor",
+            name="esg_source",
+            field=models.CharField(
+                blank=True,
+                max_length=200,
+                validators=[core.validation.OneLineValidator()],
+                verbose_name="ESG rating source",
+            ),
         ),
         migrations.AlterField(
-            model_name='vendor',
-            name='legal_name',
-            field=models.CharField(blank=True, max_length=200, validators=[core.validation.OneLineValidator()]),
+            model_name="vendor",
+            name="legal_name",
+            field=models.CharField(
+                blank=True, max_length=200, validators=[core.validation.OneLineValidator()]
+            ),
         ),
         migrations.AlterField(
-            model_name='vendor',
-            name='name',
+            model_name="vendor",
+            name="name",
             field=models.CharField(max_length=200, validators=[core.validation.OneLineValidator()]),
         ),
     ]
