@@ -1,11 +1,14 @@
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from approvals.selectors import steps_awaiting
+from core.keyset import in_calendar
 from core.schema import ExactSchema
 
 from .. import selectors, services
@@ -60,6 +63,19 @@ class AwaitingCursorPagination(CursorPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request):
+        """A cursor whose position is not a due time the database can compare with (a forged
+        one) is invalid (404), like any other forged cursor."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                moment = parse_datetime(cursor.position)
+            except ValueError:
+                moment = None
+            if moment is None or not in_calendar(moment):
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class PurchaseRequestViewSet(

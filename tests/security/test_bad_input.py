@@ -1070,3 +1070,42 @@ def test_a_requests_attachments_together_are_bounded(client, requester, settings
     assert "at most" in page and "together" in page
     upload("two.png")
     assert draft.attachments.count() == 2
+
+
+# Forged page positions: a due time the database cannot compare with starts over (pages) or
+# is an invalid cursor (API), never an OverflowError
+
+FORGED_MOMENTS = [
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59.999999",
+    "2026-13-01T00:00:00",
+    "garbage",
+]
+
+
+@pytest.mark.parametrize("moment", FORGED_MOMENTS)
+def test_a_forged_page_position_on_waiting_for_me_starts_from_the_first_page(
+    client, requester, it_reviewer, moment
+):
+    purchase_request = services.submit_request(
+        PurchaseRequestFactory(requester=requester), by=requester
+    )
+    client.force_login(it_reviewer)
+    for param in ("after", "team_after"):
+        response = client.get("/approvals/", {param: f"{moment}_1"})
+        assert response.status_code == 200
+    assert purchase_request.number in response.content.decode()
+
+
+@pytest.mark.parametrize("moment", FORGED_MOMENTS)
+def test_a_forged_awaiting_me_cursor_is_404_invalid_cursor(api, requester, it_reviewer, moment):
+    import base64
+    from urllib.parse import quote
+
+    services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+    for extra in ("", "&r=1", "&o=99999999999999999999"):
+        cursor = base64.b64encode(f"p={quote(moment)}{extra}".encode()).decode()
+        response = api.as_user(it_reviewer).get(LIST, {"awaiting": "me", "cursor": cursor})
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Invalid cursor"}
