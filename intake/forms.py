@@ -153,6 +153,17 @@ LineItemFormSet = forms.formset_factory(
 )
 
 
+ID = {"required": False, "min_value": 1, "max_value": 2**63 - 1}
+
+
+class DuplicateCheckForm(forms.Form):
+    """The parameters of the duplicate check (htmx, as the request form changes)."""
+
+    title = forms.CharField(required=False)
+    vendor = forms.IntegerField(**ID)
+    exclude = forms.IntegerField(**ID)
+
+
 class MarkOrderedForm(BootstrapFormMixin, forms.Form):
     po_number = forms.CharField(label="PO number", max_length=50, validators=[validate_one_line])
     ordered_on = forms.DateField(

@@ -20,6 +20,7 @@ from .forms import (
     AttachmentForm,
     CloseForm,
     CommentForm,
+    DuplicateCheckForm,
     LineItemFormSet,
     MarkOrderedForm,
     PurchaseRequestForm,
@@ -129,13 +130,14 @@ _DONE = {
 
 def duplicates_check(request):
     """The duplicate check of the request form, refreshed (htmx) as title and vendor change."""
-    vendor = request.GET.get("vendor") or None
-    exclude = request.GET.get("exclude") or None
+    form = DuplicateCheckForm(request.GET)
+    form.is_valid()  # what is not valid (a NUL, "²" as an id) is left out of the check
+    values = form.cleaned_data
     found = selectors.duplicates_for(
         request.user,
-        title=request.GET.get("title", ""),
-        vendor_id=int(vendor) if vendor and vendor.isdigit() else None,
-        exclude_pk=int(exclude) if exclude and exclude.isdigit() else None,
+        title=(values.get("title") or "")[:200],
+        vendor_id=values.get("vendor"),
+        exclude_pk=values.get("exclude"),
     )
     return render(request, "intake/_duplicates.html", {"duplicates": found})
 

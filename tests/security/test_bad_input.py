@@ -1109,3 +1109,20 @@ def test_a_forged_awaiting_me_cursor_is_404_invalid_cursor(api, requester, it_re
         response = api.as_user(it_reviewer).get(LIST, {"awaiting": "me", "cursor": cursor})
         assert response.status_code == 404
         assert response.json() == {"detail": "Invalid cursor"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"title": "a\x00b"},
+        {"title": "x" * 5000},
+        {"vendor": "²"},
+        {"exclude": "²"},
+        {"vendor": str(2**70), "exclude": str(2**70)},
+        {"vendor": "-1", "exclude": "abc"},
+    ],
+)
+def test_the_duplicate_check_leaves_out_what_is_not_valid(client, requester, params):
+    client.force_login(requester)
+    response = client.get("/requests/duplicates/", params)
+    assert response.status_code == 200
