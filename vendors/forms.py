@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 
 from accounts.roles import ALL_GROUPS
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, IdsMultipleChoiceField
 from core.uploads import ALLOWED_LABEL, check_upload
 from core.validation import currency_choices
 
@@ -169,6 +169,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
             "owner",
             "requests",
         ]
+        field_classes = {"requests": IdsMultipleChoiceField}
         widgets = {
             "starts_on": forms.DateInput(DATE),
             "ends_on": forms.DateInput(DATE),

@@ -1126,3 +1126,38 @@ def test_the_duplicate_check_leaves_out_what_is_not_valid(client, requester, par
     client.force_login(requester)
     response = client.get("/requests/duplicates/", params)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("requests", [["²"], [str(2**70)], ["-1"], ["x"]])
+def test_the_contract_form_refuses_ids_that_are_no_ids(client, procurement, requests):
+    vendor = VendorFactory()
+    client.force_login(procurement)
+    response = client.post(
+        f"/vendors/{vendor.pk}/contracts/",
+        {
+            "title": "Licence",
+            "starts_on": "2026-01-01",
+            "ends_on": "2027-01-01",
+            "notice_days": "30",
+            "annual_value": "100",
+            "currency": "EUR",
+            "owner": procurement.pk,
+            "requests": requests,
+        },
+    )
+    assert response.status_code == 200
+    assert "is not a valid value" in response.content.decode()
+    assert not vendor.contracts.exists()
+
+
+@pytest.mark.parametrize("value", ["²", str(2**70), "-1", "0", "abc"])
+def test_marking_a_notification_read_with_an_id_that_is_no_id_marks_all(client, requester, value):
+    from notifications.models import Channel, Notification
+
+    Notification.objects.create(
+        recipient=requester, channel=Channel.IN_APP, subject="S", body="B", url="/"
+    )
+    client.force_login(requester)
+    response = client.post("/notifications/read/", {"id": value, "follow": "1"})
+    assert response.status_code == 302
+    assert not Notification.objects.filter(read_at__isnull=True).exists()
