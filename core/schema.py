@@ -9,7 +9,8 @@ so clients and schemathesis' status-code check see the API as it is.
   every paged list (a page or cursor that does not exist) and every choice of `format` (one
   that does not exist).
 - 409 (the state does not allow it, or a concurrent change won): writes to an object.
-- 413 (the body is larger than Tandem reads): every operation that takes a body."""
+- 413 (the body is larger than Tandem reads) and 415 (a Content-Type it does not read, or a
+  multipart body whose parts cannot be told apart): every operation that takes a body."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import permissions, serializers
@@ -37,6 +38,7 @@ DESCRIPTIONS = {
     "404": "Not found, or not visible to the caller (or a page that does not exist).",
     "409": "The object's state does not allow this, or a concurrent change won.",
     "413": "The request body is larger than Tandem accepts.",
+    "415": "The body's Content-Type is not one this operation reads (or its parts are not).",
 }
 
 
@@ -86,7 +88,7 @@ class AutoSchema(SpectacularAutoSchema):
         if on_object and self.method in WRITE_METHODS | {"DELETE"}:
             codes.append("409")
         if takes_body:
-            codes.append("413")
+            codes += ["413", "415"]
         return codes
 
     def _has_query_parameters(self) -> bool:
