@@ -5,12 +5,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.validation import validate_one_line
 from intake.models import DataClassification
 from vendors.models import RiskTier, VendorStatus
 
@@ -18,6 +19,10 @@ from .subjects import subject_of
 
 # A request that proposes a vendor not yet in Tandem matches this vendor-status condition.
 NEW_VENDOR = "new"
+# A reminder, repeat or escalation at most a year after a step opens: due times stay in the
+# calendar whatever an admin types.
+MAX_HOURS = 24 * 365
+MAX_STAGE = 20
 VENDOR_STATUS_CHOICES = [
     (NEW_VENDOR, "New vendor (proposed on the request)"),
     *VendorStatus.choices,
@@ -45,7 +50,7 @@ class ApprovalRule(models.Model):
     """An admin-configured routing rule: when every set condition holds, the rule adds its step
     (or, for auto-approval rules, approves the request at once). Empty conditions always hold."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[validate_one_line])
     active = models.BooleanField(default=True)
     kind = models.CharField(max_length=20, choices=RuleKind.choices, default=RuleKind.ROUTE)
 
@@ -83,10 +88,18 @@ class ApprovalRule(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     side = models.CharField(max_length=20, choices=Side.choices, blank=True)
-    stage = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    sla_hours = models.PositiveIntegerField("reminder SLA (hours)", default=48)
-    repeat_every_hours = models.PositiveIntegerField("repeat reminder every (hours)", default=24)
-    escalate_after_hours = models.PositiveIntegerField("escalate after (hours)", default=96)
+    stage = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_STAGE)]
+    )
+    sla_hours = models.PositiveIntegerField(
+        "reminder SLA (hours)", default=48, validators=[MaxValueValidator(MAX_HOURS)]
+    )
+    repeat_every_hours = models.PositiveIntegerField(
+        "repeat reminder every (hours)", default=24, validators=[MaxValueValidator(MAX_HOURS)]
+    )
+    escalate_after_hours = models.PositiveIntegerField(
+        "escalate after (hours)", default=96, validators=[MaxValueValidator(MAX_HOURS)]
+    )
     escalation_group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -4,6 +4,7 @@ steps, opens stages, settles the request or vendor when a round ends, and runs s
 resubmit, which hand a request from intake to review (SPEC §2, §3, §5). Each function runs in
 its caller's transaction unless it is the outermost service of a user action."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -43,6 +44,17 @@ def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> 
             purchase_request.total_cost, purchase_request.currency
         )
         errors = submission_errors(purchase_request)
+        try:  # the converted total must fit the amount bounds too
+            purchase_request.clean_fields(
+                exclude=[
+                    f.name for f in PurchaseRequest._meta.fields if f.name != "total_cost_base"
+                ]
+            )
+        except ValidationError as error:
+            errors.setdefault("total_cost", []).extend(
+                f"In {settings.TANDEM_BASE_CURRENCY}: {message}"
+                for message in error.message_dict["total_cost_base"]
+            )
         if errors:
             raise ValidationError(errors)
         purchase_request.submitted_at = timezone.now()

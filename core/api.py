@@ -1,20 +1,28 @@
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_fsm import ConcurrentTransition
-from rest_framework import status
+from rest_framework import parsers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils import json
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import TransitionNotAllowed
+from core.http import body_limit, too_large_message
+from core.validation import MAX_JSON_DEPTH, json_depth
 
 
 def exception_handler(exc, context):
     """Maps domain errors to the status codes of SPEC §7: a state that does not allow the action,
     or a concurrent change that won, is 409; a rule of who may act is 403; a model validation
     error is 400 with field errors."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = body_limit(context["request"]) if context.get("request") else 0
+        return Response({"detail": too_large_message(limit)}, status=413)
     if isinstance(exc, TransitionNotAllowed | ConcurrentTransition):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
@@ -29,3 +37,22 @@ class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser (strict: no NaN or Infinity) with a limit on nesting: a body nested
+    deeper than MAX_JSON_DEPTH levels is a 400, not a RecursionError in the parser."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = stream.read().decode(encoding)
+        except UnicodeDecodeError as error:
+            raise ParseError(f"The body is not valid {encoding} text.") from error
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise ParseError(f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.")
+        try:
+            return json.loads(text, parse_constant=json.strict_constant)
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from error

@@ -15,3 +15,25 @@ class BootstrapFormMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
+
+
+MAX_ID = 2**63 - 1
+
+
+class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """ModelMultipleChoiceField for integer ids: a value that is no 64-bit id ("²", 2**70) is
+    refused as not one of the choices; Django's own would pass it to the database (a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(str(pk))
+            except ValueError:
+                number = None
+            if number is None or not 0 < number <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(pk)[:30]},
+                )
+        return super()._check_values(value)

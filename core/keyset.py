@@ -2,9 +2,11 @@
 row of the previous one, so page 400 costs what page 1 costs and no COUNT is needed."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
+
+from core.validation import EARLIEST_DATE, LATEST_DATE
 
 
 @dataclass
@@ -31,6 +33,17 @@ def _parse(after: str | None):
         return None
     due_at, _, pk = after.rpartition("_")
     try:
-        return datetime.fromisoformat(due_at), int(pk)
+        moment, pk = datetime.fromisoformat(due_at), int(pk)
     except ValueError:
         return None  # a mangled token starts from the first page
+    return (moment, pk) if in_calendar(moment) and 0 <= pk < 2**63 else None
+
+
+def in_calendar(moment: datetime) -> bool:
+    """Whether the database can compare with `moment`: in UTC (where it is stored) it is
+    still within the dates Tandem accepts. 9999-12-31T23:00-14:00 is in year 10000 there."""
+    try:
+        utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    except OverflowError:
+        return False
+    return EARLIEST_DATE <= utc.date() <= LATEST_DATE

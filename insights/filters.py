@@ -8,14 +8,18 @@ import django_filters
 from accounts.models import Department
 from intake.api.filters import PurchaseRequestFilter
 
-from .forms import ExportFilterForm
+from .forms import DATE_BOUNDS, ExportFilterForm
 from .selectors import start_of
 
 
 class RequestExportFilter(PurchaseRequestFilter):
     department = django_filters.ModelChoiceFilter(queryset=Department.objects.all())
-    date_from = django_filters.DateFilter(label="Submitted from", method="filter_date_from")
-    date_to = django_filters.DateFilter(label="Submitted until", method="filter_date_to")
+    date_from = django_filters.DateFilter(
+        label="Submitted from", method="filter_date_from", **DATE_BOUNDS
+    )
+    date_to = django_filters.DateFilter(
+        label="Submitted until", method="filter_date_to", **DATE_BOUNDS
+    )
 
     class Meta(PurchaseRequestFilter.Meta):
         fields = [*PurchaseRequestFilter.Meta.fields, "department"]

@@ -6,10 +6,13 @@ from django import forms
 
 from accounts.models import Department
 from core.forms import BootstrapFormMixin
+from core.validation import validate_date_in_range
 
 from .selectors import FigureFilters
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# Filters add a day to `to` and turn dates into datetimes: keep them inside the calendar.
+DATE_BOUNDS = {"validators": [validate_date_in_range]}
 
 
 class QueryParamsMixin:
@@ -35,15 +38,19 @@ class DateRangeMixin:
 class DateRangeForm(QueryParamsMixin, DateRangeMixin, forms.Form):
     """From and to, inclusive, in the user's time zone (the audit export's filter)."""
 
-    date_from = forms.DateField(label="From", required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label="To", required=False, widget=DATE_INPUT)
+    date_from = forms.DateField(label="From", required=False, widget=DATE_INPUT, **DATE_BOUNDS)
+    date_to = forms.DateField(label="To", required=False, widget=DATE_INPUT, **DATE_BOUNDS)
 
 
 class FigureFilterForm(BootstrapFormMixin, DateRangeForm):
     """The dashboard's filters: the dates a request was submitted between, and its department."""
 
-    date_from = forms.DateField(label="Submitted from", required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label="Submitted until", required=False, widget=DATE_INPUT)
+    date_from = forms.DateField(
+        label="Submitted from", required=False, widget=DATE_INPUT, **DATE_BOUNDS
+    )
+    date_to = forms.DateField(
+        label="Submitted until", required=False, widget=DATE_INPUT, **DATE_BOUNDS
+    )
     department = forms.ModelChoiceField(
         queryset=Department.objects.order_by("name"),
         required=False,

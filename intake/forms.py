@@ -3,9 +3,17 @@ from django.core.exceptions import ValidationError
 
 from core.forms import BootstrapFormMixin
 from core.uploads import ALLOWED_LABEL, check_upload
+from core.validation import currency_choices, validate_date_in_range, validate_one_line
 from vendors.models import Vendor, VendorStatus
 
-from .models import CENT, Category, PurchaseRequest
+from .models import (
+    CENT,
+    MAX_LINE_ITEMS,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    Category,
+    PurchaseRequest,
+)
 from .services import EDITABLE_FIELDS
 
 # The sections of the "New request" page, in order: (title, fields).
@@ -61,6 +69,7 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         required=False,
         widget=forms.NullBooleanSelect,
     )
+    currency = forms.ChoiceField(choices=currency_choices, initial="EUR")
     proposed_vendor_website = forms.URLField(
         label="New vendor's website", required=False, max_length=200, assume_scheme="https"
     )
@@ -106,10 +115,16 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class LineItemForm(BootstrapFormMixin, forms.Form):
-    description = forms.CharField(max_length=300)
-    quantity = forms.DecimalField(max_digits=12, decimal_places=2, min_value=CENT)
+    description = forms.CharField(max_length=300, validators=[validate_one_line])
+    quantity = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=CENT, max_value=MAX_QUANTITY
+    )
     unit_price = forms.DecimalField(
-        label="Unit price", max_digits=14, decimal_places=2, min_value=CENT
+        label="Unit price",
+        max_digits=14,
+        decimal_places=2,
+        min_value=CENT,
+        max_value=MAX_UNIT_PRICE,
     )
 
     def __init__(self, *args, **kwargs):
@@ -129,17 +144,37 @@ class BaseLineItemFormSet(forms.BaseFormSet):
 
 
 LineItemFormSet = forms.formset_factory(
-    LineItemForm, formset=BaseLineItemFormSet, extra=2, can_delete=True, max_num=100
+    LineItemForm,
+    formset=BaseLineItemFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=MAX_LINE_ITEMS,
+    validate_max=True,
 )
 
 
+ID = {"required": False, "min_value": 1, "max_value": 2**63 - 1}
+
+
+class DuplicateCheckForm(forms.Form):
+    """The parameters of the duplicate check (htmx, as the request form changes)."""
+
+    title = forms.CharField(required=False)
+    vendor = forms.IntegerField(**ID)
+    exclude = forms.IntegerField(**ID)
+
+
 class MarkOrderedForm(BootstrapFormMixin, forms.Form):
-    po_number = forms.CharField(label="PO number", max_length=50)
-    ordered_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    po_number = forms.CharField(label="PO number", max_length=50, validators=[validate_one_line])
+    ordered_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_in_range]
+    )
 
 
 class CloseForm(BootstrapFormMixin, forms.Form):
-    received_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_in_range]
+    )
 
 
 class CommentForm(BootstrapFormMixin, forms.Form):

@@ -1,29 +1,33 @@
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-CENT = Decimal("0.01")
+from core.validation import validate_currency, validate_date_in_range, validate_one_line
 
-# ISO 4217 codes of the currencies Tandem accepts.
-CURRENCIES = [
-    "EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RON", "BGN",
-    "JPY", "CNY", "INR", "SGD", "HKD", "AUD", "NZD", "CAD", "MXN", "BRL", "ZAR", "AED",
-    "ILS", "TRY", "KRW",
-]  # fmt: skip
-CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
+CENT = Decimal("0.01")
+# Bounds of what a requester types (SPEC §9): generous for IT purchases, and small enough that
+# a total of 100 line items over the longest term is computed exactly (and then refused by its
+# 14 digits when too large) instead of overflowing.
+MAX_LINE_ITEMS = 100
+MAX_QUANTITY = Decimal("1000000")
+MAX_UNIT_PRICE = Decimal("1000000000")
+MAX_TERM_MONTHS = 120
+# Decimal's default 28 digits would make `quantize` raise InvalidOperation on a huge product;
+# with 60 digits any product of stored values is exact, and the 14-digit total field refuses it.
+EXACT_PRECISION = 60
 
 
 class Category(models.Model):
     """Admin-managed purchase categories (Software licence, SaaS subscription, Hardware...)."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[validate_one_line])
     slug = models.SlugField(max_length=100, unique=True)
     is_catalog = models.BooleanField(
         default=False, help_text="Standard catalog items IT may buy within procurement's rules."
@@ -42,7 +46,7 @@ class ExchangeRate(models.Model):
     """How much one unit of `currency` is worth in the base currency (settings
     TANDEM_BASE_CURRENCY), so that routing thresholds and spend compare like with like."""
 
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, unique=True)
+    currency = models.CharField(max_length=3, unique=True, validators=[validate_currency])
     rate_to_base = models.DecimalField(
         max_digits=16, decimal_places=6, validators=[MinValueValidator(Decimal("0.000001"))]
     )
@@ -64,7 +68,8 @@ class ExchangeRate(models.Model):
         rate = cls.objects.filter(currency=currency).values_list("rate_to_base", flat=True).first()
         if rate is None:
             return None
-        return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        with localcontext(prec=EXACT_PRECISION):
+            return (amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Billing(models.TextChoices):
@@ -117,7 +122,8 @@ def total_cost_of_ownership(
         periods = term_months
     else:
         periods = math.ceil(term_months / 12)
-    return (period_amount * periods).quantize(CENT, rounding=ROUND_HALF_UP)
+    with localcontext(prec=EXACT_PRECISION):
+        return (period_amount * periods).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class RequestNumberCounter(models.Model):
@@ -142,7 +148,7 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     state = FSMField(max_length=30, choices=State.choices, default=State.DRAFT, protected=True)
 
     # What and why
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_one_line])
     description = models.TextField(blank=True)
     business_justification = models.TextField(blank=True)
     expected_benefit = models.TextField(
@@ -154,13 +160,15 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     department = models.ForeignKey(
         "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    needed_by = models.DateField(null=True, blank=True)
+    needed_by = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
 
     # Cost
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     billing = models.CharField(max_length=10, choices=Billing.choices, default=Billing.ONE_OFF)
     term_months = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)]
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TERM_MONTHS)],
     )
     total_cost = models.DecimalField(
         max_digits=14,
@@ -183,7 +191,9 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     vendor = models.ForeignKey(
         "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
     )
-    proposed_vendor_name = models.CharField(max_length=200, blank=True)
+    proposed_vendor_name = models.CharField(
+        max_length=200, blank=True, validators=[validate_one_line]
+    )
     proposed_vendor_website = models.URLField(blank=True)
 
     # Data and security
@@ -201,9 +211,15 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
-    po_number = models.CharField("PO number", max_length=50, blank=True, editable=False)
-    ordered_on = models.DateField(null=True, blank=True, editable=False)
-    received_on = models.DateField(null=True, blank=True, editable=False)
+    po_number = models.CharField(
+        "PO number", max_length=50, blank=True, editable=False, validators=[validate_one_line]
+    )
+    ordered_on = models.DateField(
+        null=True, blank=True, editable=False, validators=[validate_date_in_range]
+    )
+    received_on = models.DateField(
+        null=True, blank=True, editable=False, validators=[validate_date_in_range]
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -287,12 +303,16 @@ class LineItem(models.Model):
         PurchaseRequest, on_delete=models.CASCADE, related_name="line_items"
     )
     position = models.PositiveSmallIntegerField(default=0)
-    description = models.CharField(max_length=300)
+    description = models.CharField(max_length=300, validators=[validate_one_line])
     quantity = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(CENT)]
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(CENT), MaxValueValidator(MAX_QUANTITY)],
     )
     unit_price = models.DecimalField(
-        max_digits=14, decimal_places=2, validators=[MinValueValidator(CENT)]
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(CENT), MaxValueValidator(MAX_UNIT_PRICE)],
     )
 
     class Meta:
@@ -311,7 +331,8 @@ class LineItem(models.Model):
 
     @property
     def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+        with localcontext(prec=EXACT_PRECISION):
+            return (self.quantity * self.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def attachment_path(attachment, filename):

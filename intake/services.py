@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from audit.services import record_event
@@ -17,6 +18,7 @@ from core.uploads import check_upload
 
 from . import policies
 from .models import (
+    MAX_LINE_ITEMS,
     Attachment,
     Billing,
     Comment,
@@ -219,7 +221,8 @@ def add_attachments(purchase_request: PurchaseRequest, *, by, uploaded_files) ->
 
 
 def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> Attachment:
-    """Stores a quote or specification after checking its size and real content type."""
+    """Stores a quote or specification after checking its size and real content type; a request's
+    attachments together take at most TANDEM_MAX_ATTACHMENT_BYTES_PER_REQUEST."""
     policies.can_act_as_requester(by, purchase_request).enforce()
     if not purchase_request.is_editable:
         raise TransitionNotAllowed(
@@ -227,6 +230,19 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
         )
     checked = check_upload(uploaded_file)
     with transaction.atomic():
+        _locked(purchase_request)  # one upload at a time counts against the total
+        stored = purchase_request.attachments.aggregate(total=Sum("size"))["total"] or 0
+        limit = settings.TANDEM_MAX_ATTACHMENT_BYTES_PER_REQUEST
+        if stored + checked.size > limit:
+            raise ValidationError(
+                {
+                    "attachments": [
+                        f"“{checked.name}” ({filesizeformat(checked.size)}) does not fit: the "
+                        f"attachments of a request take at most {filesizeformat(limit)} "
+                        f"together and {filesizeformat(stored)} are used."
+                    ]
+                }
+            )
         attachment = Attachment.objects.create(
             request=purchase_request,
             file=uploaded_file,
@@ -260,17 +276,25 @@ def _locked(purchase_request: PurchaseRequest) -> PurchaseRequest:
 
 
 def _save_with_line_items(purchase_request: PurchaseRequest, line_items) -> None:
-    """Saves the request and, when given, replaces its line items; the total cost of ownership
-    is always recomputed from the items, never typed."""
+    """Saves the request and, when given, replaces its line items (at most MAX_LINE_ITEMS); the
+    total cost of ownership is always recomputed from the items, never typed, and only from
+    values that passed validation (a term of 32,767 months is refused, not multiplied)."""
     if line_items is None:
         items = list(purchase_request.line_items.all()) if purchase_request.pk else []
     else:
+        line_items = list(line_items)
+        if len(line_items) > MAX_LINE_ITEMS:
+            raise ValidationError(
+                {"line_items": [f"A request has at most {MAX_LINE_ITEMS} line items."]}
+            )
         items = [
             LineItem(position=index, **{name: row[name] for name in LINE_ITEM_FIELDS})
             for index, row in enumerate(line_items)
         ]
         for item in items:
             item.full_clean(exclude=["request"])
+    computed = ["total_cost", "total_cost_base"]
+    purchase_request.full_clean(exclude=["number", "requester", "state", *computed])
     period_amount = sum((item.amount for item in items), Decimal("0"))
     purchase_request.total_cost = total_cost_of_ownership(
         period_amount, purchase_request.billing, purchase_request.term_months
@@ -278,7 +302,9 @@ def _save_with_line_items(purchase_request: PurchaseRequest, line_items) -> None
     purchase_request.total_cost_base = ExchangeRate.to_base(
         purchase_request.total_cost, purchase_request.currency
     )
-    purchase_request.full_clean(exclude=["number", "requester", "state"])
+    purchase_request.clean_fields(
+        exclude=[f.name for f in PurchaseRequest._meta.fields if f.name not in computed]
+    )
     purchase_request.save()
     if line_items is not None:
         purchase_request.line_items.all().delete()

@@ -22,6 +22,7 @@ from .forms import (
     AttachmentForm,
     CloseForm,
     CommentForm,
+    DuplicateCheckForm,
     LineItemFormSet,
     MarkOrderedForm,
     PurchaseRequestForm,
@@ -133,13 +134,14 @@ _DONE = {
 
 def duplicates_check(request):
     """The duplicate check of the request form, refreshed (htmx) as title and vendor change."""
-    vendor = request.GET.get("vendor") or None
-    exclude = request.GET.get("exclude") or None
+    form = DuplicateCheckForm(request.GET)
+    form.is_valid()  # what is not valid (a NUL, "²" as an id) is left out of the check
+    values = form.cleaned_data
     found = selectors.duplicates_for(
         request.user,
-        title=request.GET.get("title", ""),
-        vendor_id=int(vendor) if vendor and vendor.isdigit() else None,
-        exclude_pk=int(exclude) if exclude and exclude.isdigit() else None,
+        title=(values.get("title") or "")[:200],
+        vendor_id=values.get("vendor"),
+        exclude_pk=values.get("exclude"),
     )
     return render(request, "intake/_duplicates.html", {"duplicates": found})
 
@@ -247,7 +249,8 @@ def _request_form(request, purchase_request):
         with transaction.atomic():
             purchase_request = _save_draft(request.user, purchase_request, form, formset)
     except ValidationError as error:
-        form.add_error(None, error)
+        messages.error(request, "Nothing was saved yet: fix the marked fields.")
+        _add_errors(form, error)
         return _render_form(request, purchase_request, form, formset)
     except (DomainError, PermissionDenied) as error:
         messages.error(request, error_text(error))
@@ -271,6 +274,20 @@ def _request_form(request, purchase_request):
         return _render_form(request, purchase_request, form, formset, submission_errors=error)
     messages.success(request, f"{purchase_request.number} submitted for review.")
     return redirect(purchase_request)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """The service's field errors on the form's fields; errors of what the form has no field
+    for (line items, the computed total) at the top, with the field named."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages_ in error.message_dict.items():
+        if field in form.fields:
+            form.add_error(field, messages_)
+        else:
+            label = field.replace("_", " ").capitalize()
+            form.add_error(None, [f"{label}: {message}" for message in messages_])
 
 
 def _save_draft(user, purchase_request, form, formset):

@@ -17,6 +17,8 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.validation import one_line
+
 from .models import Channel, Notification, Status
 
 logger = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ def notify(recipients, *, subject: str, lines: list[str], action: str, url: str,
     configured) in the caller's transaction, and enqueues their delivery after it commits.
     `dedupe_key` names the cause: the same cause never notifies the same person twice. Every
     message links to `url`, the page where the reader acts."""
+    # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
+    subject = one_line(subject)
     context = {"subject": subject, "lines": lines, "action": action, "url": absolute_url(url)}
     body = render_to_string("notifications/email/message.txt", context)
     body_html = render_to_string("notifications/email/message.html", context)
@@ -118,7 +122,8 @@ def deliver(notification_id: int) -> bool:
 def _send(notification: Notification) -> None:
     if notification.channel == Channel.EMAIL:
         message = EmailMultiAlternatives(
-            subject=notification.subject,
+            # Rows written before subjects were made one line are delivered too.
+            subject=one_line(notification.subject),
             body=notification.body,
             to=[notification.recipient.email],
         )

@@ -15,9 +15,9 @@ def inbox(request):
 @require_POST
 def mark_read(request):
     """Marks one notification (`id`) or all of the user's as read, then follows its link."""
-    notification_id = request.POST.get("id")
-    if notification_id and notification_id.isdigit():
-        services.mark_read(request.user, [int(notification_id)])
+    notification_id = _id(request.POST.get("id"))
+    if notification_id:
+        services.mark_read(request.user, [notification_id])
         notification = Notification.objects.filter(
             pk=notification_id, recipient=request.user
         ).first()
@@ -26,3 +26,12 @@ def mark_read(request):
     else:
         services.mark_read(request.user)
     return redirect("notifications:inbox")
+
+
+def _id(value: str | None) -> int | None:
+    """A notification id, or None for anything else ("²" is a digit to str.isdigit)."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**63 else None

@@ -50,6 +50,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise: static files stay cacheable, everything else is no-store.
+    "core.middleware.NoStoreMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -138,9 +141,13 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 MEDIA_URL = "/media/"  # never served directly: attachments go through a permission-checked view
 
-# Uploads: attachments and certificates.
+# Uploads: attachments and certificates, each at most 10 MB, together at most 50 MB per
+# purchase request. Request bodies: at most 12 MB (JSON, forms), 60 MB for file uploads; larger
+# ones are refused with 413 before they are read (core.middleware.RequestSizeLimitMiddleware).
 TANDEM_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+TANDEM_MAX_ATTACHMENT_BYTES_PER_REQUEST = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+TANDEM_MAX_REQUEST_BYTES = 60 * 1024 * 1024
 TANDEM_BASE_CURRENCY = env("TANDEM_BASE_CURRENCY", default="EUR")
 TANDEM_SITE_URL = env("TANDEM_SITE_URL", default="http://127.0.0.1:8000")
 # Optional Slack or Teams incoming webhook; its failures are retried and never block anything.
@@ -169,7 +176,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON with a nesting limit (400 instead of a RecursionError), forms and uploads.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -25,3 +25,8 @@ urlpatterns = [
     # The split view serves Swagger UI's settings as a script file: no inline script for the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# A body Django refuses for its size is 413, not 400; under /api/ errors are JSON (core.http).
+handler400 = "core.http.bad_request"
+handler403 = "core.http.forbidden"
+handler404 = "core.http.not_found"

@@ -8,9 +8,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 
 from accounts.roles import ALL_GROUPS
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, IdsMultipleChoiceField
 from core.uploads import ALLOWED_LABEL, check_upload
-from intake.models import CURRENCY_CHOICES
+from core.validation import currency_choices
 
 from .filters import VendorFilter
 from .models import Certificate, Contract, SecurityQuestion, Vendor
@@ -145,7 +145,7 @@ def contract_owners():
 
 
 class ContractForm(BootstrapFormMixin, forms.ModelForm):
-    currency = forms.ChoiceField(choices=CURRENCY_CHOICES, initial="EUR")
+    currency = forms.ChoiceField(choices=currency_choices, initial="EUR")
 
     class Meta:
         model = Contract
@@ -160,6 +160,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
             "owner",
             "requests",
         ]
+        field_classes = {"requests": IdsMultipleChoiceField}
         widgets = {
             "starts_on": forms.DateInput(DATE),
             "ends_on": forms.DateInput(DATE),

@@ -11,7 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.validation import validate_currency, validate_date_in_range, validate_one_line
+
 EXPIRY_WARNING_DAYS = 30
+MAX_NOTICE_DAYS = 3650  # ten years
 
 
 class VendorStatus(models.TextChoices):
@@ -48,11 +51,13 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
     """A supplier, vetted jointly by IT security and procurement (SPEC §5). The status changes
     only through the transitions below, called from `vendors.services`."""
 
-    name = models.CharField(max_length=200)
-    legal_name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, validators=[validate_one_line])
+    legal_name = models.CharField(max_length=200, blank=True, validators=[validate_one_line])
     website = models.URLField(blank=True)
-    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
-    contact_name = models.CharField(max_length=200, blank=True)
+    country = models.CharField(
+        max_length=2, blank=True, help_text="ISO 3166-1 alpha-2", validators=[validate_one_line]
+    )
+    contact_name = models.CharField(max_length=200, blank=True, validators=[validate_one_line])
     contact_email = models.EmailField(blank=True)
     status = FSMField(
         max_length=30,
@@ -74,8 +79,12 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
         blank=True,
         help_text="Conditions of approval; a vendor with conditions is approved with them.",
     )
-    esg_rating = models.CharField("ESG rating", max_length=40, blank=True)
-    esg_source = models.CharField("ESG rating source", max_length=200, blank=True)
+    esg_rating = models.CharField(
+        "ESG rating", max_length=40, blank=True, validators=[validate_one_line]
+    )
+    esg_source = models.CharField(
+        "ESG rating source", max_length=200, blank=True, validators=[validate_one_line]
+    )
     carbon_disclosure = models.BooleanField(
         null=True, blank=True, help_text="Does the vendor publish its carbon emissions?"
     )
@@ -161,7 +170,7 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
 class SecurityQuestion(models.Model):
     """An admin-defined question of the security questionnaire; heavier weights count more."""
 
-    text = models.CharField(max_length=300)
+    text = models.CharField(max_length=300, validators=[validate_one_line])
     weight = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     position = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
@@ -175,7 +184,7 @@ class SecurityQuestion(models.Model):
 
 class AnswerOption(models.Model):
     question = models.ForeignKey(SecurityQuestion, on_delete=models.CASCADE, related_name="options")
-    label = models.CharField(max_length=200)
+    label = models.CharField(max_length=200, validators=[validate_one_line])
     risk = models.PositiveSmallIntegerField(
         validators=[MaxValueValidator(100)], help_text="0 (no risk) to 100 (highest risk)"
     )
@@ -238,9 +247,9 @@ def certificate_path(certificate, filename):
 class Certificate(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="certificates")
     kind = models.CharField("type", max_length=20, choices=CertificateType.choices)
-    issuer = models.CharField(max_length=200)
-    issued_on = models.DateField()
-    expires_on = models.DateField(db_index=True)
+    issuer = models.CharField(max_length=200, validators=[validate_one_line])
+    issued_on = models.DateField(validators=[validate_date_in_range])
+    expires_on = models.DateField(db_index=True, validators=[validate_date_in_range])
     document = models.FileField(upload_to=certificate_path, max_length=300, blank=True)
     document_name = models.CharField(max_length=255, blank=True)
     document_type = models.CharField(max_length=120, blank=True)
@@ -277,18 +286,20 @@ class Certificate(models.Model):
 
 class Contract(models.Model):
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="contracts")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_one_line])
     requests = models.ManyToManyField(
         "intake.PurchaseRequest", blank=True, related_name="contracts"
     )
-    starts_on = models.DateField()
-    ends_on = models.DateField(db_index=True)
+    starts_on = models.DateField(validators=[validate_date_in_range])
+    ends_on = models.DateField(db_index=True, validators=[validate_date_in_range])
     auto_renew = models.BooleanField(default=False)
-    notice_days = models.PositiveSmallIntegerField(default=30)
+    notice_days = models.PositiveSmallIntegerField(
+        default=30, validators=[MaxValueValidator(MAX_NOTICE_DAYS)]
+    )
     annual_value = models.DecimalField(
         max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
     )
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,13 +11,16 @@ class StepSerializer(serializers.ModelSerializer):
     reviewer = serializers.CharField(source="reviewer_label", read_only=True)
     decided_by = serializers.StringRelatedField(allow_null=True)
     decided_for = serializers.StringRelatedField(allow_null=True)
-    request = serializers.PrimaryKeyRelatedField(read_only=True)
+    # Null on the steps of a vendor's review, which belong to the vendor, not to a request.
+    request = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    vendor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = ApprovalStep
         fields = [
             "id",
             "request",
+            "vendor",
             "round",
             "stage",
             "side",

@@ -1,10 +1,11 @@
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.schema import ErrorSerializer
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 
@@ -108,7 +109,15 @@ class RulePreviewView(APIView):
 
     permission_classes = [CanPreviewRules]
 
-    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    @extend_schema(
+        request=PreviewRequestSerializer,
+        responses={
+            200: PreviewSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer, description="The `request` named is not one the caller can see."
+            ),
+        },
+    )
     def post(self, request):
         serializer = PreviewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -5,17 +5,35 @@ from rest_framework import serializers
 
 from accounts.models import Department
 from audit.models import AuditEvent
+from core.validation import (
+    CURRENCY_MESSAGE,
+    currency_choices,
+    validate_date_in_range,
+    validate_one_line,
+)
 from vendors.models import Vendor
 
-from ..models import Category, Comment, LineItem, PurchaseRequest
+from ..models import (
+    MAX_LINE_ITEMS,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    Category,
+    Comment,
+    LineItem,
+    PurchaseRequest,
+)
 from ..services import EDITABLE_FIELDS
 
 POSITIVE = Decimal("0.01")
 
 
 class LineItemSerializer(serializers.ModelSerializer):
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=POSITIVE)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=POSITIVE)
+    quantity = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=POSITIVE, max_value=MAX_QUANTITY
+    )
+    unit_price = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=POSITIVE, max_value=MAX_UNIT_PRICE
+    )
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
 
     class Meta:
@@ -37,7 +55,12 @@ class PurchaseRequestSerializer(serializers.ModelSerializer):
     vendor = serializers.PrimaryKeyRelatedField(
         queryset=Vendor.objects.all(), required=False, allow_null=True
     )
-    line_items = LineItemSerializer(many=True, required=False)
+    currency = serializers.ChoiceField(
+        choices=currency_choices(),
+        required=False,
+        error_messages={"invalid_choice": CURRENCY_MESSAGE},
+    )
+    line_items = LineItemSerializer(many=True, required=False, max_length=MAX_LINE_ITEMS)
     waiting_on = serializers.CharField(read_only=True)
 
     class Meta:
@@ -63,12 +86,16 @@ class PurchaseRequestSerializer(serializers.ModelSerializer):
 
 
 class MarkOrderedSerializer(serializers.Serializer):
-    po_number = serializers.CharField(max_length=50)
-    ordered_on = serializers.DateField(default=timezone.localdate)
+    po_number = serializers.CharField(max_length=50, validators=[validate_one_line])
+    ordered_on = serializers.DateField(
+        default=timezone.localdate, validators=[validate_date_in_range]
+    )
 
 
 class CloseSerializer(serializers.Serializer):
-    received_on = serializers.DateField(default=timezone.localdate)
+    received_on = serializers.DateField(
+        default=timezone.localdate, validators=[validate_date_in_range]
+    )
 
 
 class WithdrawSerializer(serializers.Serializer):

@@ -1,11 +1,16 @@
-from drf_spectacular.utils import extend_schema
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from approvals import workflow
 from approvals.selectors import steps_awaiting, with_waiting_on
+from core.keyset import in_calendar
+from core.schema import ExactSchema
 
 from .. import selectors, services
 from ..models import Comment, PurchaseRequest
@@ -20,11 +25,58 @@ from .serializers import (
 )
 
 
+def _page_schema(*, counted: bool) -> dict:
+    link = {"type": "string", "format": "uri", "nullable": True}
+    schema = {
+        "type": "object",
+        "required": ["count", "results"] if counted else ["results"],
+        "properties": {
+            **({"count": {"type": "integer", "example": 123}} if counted else {}),
+            "next": link,
+            "previous": link,
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/PurchaseRequest"}},
+        },
+    }
+    if not counted:
+        schema["additionalProperties"] = False
+    return schema
+
+
+# The list is paged by number (with a count); `?awaiting=me` alone by a cursor (no count).
+REQUEST_LIST_SCHEMA = ExactSchema(
+    {
+        "oneOf": [_page_schema(counted=True), _page_schema(counted=False)],
+        "description": (
+            "Paged by `page` with a `count`; with `awaiting=me` alone (and `cursor`, `page_size`), "
+            "paged by `cursor`, without a count, most urgent first."
+        ),
+    }
+)
+CURSOR = OpenApiParameter(
+    "cursor",
+    OpenApiTypes.STR,
+    description="With `awaiting=me`: the position of the page, from a `next` or `previous` link.",
+)
+
+
 class AwaitingCursorPagination(CursorPagination):
     ordering = ("due_at", "id")
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def decode_cursor(self, request):
+        """A cursor whose position is not a due time the database can compare with (a forged
+        one) is invalid (404), like any other forged cursor."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                moment = parse_datetime(cursor.position)
+            except ValueError:
+                moment = None
+            if moment is None or not in_calendar(moment):
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class PurchaseRequestViewSet(
@@ -48,6 +100,7 @@ class PurchaseRequestViewSet(
             "line_items"
         )
 
+    @extend_schema(parameters=[CURSOR], responses={200: REQUEST_LIST_SCHEMA})
     def list(self, request, *args, **kwargs):
         if set(request.query_params) - {"cursor", "page_size"} == {"awaiting"}:
             self.filter_queryset(self.get_queryset())  # validates awaiting=me (400 otherwise)
@@ -145,7 +198,7 @@ class PurchaseRequestViewSet(
         return Response(AuditEventSerializer(events, many=True).data)
 
     @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
-    @extend_schema(methods=["post"], request=CommentSerializer, responses=CommentSerializer)
+    @extend_schema(methods=["post"], request=CommentSerializer, responses={201: CommentSerializer})
     @action(detail=True, methods=["get", "post"], filterset_class=None, pagination_class=None)
     def comments(self, request, pk=None):
         purchase_request = self.get_object()

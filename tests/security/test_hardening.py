@@ -368,3 +368,45 @@ def test_a_webhook_url_that_is_not_a_web_address_is_refused_at_start():
     )
     assert result.returncode != 0
     assert "TANDEM_WEBHOOK_URL must be an http:// or https:// address" in result.stderr
+
+
+# Caching (issue 11): nothing a signed-in person sees is kept by a browser or proxy
+
+
+def _no_store(response) -> bool:
+    return "no-store" in response.get("Cache-Control", "")
+
+
+def test_pages_api_answers_exports_and_downloads_are_no_store(client, api, requester, cio):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.security.test_permission_matrix import PNG
+
+    draft = PurchaseRequestFactory(requester=requester)
+    client.force_login(requester)
+    client.post(
+        f"/requests/{draft.pk}/attachments/",
+        {"attachments": SimpleUploadedFile("spec.png", PNG, content_type="image/png")},
+    )
+    attachment = draft.attachments.get()
+    answers = {
+        "page": client.get("/requests/"),
+        "request page": client.get(draft.get_absolute_url()),
+        "download": client.get(f"/requests/{draft.pk}/attachments/{attachment.pk}/"),
+        "export": client.get("/insights/export/requests.csv"),
+        "redirect after a post": client.post(f"/requests/{draft.pk}/comments/", {"body": "Hi"}),
+        "API": api.as_user(requester).get("/api/requests/"),
+        "API error": api.get("/api/requests/999999/"),
+        "API export": api.get("/api/export/requests.csv"),
+        "API without credentials": Client().get("/api/requests/"),
+        "sign-in page": Client().get(SIGN_IN),
+    }
+    for what, response in answers.items():
+        assert response.status_code < 500, what
+        assert _no_store(response), f"{what}: {response.get('Cache-Control')!r}"
+
+
+def test_static_files_stay_cacheable(client):
+    response = client.get("/static/js/confirm.js")
+    assert response.status_code == 200
+    assert not _no_store(response)

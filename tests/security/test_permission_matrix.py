@@ -89,6 +89,8 @@ class Row:
         return self.path.format(**world.ids)
 
     def payload(self, world: World):
+        if isinstance(self.data, str):  # a raw JSON body
+            return self.data
         data = self.data(world) if callable(self.data) else (self.data or {})
         return {k: v.format(**world.ids) if isinstance(v, str) else v for k, v in data.items()}
 
@@ -382,6 +384,41 @@ MATRIX = {
         (401,    200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
     "export the audit trail (API)": Row("GET", "/api/export/audit.csv",
         (401,    403,    403,    403,    403,    200,    200,    403,    200,    403,    403)),
+    # Bad input (issue 11): whoever sends it gets the same 400 once allowed, never a 5xx.
+    "token, JSON nested 1,000 deep": Row("POST", "/api/auth/token/",
+        (400,    400,    400,    400,    400,    400,    400,    400,    400,    400,    400),
+        data="[" * 1000 + "]" * 1000),
+    "create a draft, JSON nested 1,000 deep": Row("POST", "/api/requests/",
+        (401,    400,    400,    400,    400,    400,    400,    400,    400,    400,    400),
+        data='{"title": ' + "[" * 1000 + "]" * 1000 + "}"),
+    "create a draft of 32,767 months": Row("POST", "/api/requests/",
+        (401,    400,    400,    400,    400,    400,    400,    400,    400,    400,    400),
+        data={"title": "Too long a term", "billing": "monthly", "term_months": 32767,
+              "line_items": [{"description": "d", "quantity": "9999999999.99",
+                              "unit_price": "999999999999.99"}]},
+        effect=lambda w: PurchaseRequest.objects.filter(title="Too long a term").exists()),
+    "create a draft with a line break in the title": Row("POST", "/api/requests/",
+        (401,    400,    400,    400,    400,    400,    400,    400,    400,    400,    400),
+        data={"title": "Broken\r\nBcc: x@example.com"},
+        effect=lambda w: PurchaseRequest.objects.filter(title__startswith="Broken").exists()),
+    "create a vendor with a line break in the name": Row("POST", "/api/vendors/",
+        (401,    403,    403,    400,    400,    400,    400,    403,    400,    403,    403),
+        data={"name": "Broken\nVendor"},
+        effect=lambda w: Vendor.objects.filter(name__startswith="Broken").exists()),
+    "metrics (API) to 9999-12-31": Row("GET", "/api/metrics/?to=9999-12-31",
+        (401,    403,    403,    400,    400,    400,    400,    400,    400,    403,    403)),
+    "insights dashboard to 9999-12-31": Row("GET", "/insights/?to=9999-12-31",
+        (LOGIN,  403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+    "export requests to 9999-12-31": Row("GET", "/insights/export/requests.csv?to=9999-12-31",
+        (LOGIN,  400,    400,    400,    400,    400,    400,    400,    400,    400,    400)),
+    "export the audit trail to 9999-12-31": Row("GET",
+        "/insights/export/audit.csv?to=9999-12-31",
+        (LOGIN,  403,    403,    403,    403,    400,    400,    403,    400,    403,    403)),
+    "export requests (API) to 9999-12-31": Row("GET", "/api/export/requests.csv?to=9999-12-31",
+        (401,    400,    400,    400,    400,    400,    400,    400,    400,    400,    400)),
+    "export the audit trail (API) from 0001-01-01": Row("GET",
+        "/api/export/audit.csv?from=0001-01-01",
+        (401,    403,    403,    403,    403,    400,    400,    403,    400,    403,    403)),
 }
 # fmt: on
 
@@ -529,6 +566,9 @@ def test_permission_matrix(name, role, world, clients):
     status = response.status_code
     where = f"{row.method} {url} as {role}"
 
+    # Issue 11: no answer of Tandem's may be kept by a browser or a proxy.
+    assert "no-store" in response.get("Cache-Control", ""), f"{where}: cacheable"
+
     if expected == LOGIN:
         assert status == 302, f"{where}: {status}"
         assert response["Location"].startswith("/accounts/login/"), where
@@ -584,6 +624,8 @@ def _send(row, role, world, client, api, url):
         if role != "anonymous":
             api.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
         method = getattr(api, row.method.lower())
+        if isinstance(data, str):
+            return method(url, data, content_type="application/json")
         return method(url, data, format="json") if row.method != "GET" else method(url)
     if role != "anonymous":
         client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[role]

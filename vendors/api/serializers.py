@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from core.uploads import check_upload
+from core.validation import CURRENCY_MESSAGE, currency_choices
 from intake.models import PurchaseRequest
 
 from ..models import AnswerOption, Certificate, Contract, RiskTier, Vendor, VendorRating
@@ -83,7 +84,7 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class AnswersSerializer(serializers.Serializer):
-    answers = AnswerSerializer(many=True, allow_empty=False)
+    answers = AnswerSerializer(many=True, allow_empty=False, max_length=500)
 
     def validate_answers(self, answers):
         questions = [answer["question"] for answer in answers]
@@ -162,6 +163,11 @@ class ContractSerializer(serializers.ModelSerializer):
         error_messages={
             "does_not_exist": "Request {pk_value} is not one of this vendor's requests you can see."
         },
+    )
+    currency = serializers.ChoiceField(
+        choices=currency_choices(),
+        default="EUR",
+        error_messages={"invalid_choice": CURRENCY_MESSAGE},
     )
     is_active = serializers.BooleanField(read_only=True)
     notice_date = serializers.DateField(read_only=True)

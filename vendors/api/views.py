@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from approvals import workflow
 from approvals.api.serializers import StepSerializer
 from approvals.selectors import steps_of
+from core.uploads import ALLOWED_TYPES
 from intake.selectors import requests_visible_to
 
 from .. import policies, selectors, services
@@ -181,7 +182,11 @@ class VendorViewSet(
 
     @extend_schema(
         parameters=[OpenApiParameter("certificate_pk", int, OpenApiParameter.PATH)],
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        # The document is served as what its content was recognised as on upload.
+        responses={
+            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The document.")
+            for content_type in ALLOWED_TYPES
+        },
     )
     @action(
         detail=True,

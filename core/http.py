@@ -1,0 +1,60 @@
+"""Answers for requests refused before any view runs: a body over the size limit is 413, on
+pages and in the API alike (Django alone would answer 400, or read it whole)."""
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import escape
+from django.views import defaults
+
+
+def body_limit(request) -> int:
+    """The most Tandem reads of a request body: file uploads (multipart) may carry up to
+    TANDEM_MAX_REQUEST_BYTES, every other body DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    if request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/"):
+        return settings.TANDEM_MAX_REQUEST_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def too_large_message(limit: int) -> str:
+    return (
+        f"The request is too large: Tandem accepts at most {filesizeformat(limit)} in one "
+        "request. Send less (for attachments: fewer or smaller files)."
+    )
+
+
+def too_large_response(request, limit: int | None = None) -> HttpResponse:
+    message = too_large_message(limit or body_limit(request))
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=413)
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Too large · Tandem</title></head><body><main>"
+        f"<h1>Too large</h1><p>{escape(message)}</p>"
+        '<p><a href="/">Back to My requests</a></p></main></body></html>'
+    )
+    return HttpResponse(page, status=413)
+
+
+def bad_request(request, exception=None):
+    """handler400: a body Django refused for its size is 413, anything else the usual 400."""
+    if isinstance(exception, RequestDataTooBig):
+        return too_large_response(request)
+    return defaults.bad_request(request, exception)
+
+
+def not_found(request, exception=None):
+    """handler404: under /api/ a JSON answer like every other API error, as documented."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def forbidden(request, exception=None):
+    """handler403: under /api/ a JSON answer with the reason."""
+    if request.path_info.startswith("/api/"):
+        detail = str(exception or "") or "You do not have permission to perform this action."
+        return JsonResponse({"detail": detail}, status=403)
+    return defaults.permission_denied(request, exception)
