@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("vendors", "0004_alter_vendor_vendor_name_unique_ci"),
+        ("vendors", "0005_bounded_vendor_input"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
