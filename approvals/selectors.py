@@ -3,14 +3,14 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts import roles
-from accounts.models import Delegation
+from accounts.models import Delegation, User
 from intake.models import PurchaseRequest
 
-from .models import ApprovalRule, ApprovalStep, Side, StepState
+from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, Side, StepState
 
 JOINT_SIDES = (Side.IT, Side.PROCUREMENT)
 
@@ -67,8 +67,17 @@ def reviewer_identity(user, now: datetime) -> ReviewerIdentity:
 
 
 def steps_of(subject) -> QuerySet[ApprovalStep]:
-    """The steps of a purchase request or of a vendor's review, every round."""
-    return subject.steps.select_related("group", "user", "decided_by", "decided_for")
+    """The steps of a purchase request or of a vendor's review, every round, with the people
+    of each step's group (who can take it)."""
+    return subject.steps.select_related(
+        "group", "user", "decided_by", "decided_for"
+    ).prefetch_related(
+        Prefetch(
+            "group__user_set",
+            queryset=User.objects.filter(is_active=True).order_by(*MEMBER_ORDER),
+            to_attr="active_members",
+        )
+    )
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:

@@ -1,6 +1,7 @@
 """Reads shared by pages and API, with the joins they need so lists stay O(1) in queries."""
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.postgres.search import TrigramSimilarity
@@ -8,8 +9,9 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
-from approvals.models import ApprovalStep, StepState
+from accounts.models import User
+from accounts.roles import PROCUREMENT_SIDE, has_role, label_of, sees_everything
+from approvals.models import MEMBER_ORDER, ApprovalStep, StepState
 from approvals.selectors import reviewer_identity
 from audit.models import AuditEvent
 from vendors.selectors import active_contracts
@@ -47,7 +49,13 @@ def requests_with_details() -> QuerySet[PurchaseRequest]:
                 "group", "user"
             ),
             to_attr="open_steps",
-        )
+        ),
+        # "Ivan Novak or 2 others in IT review": the people of each open step's group.
+        Prefetch(
+            "open_steps__group__user_set",
+            queryset=User.objects.filter(is_active=True).order_by(*MEMBER_ORDER),
+            to_attr="active_members",
+        ),
     )
 
 
@@ -56,7 +64,8 @@ def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
 
 
 def requests_of(user) -> QuerySet[PurchaseRequest]:
-    return requests_visible_to(user).filter(requester=user)
+    """The user's own requests (always visible to them: no need to work out the rest)."""
+    return requests_with_details().filter(requester=user)
 
 
 def request_for_page(user, pk) -> PurchaseRequest:
@@ -74,6 +83,45 @@ def request_for_page(user, pk) -> PurchaseRequest:
 
 def timeline(purchase_request: PurchaseRequest) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.for_object(purchase_request)
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """Why a request came back to its requester: who asked (and for whom), as which reviewer,
+    when, and their words."""
+
+    by: object
+    on_behalf_of: object
+    reviewer: str
+    comment: str
+    at: object
+
+
+def change_request(purchase_request: PurchaseRequest) -> ChangeRequest | None:
+    """The reviewer's request for changes that the requester now has to answer, read from the
+    audit trail (the request's `request_changes` event and the step decision beside it); None
+    unless the request is waiting for changes."""
+    if purchase_request.state != State.CHANGES_REQUESTED:
+        return None
+    events = list(
+        AuditEvent.objects.for_object(purchase_request)
+        .filter(kind__in=["request_changes", "step_request_changes"])
+        .order_by("-occurred_at", "-id")[:2]
+    )
+    sent_back = next((e for e in events if e.kind == "request_changes"), None)
+    if sent_back is None:
+        return None
+    step_event = next((e for e in events if e.kind == "step_request_changes"), None)
+    reviewer = ""
+    if step_event is not None and step_event.payload.get("step") == sent_back.payload.get("step"):
+        reviewer = label_of(step_event.payload.get("reviewer", ""))
+    return ChangeRequest(
+        by=sent_back.actor,
+        on_behalf_of=sent_back.on_behalf_of,
+        reviewer=reviewer,
+        comment=sent_back.payload.get("comment", ""),
+        at=sent_back.occurred_at,
+    )
 
 
 RECENT_DAYS = 365

@@ -79,6 +79,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
             ],
+            # money, when, day, role_label: one way to show them on every page and e-mail.
+            "builtins": ["core.templatetags.tandem"],
         },
     },
 ]
