@@ -7,6 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core import views as core_views
 
+admin.site.site_header = "Tandem administration"
+admin.site.site_title = "Tandem admin"
+admin.site.index_title = "Rules, people and settings"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="intake:my-requests"), name="home"),
     path("favicon.ico", core_views.favicon),
