@@ -37,3 +37,14 @@ def test_people_phrase_names_a_person_and_counts_the_others():
         roles.people_phrase([ivan, isla, igor], "it_reviewers")
         == "Ivan Novak or 2 others in IT review"
     )
+
+
+@pytest.mark.django_db
+def test_groups_read_by_their_display_name_in_the_admin(client, admin_user):
+    from django.contrib.auth.models import Group
+
+    assert str(Group.objects.get(name="it_reviewers")) == "IT review"
+    client.force_login(admin_user)
+    page = client.get(f"/admin/accounts/user/{admin_user.pk}/change/").content.decode()
+    assert ">IT review</option>" in page
+    assert ">it_reviewers</option>" not in page
