@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+
+    def ready(self):
+        from django.contrib.auth.models import Group
+
+        from . import roles
+
+        # Wherever Django names a group (admin lists, the groups of a user, the reviewer
+        # group of a rule), people read its display name, not its code.
+        Group.__str__ = lambda group: roles.group_label(group.name)

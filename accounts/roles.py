@@ -11,6 +11,44 @@ ALL_GROUPS = (IT_REVIEWERS, CIO, PROCUREMENT, CPO, FINANCE)
 LEADERS = (CIO, CPO)
 PROCUREMENT_SIDE = (PROCUREMENT, CPO)
 
+# What people read instead of the group codes: the one place that names the roles. Pages,
+# e-mails, notifications, flash messages and API labels all go through `group_label`.
+DISPLAY_NAMES = {
+    IT_REVIEWERS: "IT review",
+    CIO: "CIO",
+    PROCUREMENT: "Procurement",
+    CPO: "CPO",
+    FINANCE: "Finance",
+}
+
+
+def group_label(name: str) -> str:
+    """A group's display name: "it_reviewers" -> "IT review"; a group an admin added later
+    reads as words ("security_team" -> "Security team")."""
+    if name in DISPLAY_NAMES:
+        return DISPLAY_NAMES[name]
+    text = (name or "").replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def label_of(value) -> str:
+    """`value` as a display name when it is a role group's code, else unchanged (a person's
+    name stored in an audit event stays as it is)."""
+    return DISPLAY_NAMES.get(value, value) if isinstance(value, str) else value
+
+
+def people_phrase(members, group_name: str) -> str:
+    """Who can act on a group's step, as people: "Ivan Novak or 2 others in IT review"."""
+    label = group_label(group_name)
+    members = list(members)
+    if not members:
+        return f"{label} (nobody in it yet)"
+    first = members[0]
+    if len(members) == 1:
+        return f"{first} ({label})"
+    others = len(members) - 1
+    return f"{first} or {others} other{'s' if others > 1 else ''} in {label}"
+
 
 def _groups(user) -> dict[int, str]:
     """The user's groups (id -> name), read once per user object: a request asks often."""

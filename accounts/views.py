@@ -3,6 +3,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core import formats
+
 from . import services
 from .forms import DelegationForm
 from .models import Delegation
@@ -15,7 +17,7 @@ def out_of_office(request):
         delegation = form.save()
         messages.success(
             request,
-            f"{delegation.delegate} acts for you from {delegation.starts_at:%Y-%m-%d %H:%M}.",
+            f"{delegation.delegate} acts for you from {formats.when(delegation.starts_at)}.",
         )
         return redirect("accounts:out-of-office")
     context = {

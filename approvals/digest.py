@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts import roles
+from core import formats
 from notifications.services import notify
 
 from .models import ApprovalStep, StepState
@@ -31,7 +32,7 @@ def send_daily_digest(now=None) -> int:
     today = timezone.localdate(now)
     created = notify(
         leaders,
-        subject=f"Tandem digest for {today:%Y-%m-%d}: {figures['open']} steps open",
+        subject=f"Tandem digest for {formats.day(today)}: {figures['open']} steps open",
         lines=[
             f"Open approval steps: {figures['open']}, of which {figures['overdue']} are past "
             f"their SLA and {figures['escalated']} escalated.",

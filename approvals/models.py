@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts import roles
 from core.validation import validate_one_line
 from intake.models import DataClassification
 from vendors.models import RiskTier, VendorStatus
@@ -137,6 +138,10 @@ class ApprovalRule(models.Model):
                 errors[field] = f"A list of: {', '.join(allowed)}."
         if errors:
             raise ValidationError(errors)
+
+
+# The order in which a group's members are named ("Ivan Novak or 2 others in IT review").
+MEMBER_ORDER = ("first_name", "last_name", "username")
 
 
 class StepState(models.TextChoices):
@@ -267,7 +272,24 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
 
     @property
     def reviewer_label(self) -> str:
-        return self.group.name if self.group_id else str(self.user)
+        """The reviewer as people read it: the group's display name ("IT review") or the
+        named user."""
+        return roles.group_label(self.group.name) if self.group_id else str(self.user)
+
+    @property
+    def people_label(self) -> str:
+        """Who can take this step, as people: "Ivan Novak or 2 others in IT review". Uses the
+        group's `active_members` when a selector prefetched them (lists), else one query. The
+        requester is left out: they never decide their own request."""
+        if not self.group_id:
+            return str(self.user)
+        members = getattr(self.group, "active_members", None)
+        if members is None:
+            members = self.group.user_set.filter(is_active=True).order_by(*MEMBER_ORDER)
+        requester_id = None
+        if ApprovalStep.request.is_cached(self) and self.request is not None:
+            requester_id = self.request.requester_id
+        return roles.people_phrase([m for m in members if m.pk != requester_id], self.group.name)
 
     @property
     def subject(self):

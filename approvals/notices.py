@@ -3,6 +3,7 @@ requester when their request is decided. Nobody is told before their stage is op
 
 from django.contrib.auth import get_user_model
 
+from core import formats
 from notifications.services import notify
 
 from .models import ApprovalStep
@@ -26,7 +27,7 @@ def step_opened(step: ApprovalStep) -> None:
         lines=[
             f"The {step.get_side_display()} step (stage {step.stage}) of {describe(step)} is "
             f"open for {step.reviewer_label}.",
-            f"It is due {step.due_at:%Y-%m-%d %H:%M} UTC.",
+            f"It is due {formats.when(step.due_at)}.",
         ],
         action="Review it",
         url=f"{step.subject.get_absolute_url()}#steps",

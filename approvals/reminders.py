@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import roles
+from core import formats
 from notifications.services import notify
 
 from .models import AlertKind, ApprovalStep, Side, StepAlert, StepState
@@ -85,13 +86,12 @@ def escalation_targets(step: ApprovalStep):
 
 
 def _notify_reminder(step: ApprovalStep, sequence: int) -> None:
-    local_due = timezone.localtime(step.due_at)
     notify(
         reviewers_of(step),
         subject=f"Reminder: {step.subject_label} waits for your decision",
         lines=[
             f"The {step.get_side_display()} step of {describe(step)} was due "
-            f"{local_due:%Y-%m-%d %H:%M %Z}.",
+            f"{formats.when(step.due_at)}.",
             "Please approve, request changes or reject it.",
         ],
         action="Decide now",
@@ -106,7 +106,7 @@ def _notify_escalation(step: ApprovalStep) -> None:
         subject=f"Escalated: {step.subject_label} is overdue",
         lines=[
             f"The {step.get_side_display()} step of {describe(step)} for {step.reviewer_label} "
-            f"has waited since {timezone.localtime(step.opened_at):%Y-%m-%d %H:%M %Z}.",
+            f"has waited since {formats.when(step.opened_at)}.",
             "It stays with its reviewers; you may decide it if you are in their group, or "
             "follow it up with them.",
         ],

@@ -126,7 +126,7 @@ class PlannedStep:
 
     @property
     def reviewer_label(self) -> str:
-        return self.group.name if self.group else str(self.user)
+        return roles.group_label(self.group.name) if self.group else str(self.user)
 
     @classmethod
     def from_rule(cls, rule: ApprovalRule, reasons: list[str]) -> "PlannedStep":

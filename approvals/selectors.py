@@ -5,18 +5,20 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from accounts.models import User
 from accounts.reviewers import reviewer_identity
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
 from . import policies, routing
-from .models import ApprovalRule, ApprovalStep, StepState
+from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, StepState
 from .subjects import subject_kind
 
 
 def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseRequest]:
-    """Requests with their open steps (`open_steps`), for "waiting on", in one more query."""
+    """Requests with their open steps (`open_steps`) and the people who can take them, for
+    "waiting on"."""
     return requests.prefetch_related(
         Prefetch(
             "steps",
@@ -24,13 +26,28 @@ def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseReq
                 "group", "user"
             ),
             to_attr="open_steps",
-        )
+        ),
+        # "Ivan Novak or 2 others in IT review": the people of each open step's group.
+        Prefetch(
+            "open_steps__group__user_set",
+            queryset=User.objects.filter(is_active=True).order_by(*MEMBER_ORDER),
+            to_attr="active_members",
+        ),
     )
 
 
 def steps_of(subject) -> QuerySet[ApprovalStep]:
-    """The steps of a purchase request or of a vendor's review, every round."""
-    return subject.steps.select_related("group", "user", "decided_by", "decided_for")
+    """The steps of a purchase request or of a vendor's review, every round, with the people
+    of each step's group (who can take it)."""
+    return subject.steps.select_related(
+        "group", "user", "decided_by", "decided_for"
+    ).prefetch_related(
+        Prefetch(
+            "group__user_set",
+            queryset=User.objects.filter(is_active=True).order_by(*MEMBER_ORDER),
+            to_attr="active_members",
+        )
+    )
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:

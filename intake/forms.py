@@ -134,6 +134,12 @@ class LineItemForm(BootstrapFormMixin, forms.Form):
 
 
 class BaseLineItemFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:  # the formset adds it after the form's own labels
+            line = "the new line" if index is None else f"line {index + 1}"
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Remove {line}"
+
     def rows(self) -> list[dict]:
         """The filled-in rows, without empty and deleted ones."""
         return [

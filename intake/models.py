@@ -97,13 +97,13 @@ class State(models.TextChoices):
 
 
 EDITABLE_STATES = (State.DRAFT, State.CHANGES_REQUESTED)
-# Who or what a request waits on, by state (shown in "My requests").
+# Who or what a request waits on, by state (shown in "My requests"); {requester} is a name.
 WAITING_ON = {
-    State.DRAFT: "Requester: submit the draft",
-    State.CHANGES_REQUESTED: "Requester: make the requested changes and resubmit",
+    State.DRAFT: "{requester}, to submit the draft",
+    State.CHANGES_REQUESTED: "{requester}, to make the requested changes and resubmit",
     State.IN_REVIEW: "IT and procurement review",
-    State.APPROVED: "Procurement: place the order",
-    State.ORDERED: "Requester: confirm receipt",
+    State.APPROVED: "Procurement, to place the order",
+    State.ORDERED: "{requester}, to confirm receipt",
 }
 
 
@@ -246,12 +246,14 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
 
     @property
     def waiting_on(self) -> str:
-        """Who the request waits on; in review, the reviewers of its open steps when the
-        selector prefetched them (`open_steps`)."""
+        """Who the request waits on, as people: in review, those who can take its open steps
+        ("Ivan Novak or 2 others in IT review") when the selector prefetched them
+        (`open_steps`)."""
         open_steps = getattr(self, "open_steps", None)
         if self.state == State.IN_REVIEW and open_steps:
-            return ", ".join(f"{s.reviewer_label} ({s.get_side_display()})" for s in open_steps)
-        return WAITING_ON.get(self.state, "Nothing: finished")
+            return "; ".join(s.people_label for s in open_steps)
+        text = WAITING_ON.get(self.state, "Nobody: finished")
+        return text.format(requester=self.requester) if "{requester}" in text else text
 
     @property
     def vendor_label(self) -> str:

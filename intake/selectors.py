@@ -1,6 +1,7 @@
 """Reads shared by pages and API, with the joins they need so lists stay O(1) in queries."""
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.postgres.search import TrigramSimilarity
@@ -9,7 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.reviewers import reviewer_identity
-from accounts.roles import sees_everything
+from accounts.roles import label_of, sees_everything
 from audit.models import AuditEvent
 from vendors.selectors import active_contracts
 
@@ -39,7 +40,8 @@ def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
 
 
 def requests_of(user) -> QuerySet[PurchaseRequest]:
-    return requests_visible_to(user).filter(requester=user)
+    """The user's own requests (always visible to them: no need to work out the rest)."""
+    return requests_with_details().filter(requester=user)
 
 
 def request_for_page(user, pk, *, requests=None) -> PurchaseRequest:
@@ -59,6 +61,45 @@ def request_for_page(user, pk, *, requests=None) -> PurchaseRequest:
 
 def timeline(purchase_request: PurchaseRequest) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.for_object(purchase_request)
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """Why a request came back to its requester: who asked (and for whom), as which reviewer,
+    when, and their words."""
+
+    by: object
+    on_behalf_of: object
+    reviewer: str
+    comment: str
+    at: object
+
+
+def change_request(purchase_request: PurchaseRequest) -> ChangeRequest | None:
+    """The reviewer's request for changes that the requester now has to answer, read from the
+    audit trail (the request's `request_changes` event and the step decision beside it); None
+    unless the request is waiting for changes."""
+    if purchase_request.state != State.CHANGES_REQUESTED:
+        return None
+    events = list(
+        AuditEvent.objects.for_object(purchase_request)
+        .filter(kind__in=["request_changes", "step_request_changes"])
+        .order_by("-occurred_at", "-id")[:2]
+    )
+    sent_back = next((e for e in events if e.kind == "request_changes"), None)
+    if sent_back is None:
+        return None
+    step_event = next((e for e in events if e.kind == "step_request_changes"), None)
+    reviewer = ""
+    if step_event is not None and step_event.payload.get("step") == sent_back.payload.get("step"):
+        reviewer = label_of(step_event.payload.get("reviewer", ""))
+    return ChangeRequest(
+        by=sent_back.actor,
+        on_behalf_of=sent_back.on_behalf_of,
+        reviewer=reviewer,
+        comment=sent_back.payload.get("comment", ""),
+        at=sent_back.occurred_at,
+    )
 
 
 RECENT_DAYS = 365

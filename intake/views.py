@@ -18,6 +18,7 @@ from vendors.policies import can_rate
 from vendors.services import rate_vendor
 
 from . import policies, selectors, services
+from .filters import MyRequestsFilter
 from .forms import (
     AttachmentForm,
     CloseForm,
@@ -34,10 +35,18 @@ LINE_ITEMS_PREFIX = "items"
 
 
 def my_requests(request):
-    page = Paginator(with_waiting_on(selectors.requests_of(request.user)), 25).get_page(
-        request.GET.get("page")
+    """The requester's own requests, filtered by state, searched and sorted (django-filter);
+    a bad filter value shows the whole list with the field's error, never a 5xx."""
+    filters = MyRequestsFilter(
+        request.GET or None, queryset=with_waiting_on(selectors.requests_of(request.user))
     )
-    return render(request, "intake/my_requests.html", {"page": page})
+    requests = filters.qs if filters.is_bound and filters.is_valid() else filters.queryset
+    page = Paginator(requests, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "intake/my_requests.html",
+        {"page": page, "filters": filters, "filtered": filters.is_bound and filters.is_filtered},
+    )
 
 
 def request_new(request):
@@ -77,6 +86,7 @@ def request_detail(request, pk):
             exclude_pk=purchase_request.pk,
         ),
         "rating_form": RatingForm() if can_rate(user, purchase_request) else None,
+        "change_request": selectors.change_request(purchase_request),
     }
     return render(request, "intake/request_detail.html", context)
 
@@ -319,5 +329,6 @@ def _render_form(request, purchase_request, form, formset, submission_errors=Non
         "form": form,
         "formset": formset,
         "line_item_errors": line_item_errors,
+        "change_request": selectors.change_request(purchase_request) if purchase_request else None,
     }
     return render(request, "intake/request_form.html", context)

@@ -83,6 +83,8 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "notifications.context_processors.unread",
             ],
+            # money, when, day, role_label: one way to show them on every page and e-mail.
+            "builtins": ["core.templatetags.tandem"],
         },
     },
 ]

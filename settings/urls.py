@@ -5,8 +5,15 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core import views as core_views
+
+admin.site.site_header = "Tandem administration"
+admin.site.site_title = "Tandem admin"
+admin.site.index_title = "Rules, people and settings"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="intake:my-requests"), name="home"),
+    path("favicon.ico", core_views.favicon),
     path(
         "accounts/login/",
         login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import roles
+from core import formats
 from notifications.services import notify
 
 from .models import Certificate, Contract
@@ -41,7 +42,7 @@ def certificate_expiry_notices(today=None) -> int:
                     ),
                     lines=[
                         f"The {certificate.get_kind_display()} certificate issued by "
-                        f"{certificate.issuer} expires on {certificate.expires_on:%Y-%m-%d}.",
+                        f"{certificate.issuer} expires on {formats.day(certificate.expires_on)}.",
                         "Ask the vendor for the renewed certificate and upload it.",
                     ],
                     action="Open the vendor",
@@ -61,7 +62,7 @@ def contract_renewal_notices(today=None) -> int:
     ).select_related("vendor", "owner")
     for contract in (c for c in ending if c.notice_date <= today):
         what = "renews automatically" if contract.auto_renew else "ends"
-        when = f"{contract.ends_on:%Y-%m-%d}"
+        when = formats.day(contract.ends_on)
         with transaction.atomic():
             sent += len(
                 notify(
@@ -69,7 +70,7 @@ def contract_renewal_notices(today=None) -> int:
                     subject=f"{contract.title} with {contract.vendor} {what} on {when}",
                     lines=[
                         f"The notice period of {contract.notice_days} days has begun "
-                        f"(last day to give notice: {contract.notice_date:%Y-%m-%d}).",
+                        f"(last day to give notice: {formats.day(contract.notice_date)}).",
                         "Decide whether to renew, renegotiate or end it.",
                     ],
                     action="Open the vendor",

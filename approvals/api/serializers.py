@@ -8,7 +8,11 @@ from ..models import ApprovalRule, ApprovalStep
 
 
 class StepSerializer(serializers.ModelSerializer):
+    # What people read ("IT review", or a person's name); the group's code for integrations.
     reviewer = serializers.CharField(source="reviewer_label", read_only=True)
+    reviewer_group = serializers.SlugRelatedField(
+        source="group", slug_field="name", read_only=True, allow_null=True
+    )
     decided_by = serializers.StringRelatedField(allow_null=True)
     decided_for = serializers.StringRelatedField(allow_null=True)
     # Null on the steps of a vendor's review, which belong to the vendor, not to a request.
@@ -25,6 +29,7 @@ class StepSerializer(serializers.ModelSerializer):
             "stage",
             "side",
             "reviewer",
+            "reviewer_group",
             "state",
             "rule_name",
             "reasons",

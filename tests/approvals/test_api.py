@@ -21,9 +21,11 @@ def test_steps_of_a_request(api, submitted, requester, other_requester):
     purchase_request = submitted()
     response = api.as_user(requester).get(f"/api/requests/{purchase_request.pk}/steps/")
     assert response.status_code == 200
-    assert {(s["side"], s["state"], s["reviewer"]) for s in response.json()} == {
-        ("it", "open", "it_reviewers"),
-        ("procurement", "open", "procurement"),
+    assert {
+        (s["side"], s["state"], s["reviewer"], s["reviewer_group"]) for s in response.json()
+    } == {
+        ("it", "open", "IT review", "it_reviewers"),
+        ("procurement", "open", "Procurement", "procurement"),
     }
     assert (
         api.as_user(other_requester).get(f"/api/requests/{purchase_request.pk}/steps/").status_code
@@ -129,8 +131,9 @@ def test_awaiting_me_query_count_is_constant(api, it_reviewer, django_assert_max
         purchase_request = PurchaseRequestFactory()
         workflow.submit_request(purchase_request, by=purchase_request.requester)
     api.as_user(it_reviewer)
-    # token, groups, delegations, a page of steps (keyset), requests, their open steps, items
-    with django_assert_max_num_queries(7):
+    # token, groups, delegations, a page of steps (keyset), requests, their open steps, the
+    # people of those steps' groups ("waiting on"), items
+    with django_assert_max_num_queries(8):
         response = api.get("/api/requests/?awaiting=me&page_size=50")
     assert len(response.json()["results"]) == size
 
@@ -201,7 +204,7 @@ def test_preview_for_a_draft_payload(api, it_reviewer, group):
     )
     assert response.status_code == 200
     steps = response.json()["steps"]
-    cio = next(s for s in steps if s["reviewer"] == "cio")
+    cio = next(s for s in steps if s["reviewer"] == "CIO")
     assert cio["stage"] == 2
     assert "Personal data needs the CIO: handles personal data" in cio["reasons"]
 

@@ -63,7 +63,7 @@ def test_decide_from_the_request_page(client, submitted, it_reviewer):
     assert "Approve" in page and "Request changes" in page
     step = purchase_request.steps.get(side="it")
     response = client.post(f"/approvals/steps/{step.pk}/approve/", {"comment": "OK"}, follow=True)
-    assert "it_reviewers step approved" in response.content.decode()
+    assert "IT review step approved" in response.content.decode()
     step.refresh_from_db()
     assert step.state == StepState.APPROVED
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def reviewers(purchase_request, round=1):
     return sorted(
-        (s.stage, s.side, s.reviewer_label, s.state)
+        (s.stage, s.side, s.group.name if s.group_id else str(s.user), s.state)
         for s in purchase_request.steps.filter(round=round)
     )
 

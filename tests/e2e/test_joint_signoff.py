@@ -136,7 +136,7 @@ def test_it_asks_changes_then_it_procurement_cio_and_cpo_sign_off_jointly(live_s
     expect(page).to_have_url(re.compile(r"/requests/\d+/$"))
     request_url = page.url
     expect(state_badge(page)).to_have_text("In review")
-    expect(page.locator("#total-cost")).to_have_text("30000.00 EUR")
+    expect(page.locator("#total-cost")).to_have_text("30,000.00 EUR")
     # Stage 1 is open on both sides; stage 2 (CIO and CPO) waits for it.
     expect(page.locator("#steps div[data-step]")).to_have_count(4)
     expect(step_block(page, "it", 1)).to_have_attribute("data-step-state", "open")

@@ -122,7 +122,7 @@ def test_requester_fixes_a_mistake_saves_a_draft_and_submits_it(
     expect(page.get_by_role("heading", name="Design tool seats")).to_be_visible()
     expect(state_badge(page.locator("main"))).to_have_text("Draft")
     # (10 × 120.00 + 1 × 300.00) a year, for two years
-    expect(page.locator("#total-cost")).to_have_text("3000.00 EUR")
+    expect(page.locator("#total-cost")).to_have_text("3,000.00 EUR")
     expect(page.get_by_role("link", name="quote.pdf")).to_be_visible()
 
     page.locator("#actions").get_by_role("button", name="Submit for review").click()
@@ -136,7 +136,7 @@ def test_requester_fixes_a_mistake_saves_a_draft_and_submits_it(
     page.get_by_role("link", name="My requests").click()
     row = page.locator(f'#my-requests tr[data-number="{number}"]')
     expect(row).to_contain_text("Design tool seats")
-    expect(row).to_contain_text("3000.00 EUR")
+    expect(row).to_contain_text("3,000.00 EUR")
     expect(state_badge(row)).to_have_text("In review")
     expect(state_badge(row)).to_have_attribute("data-state", "in_review")
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from approvals.models import StepState
 from audit.models import AuditEvent
+from core import formats
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 from tests.intake.test_uploads import PDF, PNG
 from vendors.models import (
@@ -494,11 +495,11 @@ def test_a_contract_is_added_with_the_requests_it_came_from(client, procurement,
     for text in (
         "Analytics platform 2025",
         "active",
-        contract.starts_on.isoformat(),
-        contract.ends_on.isoformat(),
+        formats.day(contract.starts_on),
+        formats.day(contract.ends_on),
         "Yes",
         "60 days",
-        "24000.00 EUR",
+        "24,000.00 EUR",
         str(procurement),
         purchase_request.number,
     ):

@@ -1,0 +1,70 @@
+"""One way to show money, dates and times, for pages, e-mails and messages alike.
+
+Money: thousands separators, the currency's own number of decimals and its ISO 4217 code, in
+the active language's conventions ("30,000.00 EUR" in English, "30.000,00 EUR" in German).
+Times: in the active time zone (the signed-in user's, set by core.middleware), with the zone's
+abbreviation, e.g. "1 Dec 2026, 09:05 CET"; dates as "1 Dec 2026"."""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import UnknownCurrencyError, format_currency
+from django.utils import timezone
+from django.utils.dateformat import format as django_format
+from django.utils.translation import get_language, to_locale
+
+MONEY_PATTERN = "#,##0.00 ¤¤"  # the ISO code after the amount: "30,000.00 EUR"
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y, H:i T"
+EMPTY = "—"
+
+
+def _locale() -> str:
+    return to_locale(get_language() or "en-us")
+
+
+def money(amount, currency: str = "") -> str:
+    """`amount` with thousands separators and its currency code; "—" when there is none."""
+    if amount is None or amount == "":
+        return EMPTY
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    if not currency:
+        return format_currency(value, "XXX", format="#,##0.00", locale=_locale())
+    try:
+        return format_currency(
+            value, currency, format=MONEY_PATTERN, locale=_locale(), currency_digits=True
+        )
+    except (UnknownCurrencyError, ValueError):
+        return f"{format_currency(value, 'XXX', format='#,##0.00', locale=_locale())} {currency}"
+
+
+def when(value) -> str:
+    """A moment in the active time zone: "1 Dec 2026, 09:05 CET"."""
+    if not value:
+        return EMPTY
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return django_format(value, DATETIME_FORMAT)
+    if isinstance(value, date):
+        return day(value)
+    return str(value)
+
+
+def day(value) -> str:
+    """A calendar date: "1 Dec 2026"."""
+    if not value:
+        return EMPTY
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return django_format(value, DATE_FORMAT)

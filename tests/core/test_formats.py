@@ -1,0 +1,59 @@
+"""One way to show money, dates and times (issue 14, item 2)."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.template import Context, Template
+from django.utils import timezone, translation
+
+from core import formats
+
+
+def test_money_has_thousands_separators_and_the_currency_code():
+    assert formats.money(Decimal("30000"), "EUR") == "30,000.00 EUR"
+    assert formats.money(Decimal("1234567.5"), "USD") == "1,234,567.50 USD"
+
+
+def test_money_uses_the_currencys_own_decimals():
+    assert formats.money(Decimal("30000"), "JPY") == "30,000 JPY"
+
+
+def test_money_follows_the_active_language():
+    with translation.override("de"):
+        assert formats.money(Decimal("30000"), "EUR") == "30.000,00 EUR"
+
+
+def test_no_amount_is_a_dash():
+    assert formats.money(None, "EUR") == "—"
+
+
+def test_times_are_shown_in_the_active_time_zone_with_its_name():
+    moment = datetime(2026, 12, 1, 8, 5, tzinfo=UTC)
+    with timezone.override("Europe/Berlin"):
+        assert formats.when(moment) == "1 Dec 2026, 09:05 CET"
+    with timezone.override("America/New_York"):
+        assert formats.when(moment) == "1 Dec 2026, 03:05 EST"
+
+
+def test_dates_and_stored_iso_dates_read_the_same():
+    assert formats.day(date(2026, 3, 9)) == "9 Mar 2026"
+    assert formats.day("2026-03-09") == "9 Mar 2026"
+    assert formats.day(None) == "—"
+
+
+def test_every_template_has_the_filters_without_loading_them():
+    template = Template(
+        "{{ amount|money:'EUR' }} | {{ moment|when }} | {{ today|day }} | {{ code|role_label }}"
+    )
+    with timezone.override("Europe/Berlin"):
+        text = template.render(
+            Context(
+                {
+                    "amount": Decimal("2880"),
+                    "moment": datetime(2026, 7, 1, 12, 0, tzinfo=UTC),
+                    "today": date(2026, 7, 1),
+                    "code": "it_reviewers",
+                }
+            )
+        )
+    assert text == "2,880.00 EUR | 1 Jul 2026, 14:00 CEST | 1 Jul 2026 | IT review"
