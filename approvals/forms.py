@@ -1,10 +1,75 @@
 from django import forms
+from django.conf import settings
 
 from accounts.models import Department
 from core.forms import BootstrapFormMixin
 from intake.models import Category, DataClassification, PurchaseRequest
+from vendors.models import RiskTier
 
-from .models import VENDOR_STATUS_CHOICES
+from .models import VENDOR_STATUS_CHOICES, ApprovalRule
+
+EITHER_YES_NO = [("unknown", "Either"), ("true", "Yes"), ("false", "No")]
+
+
+class NullBooleanRadioSelect(forms.RadioSelect):
+    """Radio buttons for a yes / no / either value (None is "unknown", as NullBooleanSelect)."""
+
+    def format_value(self, value):
+        words = {True: "true", False: "false", "true": "true", "false": "false"}
+        return [words.get(value, "unknown")]
+
+
+class RuleAdminForm(forms.ModelForm):
+    """The rule form of the admin: every list condition is a set of checkboxes (no JSON to
+    type), personal data is "either / yes / no"."""
+
+    data_classifications = forms.MultipleChoiceField(
+        label="Data classifications",
+        choices=DataClassification.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for any classification.",
+    )
+    personal_data = forms.NullBooleanField(
+        label="Personal data",
+        required=False,
+        widget=NullBooleanRadioSelect(choices=EITHER_YES_NO),
+        help_text="Either: the rule does not look at personal data.",
+    )
+    vendor_statuses = forms.MultipleChoiceField(
+        label="Vendor statuses",
+        choices=VENDOR_STATUS_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for any vendor.",
+    )
+    vendor_risk_tiers = forms.MultipleChoiceField(
+        label="Vendor risk tiers",
+        choices=RiskTier.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for any tier (a vendor not assessed yet has no tier).",
+    )
+
+    class Meta:
+        model = ApprovalRule
+        fields = [
+            "name", "active", "kind", "min_total", "max_total", "categories",
+            "data_classifications", "personal_data", "vendor_statuses", "vendor_risk_tiers",
+            "departments", "reviewer_group", "reviewer_user", "side", "stage", "sla_hours",
+            "repeat_every_hours", "escalate_after_hours", "escalation_group", "escalation_user",
+        ]  # fmt: skip
+        widgets = {"categories": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "categories": "Tick none for any category.",
+            "departments": "None chosen: any department.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        base = settings.TANDEM_BASE_CURRENCY
+        self.fields["min_total"].help_text = f"In {base}, inclusive. Empty: no lower bound."
+        self.fields["max_total"].help_text = f"In {base}, exclusive. Empty: no upper bound."
 
 
 class DecisionForm(BootstrapFormMixin, forms.Form):
@@ -27,11 +92,12 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
         Category.objects.filter(active=True), required=False, to_field_name="slug"
     )
     data_classification = forms.ChoiceField(
-        choices=[("", "---------"), *DataClassification.choices], required=False
+        choices=[("", "Any"), *DataClassification.choices], required=False
     )
     personal_data = forms.NullBooleanField(label="Handles personal data", required=False)
-    vendor_status = forms.ChoiceField(
-        choices=[("", "---------"), *VENDOR_STATUS_CHOICES], required=False
+    vendor_status = forms.ChoiceField(choices=[("", "Any"), *VENDOR_STATUS_CHOICES], required=False)
+    vendor_risk_tier = forms.ChoiceField(
+        label="Vendor risk tier", choices=[("", "Any"), *RiskTier.choices], required=False
     )
     department = forms.ModelChoiceField(
         Department.objects.all(), required=False, to_field_name="cost_centre"
@@ -40,11 +106,8 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, requests=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.requests = requests if requests is not None else PurchaseRequest.objects.none()
-        self.fields["personal_data"].widget.choices = [
-            ("unknown", "Either"),
-            ("true", "Yes"),
-            ("false", "No"),
-        ]
+        self.fields["personal_data"].widget.choices = EITHER_YES_NO
+        self.fields["total"].label = f"Total cost ({settings.TANDEM_BASE_CURRENCY})"
 
     def clean_number(self):
         number = self.cleaned_data["number"].strip()

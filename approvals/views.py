@@ -14,7 +14,7 @@ from intake.selectors import requests_visible_to
 
 from . import routing, selectors, services
 from .forms import DecisionForm, PreviewForm
-from .models import ApprovalStep
+from .models import ApprovalRule, ApprovalStep
 
 PAGE_SIZE = 50
 DECISION_SLUGS = {"approve": "approve", "reject": "reject", "request-changes": "request_changes"}
@@ -62,7 +62,13 @@ def decide(request, pk, decision):
 def rule_preview(request):
     if not (request.user.is_staff or has_role(request.user, *ALL_GROUPS)):
         raise PermissionDenied("Only admins and reviewers preview routing.")
-    form = PreviewForm(request.GET or None, requests=requests_visible_to(request.user))
+    query, rule = request.GET, None
+    rule_id = request.GET.get("rule", "")
+    if request.user.is_staff and rule_id.isdigit():
+        rule = ApprovalRule.objects.filter(pk=int(rule_id)).first()
+        if rule is not None:
+            query = routing.preview_query_for(rule)
+    form = PreviewForm(query or None, requests=requests_visible_to(request.user))
     result = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -71,4 +77,5 @@ def rule_preview(request):
         else:
             facts = routing.facts_from_draft(data)
         result = routing.plan(facts)
-    return render(request, "approvals/rule_preview.html", {"form": form, "result": result})
+    context = {"form": form, "result": result, "rule": rule}
+    return render(request, "approvals/rule_preview.html", context)
