@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from approvals.routing import plan_vendor_review, start_vendor_review
+from approvals.routing import plan_vendor_review, review_in_progress, start_vendor_review
 from audit.services import record_event
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
@@ -68,11 +68,21 @@ def start_review(vendor: Vendor, *, by) -> Vendor:
     policies.can_manage_vendor(by).enforce()
     with transaction.atomic():
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
-        if vendor.status not in ("prospective", "rejected"):
+        if not review_can_start(vendor):
+            if vendor.status == "under_review":
+                raise TransitionNotAllowed(f"The joint review of {vendor} is already under way.")
             raise TransitionNotAllowed(
                 f"{vendor} is {vendor.get_status_display().lower()}, so a review cannot start."
             )
         return start_vendor_review(vendor, plan_vendor_review(vendor), by=by)
+
+
+def review_can_start(vendor: Vendor) -> bool:
+    """A review starts for a prospective or rejected vendor, and for one marked under review
+    that has no review step waiting or open (nobody could decide it otherwise)."""
+    if vendor.status in ("prospective", "rejected"):
+        return True
+    return vendor.status == "under_review" and not review_in_progress(vendor)
 
 
 def risk_score(vendor: Vendor) -> Decimal | None:
