@@ -1,5 +1,6 @@
 """Approver pages: waiting for me, the leaders' team view, decisions, the rule preview."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import ALL_GROUPS, has_role, sees_everything
 from core.errors import DomainError
 from core.keyset import keyset_page
+from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_visible_to
 
 from . import routing, selectors, services
@@ -57,6 +59,27 @@ def decide(request, pk, decision):
         label = step.request.number if step.request_id else step.vendor.name
         messages.success(request, f"{label}: {step.reviewer_label} step {DONE[decision]}.")
     return redirect(step.subject)
+
+
+def approvers_preview(request):
+    """The request form's live "approvers will be…" (htmx): the routing of the form as it is
+    now, unsaved, under today's rules. Fields not filled in yet match no condition."""
+    form = PurchaseRequestForm(request.GET)
+    formset = LineItemFormSet(request.GET, prefix=LINE_ITEMS_PREFIX)
+    form.is_valid()
+    formset.is_valid()
+    draft = form.unsaved_request(formset)
+    result = routing.plan(routing.RequestFacts.of(draft))
+    stages = {}
+    for step in result.steps:
+        stages.setdefault(step.stage, []).append(step)
+    context = {
+        "result": result,
+        "stages": sorted(stages.items()),
+        "draft": draft,
+        "base_currency": settings.TANDEM_BASE_CURRENCY,
+    }
+    return render(request, "approvals/_approvers_preview.html", context)
 
 
 def rule_preview(request):
