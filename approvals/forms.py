@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 
@@ -6,7 +8,7 @@ from core.forms import BootstrapFormMixin
 from intake.models import Category, DataClassification, PurchaseRequest
 from vendors.models import RiskTier
 
-from .models import VENDOR_STATUS_CHOICES, ApprovalRule
+from .models import VENDOR_STATUS_CHOICES, ApprovalRule, Side
 
 EITHER_YES_NO = [("unknown", "Either"), ("true", "Yes"), ("false", "No")]
 
@@ -117,3 +119,64 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
             except PurchaseRequest.DoesNotExist:
                 raise forms.ValidationError(f"No request {number} that you may see.") from None
         return number
+
+
+class QueueFilterForm(BootstrapFormMixin, forms.Form):
+    """The filters and order of "Waiting for me"; every field optional."""
+
+    side = forms.ChoiceField(
+        choices=[("", "Every side"), *Side.choices], required=False, label="Side"
+    )
+    category = forms.ModelChoiceField(
+        Category.objects.all(),
+        required=False,
+        to_field_name="slug",
+        empty_label="Every category",
+    )
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+    sort = forms.ChoiceField(
+        choices=[
+            ("due", "Due soonest"),
+            ("oldest", "Waiting longest"),
+            ("cost", "Highest cost"),
+        ],
+        required=False,
+        label="Sort by",
+    )
+
+    def filters(self) -> dict:
+        """The valid filters (an invalid one is shown with its error and ignored)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {
+            "side": data.get("side") or "",
+            "category": data.get("category"),
+            "overdue": bool(data.get("overdue")),
+        }
+
+    def ordering(self) -> str:
+        valid = self.is_bound and self.is_valid()
+        return (self.cleaned_data.get("sort") if valid else "") or "due"
+
+    def query(self) -> str:
+        """The filters as a query string, for the page links and the queue after a decision."""
+        filters, sort = self.filters(), self.ordering()
+        pairs = {
+            "side": filters["side"],
+            "category": filters["category"].slug if filters["category"] else "",
+            "overdue": "on" if filters["overdue"] else "",
+            "sort": sort if sort != "due" else "",
+        }
+        return urlencode({key: value for key, value in pairs.items() if value})
+
+
+class TeamFilterForm(BootstrapFormMixin, forms.Form):
+    """The leaders' drill-down of the team view: one side, one stage."""
+
+    team_side = forms.ChoiceField(
+        choices=[("", "Every side"), *Side.choices], required=False, label="Side"
+    )
+    team_stage = forms.IntegerField(required=False, min_value=1, max_value=99, label="Stage")
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {"side": data.get("team_side") or "", "stage": data.get("team_stage")}

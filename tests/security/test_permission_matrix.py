@@ -192,6 +192,8 @@ MATRIX = {
     # Approvals: pages
     "waiting for me": Row("GET", "/approvals/",
         (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
+    "next in my queue": Row("GET", "/approvals/queue/next/?queue=side%3Dit",
+        (LOGIN,  302,    302,    302,    302,    302,    302,    302,    302,    302,    302)),
     "rule preview (page)": Row("GET", "/approvals/rules/preview/",
         (LOGIN,  403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
     "approve the IT step (page)": Row("POST", "/approvals/steps/{it_step}/approve/",

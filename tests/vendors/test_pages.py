@@ -635,7 +635,7 @@ def test_the_score_stands_beside_the_tier(client, procurement):
     vendor = VendorFactory(status="approved", risk_tier="high", risk_score=Decimal("62.5"))
     client.force_login(procurement)
     page = html(client.get(f"/vendors/{vendor.pk}/"))
-    header = re.search(r'id="risk-tier">.*?</span></div>', page, re.S).group()
+    header = re.search(r'id="vendor-status">.*?</div>', page, re.S).group()
     assert 'data-tier="high"' in header and "score 62.5 of 100" in header
     listing = row(html(client.get("/vendors/")), "data-vendor", vendor.name)
     assert "score 62.5" in listing
