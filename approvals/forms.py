@@ -91,7 +91,10 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
         label="Total cost (base currency)", required=False, max_digits=14, decimal_places=2
     )
     category = forms.ModelChoiceField(
-        Category.objects.filter(active=True), required=False, to_field_name="slug"
+        Category.objects.filter(active=True),
+        required=False,
+        to_field_name="slug",
+        empty_label="Any",
     )
     data_classification = forms.ChoiceField(
         choices=[("", "Any"), *DataClassification.choices], required=False
@@ -102,7 +105,7 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
         label="Vendor risk tier", choices=[("", "Any"), *RiskTier.choices], required=False
     )
     department = forms.ModelChoiceField(
-        Department.objects.all(), required=False, to_field_name="cost_centre"
+        Department.objects.all(), required=False, to_field_name="cost_centre", empty_label="Any"
     )
 
     def __init__(self, *args, requests=None, **kwargs):
