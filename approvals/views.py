@@ -116,8 +116,10 @@ def decide(request, pk, decision):
 def approvers_preview(request):
     """The request form's live "approvers will be…" (htmx): the routing of the form as it is
     now, unsaved, under today's rules. Fields not filled in yet match no condition."""
-    form = PurchaseRequestForm(request.GET)
-    formset = LineItemFormSet(request.GET, prefix=LINE_ITEMS_PREFIX)
+    # The form posts itself (htmx, text fields left out): a long form would not fit a URL.
+    data = request.POST if request.method == "POST" else request.GET
+    form = PurchaseRequestForm(data)
+    formset = LineItemFormSet(data, prefix=LINE_ITEMS_PREFIX)
     form.is_valid()
     formset.is_valid()
     draft = form.unsaved_request(formset)

@@ -187,3 +187,17 @@ def test_the_duplicate_warning_comes_in_two_parts(client, requester, other_reque
     assert same_vendor.number in by_vendor and same_title.number not in by_vendor
     assert same_title.number in both and same_vendor.number in both
     assert 'id="duplicates-title"' in by_title and 'id="duplicates-vendor"' in by_vendor
+
+
+def test_the_form_posts_itself_to_the_preview_however_long_its_texts(client, requester):
+    """The page posts the form (a long description would not fit a URL); CSRF applies."""
+    client.force_login(requester)
+    data = form_query(description="x" * 20_000, **{"items-0-description": "y" * 300})
+    page = html(client.post("/approvals/approvers-preview/", data))
+    assert 'data-side="it"' in page and "a total of 100.00 EUR" in page
+
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(requester)
+    assert strict.post("/approvals/approvers-preview/", data).status_code == 403
