@@ -1,21 +1,35 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
 
 from . import services
+from .forms import RuleAdminForm
 from .models import ApprovalRule, ApprovalStep
 
 
 @admin.register(ApprovalRule)
 class ApprovalRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "active", "kind", "side", "stage", "reviewer_group", "reviewer_user"]
+    form = RuleAdminForm
+    list_display = [
+        "name",
+        "active",
+        "kind",
+        "side",
+        "stage",
+        "reviewer_group",
+        "reviewer_user",
+        "preview_link",
+    ]
     list_filter = ["active", "kind", "side", "stage"]
     list_select_related = ["reviewer_group", "reviewer_user"]
     search_fields = ["name"]
-    filter_horizontal = ["categories", "departments"]
+    filter_horizontal = ["departments"]
     autocomplete_fields = ["reviewer_user", "escalation_user"]
+    readonly_fields = ["preview_link"]
     fieldsets = [
-        (None, {"fields": ["name", "active", "kind"]}),
+        (None, {"fields": ["name", "active", "kind", "preview_link"]}),
         (
             "Conditions (all set conditions must hold)",
             {
@@ -42,6 +56,14 @@ class ApprovalRuleAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    @admin.display(description="Rule preview")
+    def preview_link(self, rule):
+        """The rule preview, filled in with a request this rule's conditions match."""
+        if rule is None or rule.pk is None:
+            return "Save the rule first, then preview which steps a matching request gets."
+        url = reverse("approvals:rule-preview") + f"?rule={rule.pk}"
+        return format_html('<a href="{}">Preview a request this rule matches</a>', url)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

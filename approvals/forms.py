@@ -1,10 +1,77 @@
+from urllib.parse import urlencode
+
 from django import forms
+from django.conf import settings
 
 from accounts.models import Department
 from core.forms import BootstrapFormMixin
 from intake.models import Category, DataClassification, PurchaseRequest
+from vendors.models import RiskTier
 
-from .models import VENDOR_STATUS_CHOICES
+from .models import VENDOR_STATUS_CHOICES, ApprovalRule, Side
+
+EITHER_YES_NO = [("unknown", "Either"), ("true", "Yes"), ("false", "No")]
+
+
+class NullBooleanRadioSelect(forms.RadioSelect):
+    """Radio buttons for a yes / no / either value (None is "unknown", as NullBooleanSelect)."""
+
+    def format_value(self, value):
+        words = {True: "true", False: "false", "true": "true", "false": "false"}
+        return [words.get(value, "unknown")]
+
+
+class RuleAdminForm(forms.ModelForm):
+    """The rule form of the admin: every list condition is a set of checkboxes (no JSON to
+    type), personal data is "either / yes / no"."""
+
+    data_classifications = forms.MultipleChoiceField(
+        label="Data classifications",
+        choices=DataClassification.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for any classification.",
+    )
+    personal_data = forms.NullBooleanField(
+        label="Personal data",
+        required=False,
+        widget=NullBooleanRadioSelect(choices=EITHER_YES_NO),
+        help_text="Either: the rule does not look at personal data.",
+    )
+    vendor_statuses = forms.MultipleChoiceField(
+        label="Vendor statuses",
+        choices=VENDOR_STATUS_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for any vendor.",
+    )
+    vendor_risk_tiers = forms.MultipleChoiceField(
+        label="Vendor risk tiers",
+        choices=RiskTier.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick none for any tier (a vendor not assessed yet has no tier).",
+    )
+
+    class Meta:
+        model = ApprovalRule
+        fields = [
+            "name", "active", "kind", "min_total", "max_total", "categories",
+            "data_classifications", "personal_data", "vendor_statuses", "vendor_risk_tiers",
+            "departments", "reviewer_group", "reviewer_user", "side", "stage", "sla_hours",
+            "repeat_every_hours", "escalate_after_hours", "escalation_group", "escalation_user",
+        ]  # fmt: skip
+        widgets = {"categories": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "categories": "Tick none for any category.",
+            "departments": "None chosen: any department.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        base = settings.TANDEM_BASE_CURRENCY
+        self.fields["min_total"].help_text = f"In {base}, inclusive. Empty: no lower bound."
+        self.fields["max_total"].help_text = f"In {base}, exclusive. Empty: no upper bound."
 
 
 class DecisionForm(BootstrapFormMixin, forms.Form):
@@ -24,27 +91,28 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
         label="Total cost (base currency)", required=False, max_digits=14, decimal_places=2
     )
     category = forms.ModelChoiceField(
-        Category.objects.filter(active=True), required=False, to_field_name="slug"
+        Category.objects.filter(active=True),
+        required=False,
+        to_field_name="slug",
+        empty_label="Any",
     )
     data_classification = forms.ChoiceField(
-        choices=[("", "---------"), *DataClassification.choices], required=False
+        choices=[("", "Any"), *DataClassification.choices], required=False
     )
     personal_data = forms.NullBooleanField(label="Handles personal data", required=False)
-    vendor_status = forms.ChoiceField(
-        choices=[("", "---------"), *VENDOR_STATUS_CHOICES], required=False
+    vendor_status = forms.ChoiceField(choices=[("", "Any"), *VENDOR_STATUS_CHOICES], required=False)
+    vendor_risk_tier = forms.ChoiceField(
+        label="Vendor risk tier", choices=[("", "Any"), *RiskTier.choices], required=False
     )
     department = forms.ModelChoiceField(
-        Department.objects.all(), required=False, to_field_name="cost_centre"
+        Department.objects.all(), required=False, to_field_name="cost_centre", empty_label="Any"
     )
 
     def __init__(self, *args, requests=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.requests = requests if requests is not None else PurchaseRequest.objects.none()
-        self.fields["personal_data"].widget.choices = [
-            ("unknown", "Either"),
-            ("true", "Yes"),
-            ("false", "No"),
-        ]
+        self.fields["personal_data"].widget.choices = EITHER_YES_NO
+        self.fields["total"].label = f"Total cost ({settings.TANDEM_BASE_CURRENCY})"
 
     def clean_number(self):
         number = self.cleaned_data["number"].strip()
@@ -54,3 +122,64 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
             except PurchaseRequest.DoesNotExist:
                 raise forms.ValidationError(f"No request {number} that you may see.") from None
         return number
+
+
+class QueueFilterForm(BootstrapFormMixin, forms.Form):
+    """The filters and order of "Waiting for me"; every field optional."""
+
+    side = forms.ChoiceField(
+        choices=[("", "Every side"), *Side.choices], required=False, label="Side"
+    )
+    category = forms.ModelChoiceField(
+        Category.objects.all(),
+        required=False,
+        to_field_name="slug",
+        empty_label="Every category",
+    )
+    overdue = forms.BooleanField(required=False, label="Overdue only")
+    sort = forms.ChoiceField(
+        choices=[
+            ("due", "Due soonest"),
+            ("oldest", "Waiting longest"),
+            ("cost", "Highest cost"),
+        ],
+        required=False,
+        label="Sort by",
+    )
+
+    def filters(self) -> dict:
+        """The valid filters (an invalid one is shown with its error and ignored)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {
+            "side": data.get("side") or "",
+            "category": data.get("category"),
+            "overdue": bool(data.get("overdue")),
+        }
+
+    def ordering(self) -> str:
+        valid = self.is_bound and self.is_valid()
+        return (self.cleaned_data.get("sort") if valid else "") or "due"
+
+    def query(self) -> str:
+        """The filters as a query string, for the page links and the queue after a decision."""
+        filters, sort = self.filters(), self.ordering()
+        pairs = {
+            "side": filters["side"],
+            "category": filters["category"].slug if filters["category"] else "",
+            "overdue": "on" if filters["overdue"] else "",
+            "sort": sort if sort != "due" else "",
+        }
+        return urlencode({key: value for key, value in pairs.items() if value})
+
+
+class TeamFilterForm(BootstrapFormMixin, forms.Form):
+    """The leaders' drill-down of the team view: one side, one stage."""
+
+    team_side = forms.ChoiceField(
+        choices=[("", "Every side"), *Side.choices], required=False, label="Side"
+    )
+    team_stage = forms.IntegerField(required=False, min_value=1, max_value=99, label="Stage")
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {"side": data.get("team_side") or "", "stage": data.get("team_stage")}

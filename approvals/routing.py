@@ -9,8 +9,10 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from accounts import roles
+from intake.models import DataClassification
+from vendors.models import RiskTier
 
-from .models import JOINT_SIDES, NEW_VENDOR, ApprovalRule, RuleKind, Side
+from .models import JOINT_SIDES, NEW_VENDOR, VENDOR_STATUS_CHOICES, ApprovalRule, RuleKind, Side
 
 # Used only if an admin removed the default rules of a side: joint sign-off is not optional.
 BUILT_IN_DEFAULTS = {Side.IT: roles.IT_REVIEWERS, Side.PROCUREMENT: roles.PROCUREMENT}
@@ -69,6 +71,46 @@ def facts_from_draft(data: dict) -> RequestFacts:
     )
 
 
+# The words for the stored values a reason names ("under_review" reads "under review").
+LABELS = {
+    **dict(DataClassification.choices),
+    **dict(VENDOR_STATUS_CHOICES),
+    NEW_VENDOR: "new (proposed on the request)",
+    **dict(RiskTier.choices),
+}
+
+
+def _label(value: str) -> str:
+    return str(LABELS.get(value, value.replace("_", " "))).lower()
+
+
+def preview_query_for(rule: ApprovalRule) -> dict[str, str]:
+    """The rule preview's query for a request that meets every condition of `rule`: the
+    admin's link from a rule to the steps such a request gets."""
+    query = {}
+    if rule.min_total is not None:
+        query["total"] = str(rule.min_total)
+    elif rule.max_total is not None:
+        query["total"] = str(max(rule.max_total - Decimal("0.01"), Decimal("0")))
+    category = rule.categories.order_by("name").first()
+    if category is not None:
+        query["category"] = category.slug
+    department = rule.departments.order_by("name").first()
+    if department is not None:
+        query["department"] = department.cost_centre
+    for attribute, key in (
+        ("data_classifications", "data_classification"),
+        ("vendor_statuses", "vendor_status"),
+        ("vendor_risk_tiers", "vendor_risk_tier"),
+    ):
+        values = getattr(rule, attribute)
+        if isinstance(values, list) and values:
+            query[key] = values[0]
+    if rule.personal_data is not None:
+        query["personal_data"] = "true" if rule.personal_data else "false"
+    return query
+
+
 def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
     """The conditions of `rule` that `facts` meet, in words; None when one of them fails.
     `rule` comes from `active_rules()`, with its category and department ids attached."""
@@ -89,7 +131,7 @@ def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
     if rule.data_classifications:
         if facts.data_classification not in rule.data_classifications:
             return None
-        reasons.append(f"data classification is {facts.data_classification}")
+        reasons.append(f"data classification is {_label(facts.data_classification)}")
     if rule.personal_data is not None:
         if facts.personal_data is not rule.personal_data:
             return None
@@ -97,11 +139,11 @@ def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
     if rule.vendor_statuses:
         if facts.vendor_status not in rule.vendor_statuses:
             return None
-        reasons.append(f"vendor status is {facts.vendor_status.replace('_', ' ')}")
+        reasons.append(f"vendor status is {_label(facts.vendor_status)}")
     if rule.vendor_risk_tiers:
         if facts.vendor_risk_tier not in rule.vendor_risk_tiers:
             return None
-        reasons.append(f"vendor risk tier is {facts.vendor_risk_tier}")
+        reasons.append(f"vendor risk tier is {_label(facts.vendor_risk_tier)}")
     if rule.department_ids:
         if facts.department_id not in rule.department_ids:
             return None
@@ -127,6 +169,10 @@ class PlannedStep:
     @property
     def reviewer_label(self) -> str:
         return roles.group_label(self.group.name) if self.group else str(self.user)
+
+    @property
+    def side_label(self) -> str:
+        return Side(self.side).label
 
     @classmethod
     def from_rule(cls, rule: ApprovalRule, reasons: list[str]) -> "PlannedStep":
@@ -205,7 +251,7 @@ class _StepSet:
                     rule=None,
                     rule_name="Joint sign-off (built in)",
                     group=group,
-                    reasons=[f"every review needs the {side} side; no rule supplied it"],
+                    reasons=[f"every review needs the {side.label} side; no rule supplied it"],
                 )
 
     def ordered(self) -> list[PlannedStep]:

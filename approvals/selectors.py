@@ -2,17 +2,20 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.reviewers import reviewer_identity
+from core.keyset import BY_AMOUNT_DESC, BY_DUE, Keyset
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
 from . import policies, routing
-from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, StepState
+from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, Side, StepState
 from .subjects import subject_kind
 
 
@@ -57,10 +60,108 @@ def steps_awaiting(user) -> QuerySet[ApprovalStep]:
         policies.decidable_steps(user)
         .filter(state=StepState.OPEN)
         .select_related(
-            "request", "request__requester", "request__vendor", "vendor", "group", "user"
+            "request",
+            "request__requester",
+            "request__vendor",
+            "request__category",
+            "vendor",
+            "group",
+            "user",
         )
         .order_by("due_at", "id")
     )
+
+
+# The orders of the "Waiting for me" queue: most urgent first (the default), longest waiting
+# first, most expensive first. Each pages by keyset.
+QUEUE_SORTS = {
+    "due": BY_DUE,
+    "oldest": Keyset(key="opened_at"),
+    "cost": BY_AMOUNT_DESC,
+}
+
+
+def filter_queue(steps: QuerySet[ApprovalStep], *, side="", category=None, overdue=False, now):
+    """The queue narrowed to one side, one category (vendor reviews have none), or the overdue
+    steps."""
+    if side:
+        steps = steps.filter(side=side)
+    if category is not None:
+        steps = steps.filter(request__category=category)
+    if overdue:
+        steps = steps.filter(due_at__lt=now)
+    return steps
+
+
+def sort_queue(steps: QuerySet[ApprovalStep], sort: str) -> tuple[QuerySet, Keyset]:
+    """The queue in one of QUEUE_SORTS, with the keyset that pages it."""
+    keyset = QUEUE_SORTS.get(sort, BY_DUE)
+    if keyset is BY_AMOUNT_DESC:
+        # Vendor reviews and requests without a total sort as 0, after every costed one.
+        steps = steps.annotate(
+            sort_amount=Coalesce(
+                "request__total_cost_base", Value(Decimal("0")), output_field=DecimalField()
+            )
+        )
+    return steps.order_by(*keyset.order_by()), keyset
+
+
+def awaiting_count(user, cap: int = 99) -> int:
+    """How many steps wait for the user (counted up to `cap` + 1, shown as "99+"), for the
+    navigation."""
+    return steps_awaiting(user).order_by()[: cap + 1].count()
+
+
+def team_steps(*, side="", stage=None) -> QuerySet[ApprovalStep]:
+    """Every open step, for the leaders' team view, narrowed by side and stage."""
+    steps = open_steps_for_team()
+    if side:
+        steps = steps.filter(side=side)
+    if stage:
+        steps = steps.filter(stage=stage)
+    return steps
+
+
+def team_breakdown(now: datetime) -> list[dict]:
+    """Open steps counted by stage and side, with those past due: one grouped query."""
+    rows = (
+        ApprovalStep.objects.filter(state=StepState.OPEN)
+        .values("stage", "side")
+        .annotate(count=Count("id"), breached=Count("id", filter=Q(due_at__lt=now)))
+        .order_by("stage", "side")
+    )
+    return [{**row, "side_label": Side(row["side"]).label} for row in rows]
+
+
+def holders(steps: list[ApprovalStep], shown: int = 3) -> dict[int, str]:
+    """Who holds each step, in people's names: the named reviewer, or the members of its group
+    ("Ivan Ito, Irene Ives and 3 others"). One query for the whole page."""
+    from django.contrib.auth import get_user_model
+
+    group_ids = {step.group_id for step in steps if step.group_id}
+    members: dict[int, list[str]] = {}
+    if group_ids:
+        people = (
+            get_user_model()
+            .objects.filter(groups__in=group_ids, is_active=True)
+            .values_list("groups", "first_name", "last_name", "username")
+            .order_by("first_name", "last_name", "username")
+        )
+        for group_id, first, last, username in people:
+            members.setdefault(group_id, []).append(f"{first} {last}".strip() or username)
+    named = {}
+    for step in steps:
+        if step.user_id:
+            named[step.pk] = str(step.user)
+            continue
+        names = members.get(step.group_id, [])
+        if not names:
+            named[step.pk] = "nobody: the group has no members"
+        elif len(names) <= shown:
+            named[step.pk] = ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
+        else:
+            named[step.pk] = f"{', '.join(names[:shown])} or {len(names) - shown} others"
+    return named
 
 
 AGEING_BUCKETS = (("under 2 days", 0, 2), ("2–5 days", 2, 5), ("over 5 days", 5, None))
@@ -69,7 +170,9 @@ AGEING_BUCKETS = (("under 2 days", 0, 2), ("2–5 days", 2, 5), ("over 5 days", 
 def open_steps_for_team() -> QuerySet[ApprovalStep]:
     return (
         ApprovalStep.objects.filter(state=StepState.OPEN)
-        .select_related("request", "request__requester", "vendor", "group", "user")
+        .select_related(
+            "request", "request__requester", "request__vendor", "vendor", "group", "user"
+        )
         .order_by("due_at", "id")
     )
 

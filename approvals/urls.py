@@ -6,6 +6,8 @@ app_name = "approvals"
 
 urlpatterns = [
     path("", views.waiting_for_me, name="waiting-for-me"),
+    path("queue/next/", views.next_in_queue, name="next-in-queue"),
     path("rules/preview/", views.rule_preview, name="rule-preview"),
+    path("approvers-preview/", views.approvers_preview, name="approvers-preview"),
     path("steps/<int:pk>/<slug:decision>/", views.decide, name="decide"),
 ]

@@ -1,18 +1,23 @@
 """Approver pages: waiting for me, the leaders' team view, decisions, the rule preview."""
 
-from django.http import Http404
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.roles import sees_everything
 from core.keyset import keyset_page
 from core.pages import perform
+from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_visible_to
 
-from . import policies, selectors, services
-from .forms import DecisionForm, PreviewForm
-from .models import ApprovalStep
+from . import policies, routing, selectors, services
+from .forms import DecisionForm, PreviewForm, QueueFilterForm, TeamFilterForm
+from .models import ApprovalRule, ApprovalStep, Side
 from .subjects import subject_of
 
 PAGE_SIZE = 50
@@ -22,14 +27,61 @@ DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent ba
 
 def waiting_for_me(request):
     now = timezone.now()
-    page = keyset_page(selectors.steps_awaiting(request.user), request.GET.get("after"), PAGE_SIZE)
-    context = {"page": page, "now": now}
+    form = QueueFilterForm(request.GET)
+    steps, keyset = _queue(request.user, form, now)
+    page = keyset_page(steps, request.GET.get("after"), PAGE_SIZE, keyset)
+    context = {
+        "page": page,
+        "now": now,
+        "filter_form": form,
+        "queue": form.query(),
+        "filtered": bool(form.query()),
+    }
     if sees_everything(request.user):
-        context["team_page"] = keyset_page(
-            selectors.open_steps_for_team(), request.GET.get("team_after"), PAGE_SIZE
+        team_form = TeamFilterForm(request.GET)
+        team = team_form.filters()
+        team_page = keyset_page(
+            selectors.team_steps(side=team["side"], stage=team["stage"]),
+            request.GET.get("team_after"),
+            PAGE_SIZE,
         )
-        context["ageing"] = selectors.ageing(now)
+        names = selectors.holders(team_page.rows)
+        for step in team_page.rows:
+            step.holders = names[step.pk]
+        context.update(
+            team_page=team_page,
+            team_form=team_form,
+            team_filters=team,
+            team_side_label=Side(team["side"]).label if team["side"] else "",
+            breakdown=selectors.team_breakdown(now),
+            ageing=selectors.ageing(now),
+        )
     return render(request, "approvals/waiting_for_me.html", context)
+
+
+def _queue(user, form: QueueFilterForm, now):
+    """The user's queue with the form's filters and order, and the keyset that pages it."""
+    steps = selectors.filter_queue(selectors.steps_awaiting(user), now=now, **form.filters())
+    return selectors.sort_queue(steps, form.ordering())
+
+
+def next_in_queue(request):
+    """ "Next in your queue" on a request or vendor page opened from "Waiting for me": the
+    page of the queue's next step (the same filters and order), leaving out the subject just
+    seen; the queue itself, with its filters, when nothing else waits."""
+    query = QueryDict(request.GET.get("queue", "")[:500])
+    form = QueueFilterForm(query)
+    steps, _ = _queue(request.user, form, timezone.now())
+    seen = request.GET.get("seen", "")
+    kind, _, pk = seen.partition(":")
+    if pk.isdigit() and len(pk) < 12 and kind in ("request", "vendor"):
+        steps = steps.exclude(**{f"{kind}_id": int(pk)})
+    following = steps.first()
+    queue = form.query()
+    if following is None:
+        messages.info(request, "Nothing else waits for you in this queue.")
+        return redirect(reverse("approvals:waiting-for-me") + (f"?{queue}" if queue else ""))
+    return redirect(f"{following.subject.get_absolute_url()}?{urlencode({'queue': queue})}#steps")
 
 
 @require_POST
@@ -54,14 +106,47 @@ def decide(request, pk, decision):
         comment=form.cleaned_data.get("comment", ""),
         success=f"{label}: {step.reviewer_label} step {DONE[decision]}.",
     )
+    if "queue" in request.POST:  # still in the queue: the page keeps the way back and onward
+        query = urlencode({"queue": request.POST["queue"][:500]})
+        return redirect(f"{step.subject.get_absolute_url()}?{query}#steps")
     return redirect(step.subject)
+
+
+def approvers_preview(request):
+    """The request form's live "approvers will be…" (htmx): the routing of the form as it is
+    now, unsaved, under today's rules. Fields not filled in yet match no condition."""
+    # The form posts itself (htmx, text fields left out): a long form would not fit a URL.
+    data = request.POST if request.method == "POST" else request.GET
+    form = PurchaseRequestForm(data)
+    formset = LineItemFormSet(data, prefix=LINE_ITEMS_PREFIX)
+    form.is_valid()
+    formset.is_valid()
+    draft = form.unsaved_request(formset)
+    result = selectors.rule_preview(purchase_request=draft)
+    stages = {}
+    for step in result.steps:
+        stages.setdefault(step.stage, []).append(step)
+    context = {
+        "result": result,
+        "stages": sorted(stages.items()),
+        "draft": draft,
+        "base_currency": settings.TANDEM_BASE_CURRENCY,
+    }
+    return render(request, "approvals/_approvers_preview.html", context)
 
 
 def rule_preview(request):
     policies.can_preview_rules(request.user).enforce()
-    form = PreviewForm(request.GET or None, requests=requests_visible_to(request.user))
+    query, rule = request.GET, None
+    rule_id = request.GET.get("rule", "")
+    if request.user.is_staff and rule_id.isdigit() and len(rule_id) < 12:
+        rule = ApprovalRule.objects.filter(pk=int(rule_id)).first()
+        if rule is not None:
+            query = routing.preview_query_for(rule)
+    form = PreviewForm(query or None, requests=requests_visible_to(request.user))
     result = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         result = selectors.rule_preview(purchase_request=data.get("request"), draft=data)
-    return render(request, "approvals/rule_preview.html", {"form": form, "result": result})
+    context = {"form": form, "result": result, "rule": rule}
+    return render(request, "approvals/rule_preview.html", context)

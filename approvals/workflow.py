@@ -9,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from audit.services import record_event
 from audit.transitions import PAST_TENSE, apply_transition, ensure_can
+from core.errors import TransitionNotAllowed
 from intake import policies as intake_policies
 from intake.models import ExchangeRate, PurchaseRequest, State
 from intake.services import submission_errors
@@ -69,8 +71,24 @@ def start_review(vendor: Vendor, *, by) -> Vendor:
     vendor_policies.can_manage_vendor(by).enforce()
     with transaction.atomic(durable=True):
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
-        ensure_can(vendor, "start_review")
+        if not review_can_start(vendor):
+            if vendor.status == VendorStatus.UNDER_REVIEW:
+                raise TransitionNotAllowed(f"The joint review of {vendor} is already under way.")
+            ensure_can(vendor, "start_review")
         return start_vendor_review(vendor, plan_vendor_review(vendor), by=by)
+
+
+def review_can_start(vendor: Vendor) -> bool:
+    """A review starts for a prospective or rejected vendor, and for one marked under review
+    that has no review step waiting or open (nobody could decide it otherwise)."""
+    if vendor.status == VendorStatus.UNDER_REVIEW:
+        return not review_in_progress(vendor)
+    return can_proceed(vendor.start_review)
+
+
+def review_in_progress(vendor) -> bool:
+    """Whether the vendor has a review step still waiting or open."""
+    return vendor.steps.filter(state__in=(StepState.WAITING, StepState.OPEN)).exists()
 
 
 def route_request(purchase_request, *, by) -> None:
@@ -160,11 +178,17 @@ def vendor_for_request(purchase_request, *, by):
 
 
 def start_vendor_review(vendor, planned_steps: list[PlannedStep], *, by, payload=None):
-    """Puts the vendor under joint review with these steps, unless a review is under way."""
+    """Puts the vendor under joint review with these steps, unless a review is under way.
+    A vendor marked under review without a live step (set by hand, or imported) gets its
+    steps now: otherwise nobody could ever approve it, and requests naming it would wait
+    for ever."""
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     if vendor.status == VendorStatus.UNDER_REVIEW:
-        return vendor
-    apply_transition(vendor, "start_review", by=by, payload=payload)
+        if review_in_progress(vendor):
+            return vendor
+        record_event(vendor, actor=by, kind="review_steps_added", payload=payload)
+    else:
+        apply_transition(vendor, "start_review", by=by, payload=payload)
     last_round = vendor.steps.aggregate(last=Max("round"))["last"] or 0
     steps = create_steps(planned_steps, vendor=vendor, round=last_round + 1)
     record_event(

@@ -11,7 +11,7 @@ from intake.selectors import requests_visible_to
 from . import exports, policies, selectors
 from .filters import RequestExportFilter
 from .forms import DateRangeForm, FigureFilterForm
-from .templatetags.insights_format import hours
+from .templatetags.insights_format import hours, unit_for
 
 SPEND_TITLES = {
     "category": "Spend per month by category",
@@ -38,11 +38,14 @@ def dashboard(request):
         {"key": key, "title": SPEND_TITLES[key], "spend": figures.spend[key]}
         for key in SPEND_TITLES
     ]
+    charts = chart_data(figures)
     context = {
         "form": form,
         "figures": figures,
         "spend_charts": spend,
-        "charts": chart_data(figures),
+        "charts": charts,
+        "side_time_unit": charts["side-time"]["unit"],
+        "decided_steps": sum(side.decided for side in figures.sides),
         "export_query": export_query,
         "base_currency": settings.TANDEM_BASE_CURRENCY,
         "may_export_audit": policies.can_export_audit(request.user).allowed,
@@ -63,17 +66,20 @@ def chart_data(figures: selectors.Figures) -> dict:
                 for series in spend.series
             ],
         }
+    averages = [
+        None if side.average_time is None else hours(side.average_time) for side in figures.sides
+    ]
+    # One unit for the whole chart, the one that fits its largest bar.
+    unit, size = unit_for(max((a for a in averages if a is not None), default=0))
     charts["side-time"] = {
         "type": "bar",
         "stacked": False,
+        "unit": unit,
         "labels": [side.label for side in figures.sides],
         "datasets": [
             {
-                "label": "Average hours to decide",
-                "data": [
-                    None if side.average_time is None else round(hours(side.average_time), 1)
-                    for side in figures.sides
-                ],
+                "label": f"Average {unit} to decide",
+                "data": [None if a is None else round(a / size, 1) for a in averages],
             },
         ],
     }

@@ -1,10 +1,12 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from core.forms import BootstrapFormMixin
 from core.uploads import ALLOWED_LABEL, check_upload
 from core.validation import currency_choices, validate_date_in_range, validate_one_line
-from vendors.models import Vendor, VendorStatus
+from vendors.selectors import vendors_to_request_from
 
 from .models import (
     CENT,
@@ -12,9 +14,19 @@ from .models import (
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
     Category,
+    ExchangeRate,
     PurchaseRequest,
+    total_cost_of_ownership,
 )
-from .services import EDITABLE_FIELDS
+from .services import (
+    ANSWER_REQUIRED_TO_SUBMIT,
+    EDITABLE_FIELDS,
+    REQUIRED_TO_SUBMIT,
+    REQUIRED_WHEN,
+)
+
+# The prefix of the line items' formset in the form's field names (items-0-quantity, ...).
+LINE_ITEMS_PREFIX = "items"
 
 # The sections of the "New request" page, in order: (title, fields).
 SECTIONS = [
@@ -60,6 +72,20 @@ class MultipleFileField(forms.FileField):
         return files
 
 
+class VendorSelect(forms.Select):
+    """The vendor list; each option carries the vendor's status and risk tier in words, which
+    the form shows beside the choice (static/js/request_form.js)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        vendor = getattr(value, "instance", None)
+        if vendor is not None:
+            option["attrs"]["data-status"] = vendor.get_status_display()
+            option["attrs"]["data-approved"] = "true" if vendor.is_approved else "false"
+            option["attrs"]["data-tier"] = vendor.get_risk_tier_display() or "Not assessed"
+        return option
+
+
 class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
     """The requester's form. A draft needs only a title; `submit` checks completeness
     (intake.services.submission_errors) and the errors land on these same fields."""
@@ -87,6 +113,7 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
             "business_justification": forms.Textarea(attrs={"rows": 3}),
             "expected_benefit": forms.Textarea(attrs={"rows": 2}),
             "integration_details": forms.Textarea(attrs={"rows": 2}),
+            "vendor": VendorSelect,
         }
         labels = {
             "term_months": "Term (months)",
@@ -97,15 +124,60 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(active=True)
-        self.fields["vendor"].queryset = Vendor.objects.exclude(
-            status__in=[VendorStatus.REJECTED, VendorStatus.OFFBOARDED]
-        )
+        self.fields["vendor"].queryset = vendors_to_request_from()
         self.fields["vendor"].label = "Existing vendor"
         self.fields["handles_personal_data"].widget.choices = [
             ("unknown", "Not answered yet"),
             ("true", "Yes"),
             ("false", "No"),
         ]
+        # The markers follow what submit requires (intake.services.submission_errors); a
+        # draft needs only its title.
+        for name in (*REQUIRED_TO_SUBMIT, *ANSWER_REQUIRED_TO_SUBMIT):
+            self.fields[name].submit_required = True
+            self.fields[name].widget.attrs["aria-required"] = "true"
+        holds = self._conditions()
+        for name, condition in REQUIRED_WHEN.items():
+            self.fields[name].required_when = condition
+            self.fields[name].required_now = holds[condition]
+
+    def _conditions(self) -> dict[str, bool]:
+        """Whether billing recurs and whether it integrates, as the form has them now."""
+        billing = self["billing"].value()
+        integrates = self["integrates_with_systems"].value()
+        return {
+            "recurring": bool(billing) and billing != "one_off",
+            "integrates": integrates in (True, "on", "true", "True", "1"),
+        }
+
+    def mark_invalid_fields(self) -> None:
+        """Screen readers announce a field with an error as invalid, with its message."""
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
+                self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_error"
+
+    def unsaved_request(self, formset) -> PurchaseRequest:
+        """The request as the form has it now, not saved, with its total cost of ownership from
+        the valid line items: what the live "approvers will be" preview routes. Call after
+        is_valid(); fields that did not validate are left empty."""
+        cleaned = getattr(self, "cleaned_data", {})
+        fields = {name: cleaned[name] for name in EDITABLE_FIELDS if name in cleaned}
+        draft = PurchaseRequest(**fields)
+        period = sum(
+            (
+                (line.cleaned_data["quantity"] * line.cleaned_data["unit_price"])
+                for line in formset.forms
+                if line.is_valid()
+                and line.cleaned_data.get("quantity") is not None
+                and not line.cleaned_data.get("DELETE")
+            ),
+            Decimal("0"),
+        )
+        if period:
+            draft.total_cost = total_cost_of_ownership(period, draft.billing, draft.term_months)
+            draft.total_cost_base = ExchangeRate.to_base(draft.total_cost, draft.currency)
+        return draft
 
     def request_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}

@@ -112,6 +112,22 @@ def update_request(
     return purchase_request
 
 
+# What submit requires (submission_errors), so the form marks exactly these as required.
+REQUIRED_TO_SUBMIT = {
+    "title": "a title",
+    "description": "a description",
+    "business_justification": "the business justification",
+    "category": "a category",
+    "department": "the department to charge",
+    "needed_by": "the date it is needed by",
+    "data_classification": "the data classification",
+}
+# Also required: an answer on personal data, a vendor (existing or proposed) and a line item;
+# the term when billing recurs and the systems when it integrates with some.
+ANSWER_REQUIRED_TO_SUBMIT = ("handles_personal_data", "vendor")
+REQUIRED_WHEN = {"term_months": "recurring", "integration_details": "integrates"}
+
+
 def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]:
     """What a request lacks before it can be reviewed, by field (SPEC §2: submit validates the
     request completely)."""
@@ -120,15 +136,7 @@ def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]
     def missing(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    for field, label in [
-        ("title", "a title"),
-        ("description", "a description"),
-        ("business_justification", "the business justification"),
-        ("category", "a category"),
-        ("department", "the department to charge"),
-        ("needed_by", "the date it is needed by"),
-        ("data_classification", "the data classification"),
-    ]:
+    for field, label in REQUIRED_TO_SUBMIT.items():
         value = getattr(purchase_request, f"{field}_id", None) or getattr(purchase_request, field)
         if value in (None, ""):
             missing(field, f"Give {label}.")

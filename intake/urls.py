@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.my_requests, name="my-requests"),
     path("new/", views.request_new, name="request-new"),
     path("duplicates/", views.duplicates_check, name="duplicates-check"),
+    path("vendor-search/", views.vendor_search, name="vendor-search"),
     path("<int:pk>/", views.request_detail, name="request-detail"),
     path("<int:pk>/edit/", views.request_edit, name="request-edit"),
     path("<int:pk>/comments/", views.request_comment, name="request-comment"),

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -14,12 +15,14 @@ from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels, with_waiting_on
 from core.errors import DomainError
 from core.pages import error_text, perform
+from vendors import selectors as vendor_selectors
 from vendors.policies import can_rate
 from vendors.services import rate_vendor
 
 from . import policies, selectors, services
 from .filters import MyRequestsFilter
 from .forms import (
+    LINE_ITEMS_PREFIX,
     AttachmentForm,
     CloseForm,
     CommentForm,
@@ -30,8 +33,6 @@ from .forms import (
     RatingForm,
 )
 from .models import Attachment, PurchaseRequest
-
-LINE_ITEMS_PREFIX = "items"
 
 
 def my_requests(request):
@@ -60,7 +61,23 @@ def request_edit(request, pk):
     if not purchase_request.is_editable:
         messages.error(request, "Only drafts and requests with changes requested can be edited.")
         return redirect(purchase_request)
+    if request.method != "POST" and request.GET.get("check"):
+        # After a submit that failed: the saved draft with what it still lacks marked.
+        errors = services.submission_errors(purchase_request)
+        return _render_form(
+            request,
+            purchase_request,
+            PurchaseRequestForm(instance=purchase_request),
+            _line_item_formset(purchase_request),
+            submission_errors=ValidationError(errors) if errors else None,
+        )
     return _request_form(request, purchase_request=purchase_request)
+
+
+def _edit_and_check(purchase_request):
+    """The draft's edit page with what submit still needs marked: the address a failed submit
+    leads to, so a reload or a shared link shows the draft, not an empty new form."""
+    return redirect(f"{reverse('intake:request-edit', args=[purchase_request.pk])}?check=1")
 
 
 def request_detail(request, pk):
@@ -117,14 +134,8 @@ def request_transition(request, pk, action):
         service(purchase_request, by=request.user, **arguments)
     except ValidationError as error:
         if action in ("submit", "resubmit"):
-            messages.error(request, "The request is not complete yet: fix the marked fields.")
-            return _render_form(
-                request,
-                purchase_request,
-                PurchaseRequestForm(instance=purchase_request),
-                _line_item_formset(purchase_request),
-                submission_errors=error,
-            )
+            messages.warning(request, f"{purchase_request.number} is not complete yet.")
+            return _edit_and_check(purchase_request)
         messages.error(request, error_text(error))
     except (DomainError, PermissionDenied) as error:
         messages.error(request, error_text(error))
@@ -143,17 +154,37 @@ _DONE = {
 
 
 def duplicates_check(request):
-    """The duplicate check of the request form, refreshed (htmx) as title and vendor change."""
+    """The duplicate check of the request form, refreshed (htmx) as title and vendor change.
+    `part=title` shows the requests with a similar title (beside the title), `part=vendor` the
+    vendor's contracts and requests (beside the vendor); without it, everything."""
     form = DuplicateCheckForm(request.GET)
     form.is_valid()  # what is not valid (a NUL, "²" as an id) is left out of the check
     values = form.cleaned_data
+    vendor_id = values.get("vendor")
     found = selectors.duplicates_for(
         request.user,
         title=(values.get("title") or "")[:200],
-        vendor_id=values.get("vendor"),
+        vendor_id=vendor_id,
         exclude_pk=values.get("exclude"),
     )
-    return render(request, "intake/_duplicates.html", {"duplicates": found})
+    part = request.GET.get("part")
+    if part == "title":
+        found = {**found, "contracts": []}
+        found["requests"] = [
+            r for r in found["requests"] if not vendor_id or r.vendor_id != vendor_id
+        ]
+    elif part == "vendor":
+        found = {**found}
+        found["requests"] = [r for r in found["requests"] if vendor_id and r.vendor_id == vendor_id]
+    context = {"duplicates": found, "part": part}
+    return render(request, "intake/_duplicates.html", context)
+
+
+def vendor_search(request):
+    """The request form's vendor picker (htmx): vendors by name, with status and risk tier."""
+    query = request.GET.get("q", "")
+    vendors = vendor_selectors.search_vendors_to_request_from(query)
+    return render(request, "intake/_vendor_results.html", {"vendors": vendors, "query": query})
 
 
 @require_POST
@@ -275,13 +306,11 @@ def _request_form(request, purchase_request):
     )
     try:
         submit(purchase_request, by=request.user)
-    except ValidationError as error:
+    except ValidationError:
         messages.warning(
-            request,
-            f"{purchase_request.number} is saved as a draft but not submitted yet: "
-            "fix the marked fields.",
+            request, f"{purchase_request.number} is saved as a draft but not submitted yet."
         )
-        return _render_form(request, purchase_request, form, formset, submission_errors=error)
+        return _edit_and_check(purchase_request)
     messages.success(request, f"{purchase_request.number} submitted for review.")
     return redirect(purchase_request)
 
@@ -324,11 +353,41 @@ def _render_form(request, purchase_request, form, formset, submission_errors=Non
             elif field in form.fields:
                 for message in errors:
                     form.add_error(field, message)
+    form.mark_invalid_fields()
     context = {
         "pr": purchase_request,
         "form": form,
         "formset": formset,
         "line_item_errors": line_item_errors,
         "change_request": selectors.change_request(purchase_request) if purchase_request else None,
+        "error_summary": _error_summary(form, formset, line_item_errors),
     }
     return render(request, "intake/request_form.html", context)
+
+
+def _error_summary(form, formset, line_item_errors) -> list[dict]:
+    """Every problem of the form, in the order of the page, each linking to its field."""
+    problems = [{"anchor": "request-form", "text": e} for e in form.non_field_errors()]
+    in_page_order = [field for _, fields in form.sections() for field in fields]
+    for field in [*in_page_order, form["attachments"]]:
+        for error in field.errors:
+            problems.append({"anchor": field.id_for_label, "text": f"{field.label}: {error}"})
+        if field.name == "term_months":  # the line items follow the cost fields
+            problems += [{"anchor": "line-items", "text": e} for e in line_item_errors]
+            if formset.is_bound:
+                problems += [
+                    {"anchor": "line-items", "text": f"Line items: {e}"}
+                    for e in formset.non_form_errors()
+                ]
+                for number, line in enumerate(formset.forms, start=1):
+                    for name in line.errors:
+                        bound = line[name] if name in line.fields else None
+                        for error in line.errors[name]:
+                            problems.append(
+                                {
+                                    "anchor": bound.id_for_label if bound else "line-items",
+                                    "text": f"Line {number}, "
+                                    f"{(bound.label if bound else 'item').lower()}: {error}",
+                                }
+                            )
+    return problems

@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
                 "notifications.context_processors.unread",
+                "approvals.context_processors.waiting_count",
             ],
             # money, when, day, role_label: one way to show them on every page and e-mail.
             "builtins": ["core.templatetags.tandem"],

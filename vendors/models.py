@@ -327,6 +327,11 @@ class Contract(models.Model):
         """The last day to give notice before the contract renews or ends."""
         return self.ends_on - timedelta(days=self.notice_days)
 
+    @property
+    def notice_passed(self) -> bool:
+        """The last day to give notice is behind us: the contract renews or ends as it is."""
+        return self.notice_date < timezone.localdate()
+
 
 SCORE = [MinValueValidator(1), MaxValueValidator(5)]
 

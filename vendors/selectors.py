@@ -2,10 +2,17 @@
 
 from datetime import timedelta
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import EXPIRY_WARNING_DAYS, Certificate, Contract, Vendor
+from .models import (
+    APPROVED_STATUSES,
+    EXPIRY_WARNING_DAYS,
+    Certificate,
+    Contract,
+    Vendor,
+    VendorStatus,
+)
 
 
 def expiring_certificates(today=None) -> QuerySet[Certificate]:
@@ -43,3 +50,26 @@ def vendor_for_page(pk) -> Vendor:
 def active_contracts(vendor_id) -> QuerySet[Contract]:
     today = timezone.localdate()
     return Contract.objects.filter(vendor_id=vendor_id, starts_on__lte=today, ends_on__gte=today)
+
+
+def vendors_to_request_from() -> QuerySet[Vendor]:
+    """The vendors a requester may name on a request: every one but the rejected and the
+    offboarded (a request naming one not approved yet waits for its review)."""
+    return Vendor.objects.exclude(status__in=[VendorStatus.REJECTED, VendorStatus.OFFBOARDED])
+
+
+def search_vendors_to_request_from(query: str, limit: int = 8) -> list[Vendor]:
+    """The request form's vendor picker: names (or legal names) containing `query`, those
+    that start with it first, approved before the others. One query."""
+    query = (query or "").strip()[:100]
+    vendors = vendors_to_request_from()
+    if query:
+        vendors = vendors.filter(Q(name__icontains=query) | Q(legal_name__icontains=query))
+    return list(
+        vendors.annotate(
+            starts=Case(When(name__istartswith=query, then=Value(0)), default=Value(1)),
+            approved_first=Case(
+                When(status__in=APPROVED_STATUSES, then=Value(0)), default=Value(1)
+            ),
+        ).order_by("starts", "approved_first", "name")[:limit]
+    )

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_fsm import can_proceed
 
 from approvals import workflow
 from approvals.forms import DecisionForm
@@ -197,7 +196,7 @@ def _render_detail(
     context = {
         "vendor": vendor,
         "may_manage": may_manage,
-        "may_start_review": may_manage and can_proceed(vendor.start_review),
+        "may_start_review": may_manage and workflow.review_can_start(vendor),
         "step_panels": decision_panels(vendor, user),
         "decision_form": DecisionForm(),
         "questionnaire_form": questionnaire_form if may_answer else None,

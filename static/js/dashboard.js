@@ -42,7 +42,9 @@
       data: { labels: spec.labels, datasets: datasets },
       options: {
         responsive: true,
-        // Taller on a phone, where a 2:1 chart would be a strip.
+        // A box with a set height (the spend charts, full width) is filled; elsewhere the
+        // chart keeps its proportions, taller on a phone where 2:1 would be a strip.
+        maintainAspectRatio: !canvas.parentElement.classList.contains("spend-chart"),
         aspectRatio: canvas.parentElement.clientWidth < 500 ? 1 : 2,
         animation: reduceMotion ? false : { duration: 400 },
         plugins: {

@@ -97,7 +97,10 @@ def test_each_chart_has_its_data_and_a_table(client, cio, world):
         ("SaaS subscription", 1500.0),
     ]
     assert charts["side-time"]["labels"] == ["IT", "Procurement", "Finance"]
-    assert charts["side-time"]["datasets"][0]["data"] == [27.0, 72.0, 6.0]
+    # One unit for the chart, the one that fits its largest bar (72 h): days.
+    assert charts["side-time"]["unit"] == "days"
+    assert charts["side-time"]["datasets"][0]["label"] == "Average days to decide"
+    assert charts["side-time"]["datasets"][0]["data"] == [1.1, 3.0, 0.2]
     table = re.search(r'id="table-spend-vendor".*?</table>', page, flags=re.DOTALL).group(0)
     may = re.search(r'<tr data-month="2026-05">.*?</tr>', table, flags=re.DOTALL).group(0)
     assert re.findall(r">([\d,]+)</td>", may) == ["3,000", "1,000", "4,000"]
@@ -179,8 +182,9 @@ def organisation(size: int):
 
 
 # session, user, groups, notifications; department (filter, options); requests; percentiles (2,
-# SQLite only); sides; spend (3); renewals (2); certificates (2)
-DASHBOARD_QUERIES = 17
+# SQLite only); sides; spend (3); renewals (2); certificates (2); the steps waiting for the user
+# in the navigation (delegations, count)
+DASHBOARD_QUERIES = 19
 
 
 @pytest.mark.parametrize("size", [2, 30])
@@ -203,3 +207,71 @@ def test_postgres_computes_percentiles_with_percentile_cont(client, cio, world):
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert "percentile_cont(0.5) WITHIN GROUP" in sql
     assert "percentile_cont(0.9) WITHIN GROUP" in sql
+
+
+def test_passed_notice_deadlines_are_flagged(client, cio, renewals):
+    """Today 2026-06-15: "Ends today" had to be cancelled by 2026-04-16 (60 days' notice);
+    "Ends on the horizon" may still be, until 2026-07-15."""
+    client.force_login(cio)
+    page = html(client.get(DASHBOARD))
+    table = re.search(r'<table[^>]*id="renewals".*?</table>', page, re.S).group()
+    passed = re.search(r"<tr>\s*<td><a[^>]*>Ends today</a>.*?</tr>", table, re.S).group()
+    assert 'data-notice="passed"' in passed
+    assert "notice deadline passed" in passed
+    still_open = re.search(r"<tr>\s*<td><a[^>]*>Ends on the horizon</a>.*?</tr>", table, re.S)
+    assert 'data-notice="open"' in still_open.group()
+    assert "notice deadline passed" not in still_open.group()
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (timedelta(seconds=20), "under a minute"),
+        (timedelta(minutes=12, seconds=20), "12 min"),
+        (timedelta(hours=5, minutes=30), "5.5 h"),
+        (timedelta(hours=47), "47.0 h"),
+        (timedelta(days=3, hours=6), "3.2 days"),
+    ],
+)
+def test_durations_are_written_in_a_unit_that_fits(value, shown):
+    from insights.templatetags.insights_format import duration
+
+    assert duration(value) == shown
+
+
+def test_steps_decided_within_minutes_read_in_minutes(client, cio, now):
+    """Not "0.0 h": the table and the chart both use minutes."""
+    department = DepartmentFactory(name="Ops")
+    category = Category.objects.get(slug="saas-subscription")
+    vendor = VendorFactory(name="Quick")
+    request = add_request(
+        State.APPROVED,
+        department=department,
+        category=category,
+        vendor=vendor,
+        cost=100,
+        submitted=NOW - timedelta(hours=2),
+        decided=NOW - timedelta(hours=1),
+    )
+    add_step(
+        request,
+        Side.IT,
+        StepState.APPROVED,
+        opened=NOW - timedelta(hours=2),
+        decided=NOW - timedelta(hours=2) + timedelta(minutes=6),
+    )
+    client.force_login(cio)
+    response = client.get(DASHBOARD)
+    it_row = re.search(r'<tr data-side="it">.*?</tr>', html(response), re.S).group()
+    assert "6 min" in it_row and "0.0 h" not in it_row
+    side_time = chart_data(response)["side-time"]
+    assert side_time["unit"] == "minutes"
+    assert side_time["datasets"][0]["data"][0] == 6.0
+
+
+def test_empty_dashboard_says_so_instead_of_empty_charts(client, cio, now):
+    client.force_login(cio)
+    page = html(client.get(DASHBOARD))
+    assert 'data-chart="spend-category"' not in page
+    assert "No approved spend in these 12 months" in page
+    assert "No step decided yet" in page

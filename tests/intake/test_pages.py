@@ -107,20 +107,67 @@ def test_incomplete_submit_keeps_the_draft_and_marks_missing_fields(client, requ
         ),
     )
     purchase_request = PurchaseRequest.objects.get()
-    page = response.content.decode()
     assert purchase_request.state == State.DRAFT
+    # The address becomes the draft's edit page (a reload shows the draft, not a new form).
+    edit = f"/requests/{purchase_request.pk}/edit/?check=1"
+    assert response.status_code == 302 and response["Location"] == edit
+    page = client.get(edit).content.decode()
     assert "saved as a draft but not submitted" in page
     assert "Give a category." in page
     assert "Add at least one line item." in page
     assert f'action="/requests/{purchase_request.pk}/edit/"' in page
+    summary = re.search(r'id="error-summary".*?</ul>', page, re.S).group()
+    assert '<a class="alert-link fw-normal" href="#id_category">Category: Give a category.</a>' in (
+        summary
+    )
+    assert 'href="#line-items">Add at least one line item.</a>' in summary
+    # In the order of the page: category (What) before the line items (Cost).
+    assert summary.index("#id_category") < summary.index("#line-items")
+    assert 'aria-invalid="true"' in re.search(r'<select name="category"[^>]*>', page).group()
 
 
 def test_submit_button_on_an_incomplete_draft_shows_the_form_with_errors(client, requester):
     draft = PurchaseRequestFactory(requester=requester, description="")
     client.force_login(requester)
-    response = client.post(f"/requests/{draft.pk}/submit/")
-    assert response.status_code == 200
-    assert "Give a description." in response.content.decode()
+    response = client.post(f"/requests/{draft.pk}/submit/", follow=True)
+    assert response.redirect_chain == [(f"/requests/{draft.pk}/edit/?check=1", 302)]
+    page = response.content.decode()
+    assert "Give a description." in page
+    assert 'href="#id_description">Description: Give a description.</a>' in page
+
+
+def test_required_markers_match_what_submit_requires(client, requester):
+    """A star on every field submit asks for, and on no other; the term's and the
+    integration details' stars follow billing and the integration answer."""
+    client.force_login(requester)
+    page = client.get("/requests/new/").content.decode()
+    starred = set(
+        re.findall(
+            r'<label class="form-label" for="id_(\w+)">[^<]*<span class="text-danger" '
+            r'aria-hidden="true">\*</span>',
+            page,
+        )
+    )
+    assert starred == {
+        "title",
+        "description",
+        "business_justification",
+        "category",
+        "department",
+        "needed_by",
+        "currency",
+        "billing",
+        "vendor",
+        "data_classification",
+        "handles_personal_data",
+    }
+    for conditional in ("term_months", "integration_details"):
+        label = re.search(rf'<label class="form-label" for="id_{conditional}">.*?</label>', page)
+        assert "data-required-when" in label.group() and " hidden>*" in label.group()
+    draft = PurchaseRequestFactory(requester=requester, billing="monthly", term_months=12)
+    page = client.get(f"/requests/{draft.pk}/edit/").content.decode()
+    label = re.search(r'<label class="form-label" for="id_term_months">.*?</label>', page).group()
+    assert 'data-required-when="recurring">*' in label
 
 
 def test_request_page_shows_timeline_and_comments(client, requester):
@@ -213,9 +260,10 @@ def test_my_requests_shows_state_and_what_it_waits_on(client, requester, other_r
 def test_my_requests_query_count_does_not_grow(client, requester, django_assert_num_queries, size):
     PurchaseRequestFactory.create_batch(size, requester=requester)
     client.force_login(requester)
-    # session, user, groups (menu), count, page of rows, their open steps, unread bell (and,
-    # when steps are open, their groups' people: tests/intake/test_requester_pages.py)
-    with django_assert_num_queries(7):
+    # session, user, groups (menu), delegations, count, page of rows, their open steps, unread
+    # bell, the steps waiting for the user (navigation); when steps are open, their groups'
+    # people too (tests/intake/test_requester_pages.py)
+    with django_assert_num_queries(9):
         response = client.get("/requests/")
     assert response.status_code == 200
 

@@ -402,13 +402,29 @@ def test_start_review_opens_both_sides(api, it_reviewer):
     assert {s["id"] for s in steps} == set(vendor.steps.values_list("pk", flat=True))
 
 
-@pytest.mark.parametrize("status", ["approved", "under_review", "suspended"])
+@pytest.mark.parametrize("status", ["approved", "suspended"])
 def test_start_review_of_a_vendor_not_prospective_or_rejected_is_409(api, procurement, status):
     vendor = VendorFactory(status=status)
     response = api.as_user(procurement).post(url(vendor, "start-review"))
     assert response.status_code == 409
     assert "cannot be put under review" in response.json()["detail"]
     assert not vendor.steps.exists()
+
+
+def test_a_vendor_under_review_without_steps_gets_them_and_a_second_start_is_409(api, procurement):
+    """ "Under review" with no step is a dead end (nobody could decide it): starting adds the
+    steps; once they are open, starting again is refused."""
+    vendor = VendorFactory(status="under_review")
+    api.as_user(procurement)
+    assert api.post(url(vendor, "start-review")).status_code == 200
+    assert set(vendor.steps.values_list("side", "state")) == {
+        ("it", "open"),
+        ("procurement", "open"),
+    }
+    again = api.post(url(vendor, "start-review"))
+    assert again.status_code == 409
+    assert "already under way" in again.json()["detail"]
+    assert vendor.steps.count() == 2
 
 
 def test_the_same_person_cannot_decide_both_sides_of_a_vendor_approval(api, it_reviewer):

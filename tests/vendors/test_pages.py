@@ -597,3 +597,46 @@ def test_a_vendor_without_review_says_so(client, it_reviewer):
     client.force_login(it_reviewer)
     page = html(client.get(f"/vendors/{vendor.pk}/"))
     assert "No review yet" in page
+
+
+def test_a_vendor_under_review_without_steps_offers_start_review(client, procurement, requester):
+    """No dead end: "Under review" with "No review yet" has an action, and starting it opens
+    the steps and releases nobody's request too early."""
+    vendor = VendorFactory(name="Stuck Ltd", status="under_review")
+    client.force_login(procurement)
+    page = html(client.get(f"/vendors/{vendor.pk}/"))
+    assert "No review yet" in page
+    assert "Start joint review</button>" in page
+
+    page = html(client.post(f"/vendors/{vendor.pk}/review/", follow=True))
+    assert "The joint review of Stuck Ltd has started." in page
+    assert vendor.steps.filter(state=StepState.OPEN).count() == 2
+    assert "Start joint review</button>" not in page
+    assert "Joint review steps added" in page
+
+
+def test_finance_sees_who_starts_a_review_instead_of_a_button(client):
+    finance = UserFactory(username="fiona", roles=["finance"])
+    vendor = VendorFactory(status="prospective")
+    client.force_login(finance)
+    page = html(client.get(f"/vendors/{vendor.pk}/"))
+    assert "Start joint review</button>" not in page
+    assert "IT and procurement reviewers start the review" in page
+
+
+def test_conditions_are_shown_for_a_vendor_approved_with_conditions(client, procurement):
+    vendor = VendorFactory(status="approved_with_conditions", conditions="EU hosting only")
+    client.force_login(procurement)
+    page = html(client.get(f"/vendors/{vendor.pk}/"))
+    box = re.search(r'id="vendor-conditions".*?</div>\s*</div>', page, re.S).group()
+    assert "Approved with these conditions" in box and "EU hosting only" in box
+
+
+def test_the_score_stands_beside_the_tier(client, procurement):
+    vendor = VendorFactory(status="approved", risk_tier="high", risk_score=Decimal("62.5"))
+    client.force_login(procurement)
+    page = html(client.get(f"/vendors/{vendor.pk}/"))
+    header = re.search(r'id="vendor-status">.*?</div>', page, re.S).group()
+    assert 'data-tier="high"' in header and "score 62.5 of 100" in header
+    listing = row(html(client.get("/vendors/")), "data-vendor", vendor.name)
+    assert "score 62.5" in listing
