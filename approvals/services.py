@@ -12,7 +12,7 @@ from audit.services import record_event
 from core.errors import ConcurrentDecision, TransitionNotAllowed
 
 from . import policies, workflow
-from .models import ApprovalStep, StepState
+from .models import ApprovalRule, ApprovalStep, StepState
 from .subjects import subject_kind
 
 DECISIONS = {
@@ -84,11 +84,24 @@ def record_rule_change(rule, *, by, created: bool) -> None:
         )
 
 
-def save_rule(serializer, *, by):
-    """Saves a rule from the API with its audit event, in one transaction."""
-    created = serializer.instance is None
-    with transaction.atomic():
-        rule = serializer.save()
+RULE_RELATIONS = ("categories", "departments")
+
+
+def save_rule(rule: ApprovalRule | None, *, by, fields: dict) -> ApprovalRule:
+    """Creates (`rule` None) or changes a rule from plain validated data. The model's own rules
+    (a reviewer, a side, sensible bounds and lists) are checked once, by `full_clean`; the change
+    is recorded in the audit trail in the same transaction."""
+    created = rule is None
+    rule = rule or ApprovalRule()
+    fields = dict(fields)
+    relations = {name: fields.pop(name) for name in RULE_RELATIONS if name in fields}
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    with transaction.atomic(durable=True):
+        rule.full_clean()
+        rule.save()
+        for name, values in relations.items():
+            getattr(rule, name).set(values)
         record_rule_change(rule, by=by, created=created)
     return rule
 

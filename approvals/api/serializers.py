@@ -71,23 +71,6 @@ class ApprovalRuleSerializer(serializers.ModelSerializer):
         model = ApprovalRule
         exclude = ["updated_at"]
 
-    def validate(self, attrs):
-        """The model's own rules (a reviewer, a side, sensible bounds and lists) apply here too."""
-        m2m = {name: attrs.pop(name) for name in ("categories", "departments") if name in attrs}
-        instance = ApprovalRule(**{**self._current(), **attrs})
-        instance.full_clean(exclude=["id"], validate_unique=False)
-        attrs.update(m2m)
-        return attrs
-
-    def _current(self):
-        if self.instance is None:
-            return {}
-        return {
-            f.attname: getattr(self.instance, f.attname)
-            for f in ApprovalRule._meta.concrete_fields
-            if f.name != "id"
-        }
-
 
 class PreviewRequestSerializer(serializers.Serializer):
     """Either an existing request, or the facts of a draft."""

@@ -88,10 +88,14 @@ class RuleViewSet(viewsets.ModelViewSet):
         return selectors.rules_for_admin()
 
     def perform_create(self, serializer):
-        services.save_rule(serializer, by=self.request.user)
+        serializer.instance = services.save_rule(
+            None, by=self.request.user, fields=serializer.validated_data
+        )
 
     def perform_update(self, serializer):
-        services.save_rule(serializer, by=self.request.user)
+        serializer.instance = services.save_rule(
+            serializer.instance, by=self.request.user, fields=serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
         services.delete_rule(instance, by=self.request.user)
