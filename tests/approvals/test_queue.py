@@ -12,6 +12,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts import roles
+from approvals import workflow
 from approvals.models import StepState
 from tests.factories import CategoryFactory, PurchaseRequestFactory, UserFactory, VendorFactory
 
@@ -94,10 +95,9 @@ def test_sorting_by_age_and_by_cost(client, queue, it_reviewer):
 
 @pytest.mark.parametrize("sort", ["due", "oldest", "cost"])
 def test_every_order_pages_by_keyset_without_gaps(client, requester, it_reviewer, sort):
-    from intake import services
 
     for index in range(53):
-        services.submit_request(
+        workflow.submit_request(
             PurchaseRequestFactory(
                 requester=requester, total_cost=Decimal(f"{100 + index % 7}.00")
             ),
@@ -208,12 +208,11 @@ def test_team_view_names_who_holds_each_step_and_drills_down(client, queue, cio,
 def test_the_team_view_runs_a_fixed_number_of_queries(
     client, requester, cio, django_assert_max_num_queries
 ):
-    from intake import services
 
     for index in range(8):
         UserFactory(username=f"it{index}", roles=[roles.IT_REVIEWERS])
     for _ in range(20):
-        services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+        workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     client.force_login(cio)
     with django_assert_max_num_queries(12):
         page = html(client.get("/approvals/", {"team_side": "it"}))

@@ -15,9 +15,9 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from accounts import roles
+from approvals import workflow
 from approvals.models import ApprovalRule, RuleKind, Side
 from approvals.services import decide_step
-from intake import services
 from notifications.services import notify
 from tests.e2e.accessibility import axe_violations, describe
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
@@ -51,7 +51,7 @@ def organisation(requester, it_reviewer, procurement, cio, cpo, admin_user):
 
     def submitted(**fields):
         purchase_request = PurchaseRequestFactory(requester=requester, vendor=vendor, **fields)
-        return services.submit_request(purchase_request, by=requester)
+        return workflow.submit_request(purchase_request, by=requester)
 
     draft = PurchaseRequestFactory(requester=requester, title="Draft: monitors", vendor=vendor)
     in_review = submitted(

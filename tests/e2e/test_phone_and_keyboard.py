@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
+from approvals import workflow
 from approvals.models import ApprovalRule, RuleKind, StepState
-from intake import services
 from intake.models import PurchaseRequest, State
 from tests.e2e.accessibility import PHONE, sideways_overflow
 from tests.e2e.conftest import PASSWORD
@@ -34,7 +34,7 @@ def busy_requester(requester):
             vendor=vendor,
             title=f"Enterprise-wide observability platform subscription renewal {index}",
         )
-        requests.append(services.submit_request(purchase_request, by=requester))
+        requests.append(workflow.submit_request(purchase_request, by=requester))
     return requests
 
 

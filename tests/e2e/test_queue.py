@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts import roles
-from intake import services
+from approvals import workflow
 from tests.factories import CategoryFactory, PurchaseRequestFactory, UserFactory, VendorFactory
 
 pytestmark = [
@@ -25,7 +25,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 def file(requester, **fields):
-    return services.submit_request(
+    return workflow.submit_request(
         PurchaseRequestFactory(requester=requester, **fields), by=requester
     )
 

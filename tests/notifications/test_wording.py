@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from intake import services
+from approvals import workflow
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory
 
@@ -18,7 +18,7 @@ def test_the_opened_step_mail_names_the_role_and_formats_the_due_time(
     requester, it_reviewer, procurement
 ):
     with time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False):
-        purchase_request = services.submit_request(
+        purchase_request = workflow.submit_request(
             PurchaseRequestFactory(requester=requester), by=requester
         )
     mail = Notification.objects.get(recipient=it_reviewer, channel=Channel.EMAIL)

@@ -677,7 +677,7 @@ def test_deeply_nested_json_on_the_token_endpoint_is_400_without_signing_in(body
 @pytest.mark.parametrize("body", DEEP_BODIES.values(), ids=DEEP_BODIES.keys())
 def test_deeply_nested_json_is_400_on_every_kind_of_write(api, requester, it_reviewer, body):
     draft = PurchaseRequestFactory(requester=requester)
-    in_review = services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+    in_review = workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     step = in_review.steps.get(side="it")
     writes = [
         (requester, "post", LIST),
@@ -950,7 +950,7 @@ def test_a_title_with_a_line_break_stored_before_still_reaches_the_reviewers(
     )
     purchase_request.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit_request(purchase_request, by=requester)
+        workflow.submit_request(purchase_request, by=requester)
     emails = Notification.objects.filter(channel=Channel.EMAIL)
     assert emails.exists()
     assert set(emails.values_list("status", flat=True)) == {Status.SENT}
@@ -982,7 +982,7 @@ def test_a_comment_on_several_lines_is_kept_and_the_e_mails_still_go(
     api, requester, it_reviewer, procurement, django_capture_on_commit_callbacks
 ):
     """Comments are text on several lines; in a subject they are one line."""
-    purchase_request = services.submit_request(
+    purchase_request = workflow.submit_request(
         PurchaseRequestFactory(requester=requester), by=requester
     )
     step = purchase_request.steps.get(side="procurement")
@@ -1089,7 +1089,7 @@ FORGED_MOMENTS = [
 def test_a_forged_page_position_on_waiting_for_me_starts_from_the_first_page(
     client, requester, it_reviewer, moment
 ):
-    purchase_request = services.submit_request(
+    purchase_request = workflow.submit_request(
         PurchaseRequestFactory(requester=requester), by=requester
     )
     client.force_login(it_reviewer)
@@ -1104,7 +1104,7 @@ def test_a_forged_awaiting_me_cursor_is_404_invalid_cursor(api, requester, it_re
     import base64
     from urllib.parse import quote
 
-    services.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
+    workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     for extra in ("", "&r=1", "&o=99999999999999999999"):
         cursor = base64.b64encode(f"p={quote(moment)}{extra}".encode()).decode()
         response = api.as_user(it_reviewer).get(LIST, {"awaiting": "me", "cursor": cursor})
