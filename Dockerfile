@@ -19,7 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=settings.production \
-    GUNICORN_CMD_ARGS="--bind=0.0.0.0:8000 --access-logfile=- --graceful-timeout=30" \
+    GUNICORN_CMD_ARGS="--bind=0.0.0.0:8000 --graceful-timeout=30" \
     WEB_CONCURRENCY=3
 
 RUN groupadd --system --gid 10001 tandem \
