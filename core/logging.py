@@ -36,10 +36,12 @@ class PersonalDataFilter(logging.Filter):
             return True
         if EMAIL.search(message):
             record.msg, record.args = EMAIL.sub(MASK, message), None
-        if record.exc_info and not record.exc_text:
-            # Render the traceback now, masked, so the formatter uses the masked text.
-            record.exc_text = EMAIL.sub(MASK, logging.Formatter().formatException(record.exc_info))
-        elif record.exc_text:
+        if record.exc_info:
+            # Render the traceback now, masked, and hand the formatter the text only (it would
+            # render the exception again from exc_info, unmasked).
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
             record.exc_text = EMAIL.sub(MASK, record.exc_text)
         return True
 
