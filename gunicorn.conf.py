@@ -3,6 +3,7 @@ gunicorn's own lines too, and Prometheus' multiprocess mode when PROMETHEUS_MULT
 set (docker-compose.yml's web): each worker writes its django-prometheus counters there and
 /metrics adds up every worker's, so a scrape does not depend on which worker answers."""
 
+import logging
 import os
 import shutil
 
@@ -10,6 +11,7 @@ if os.environ.get("DJANGO_SETTINGS_MODULE") == "settings.production":
     from settings.logging import json_logging
 
     logconfig_dict = json_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    logging.captureWarnings(True)
     # Our request line (core.middleware) is the access log: it has the request id and the
     # user's id and no address.
     accesslog = None

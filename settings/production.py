@@ -1,6 +1,8 @@
 """Production: PostgreSQL from DATABASE_URL, Redis from CELERY_BROKER_URL, secrets only from the
 environment. Refuses to start without SECRET_KEY."""
 
+import logging
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -31,6 +33,7 @@ SECURE_HSTS_PRELOAD = True
 # Logs: JSON lines on standard output (settings/logging.py); Celery's worker and beat keep this
 # configuration instead of installing their own text format.
 LOGGING = json_logging(LOG_LEVEL)
+logging.captureWarnings(True)  # warnings become log events (JSON) too
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # django-axes names clients by username and address in its log lines: not in production's log.
 AXES_CLIENT_STR_CALLABLE = "core.logging.axes_client_str"
