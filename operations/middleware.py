@@ -27,11 +27,11 @@ class OperationsEndpointsMiddleware:
     def __call__(self, request):
         path = request.path_info.rstrip("/") or "/"
         if path == HEALTHZ:
-            return self._only_get(request) or _no_store(JsonResponse({"status": "ok"}))
+            return _hardened(self._only_get(request) or JsonResponse({"status": "ok"}))
         if path == READYZ:
-            return self._only_get(request) or readiness()
+            return _hardened(self._only_get(request) or readiness())
         if path == METRICS:
-            return self._only_get(request) or metrics_response(request)
+            return _hardened(self._only_get(request) or metrics_response(request))
         return self.get_response(request)
 
     @staticmethod
@@ -45,16 +45,23 @@ class OperationsEndpointsMiddleware:
         return response
 
 
-def _no_store(response):
+def _hardened(response):
+    """These answers skip the security middlewares: they carry the same headers themselves,
+    and are never cached."""
     response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Frame-Options"] = "DENY"
+    response["Referrer-Policy"] = "same-origin"
+    response["Cross-Origin-Opener-Policy"] = "same-origin"
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     return response
 
 
 def readiness():
     failing = health.failing_parts()
     if failing:
-        return _no_store(JsonResponse({"status": "unavailable", "failing": failing}, status=503))
-    return _no_store(JsonResponse({"status": "ok"}))
+        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+    return JsonResponse({"status": "ok"})
 
 
 def metrics_response(request):
@@ -70,4 +77,4 @@ def metrics_response(request):
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
     body, content_type = metrics.render()
-    return _no_store(HttpResponse(body, content_type=content_type))
+    return HttpResponse(body, content_type=content_type)

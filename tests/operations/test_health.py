@@ -26,6 +26,16 @@ def test_healthz_answers_ok_without_sign_in_or_database(client, django_assert_nu
     assert response["Cache-Control"] == "no-store"
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_operations_endpoints_carry_the_security_headers(client, path):
+    response = client.get(path)
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert response["X-Request-ID"]
+
+
 def test_health_endpoints_answer_any_host_and_plain_http(client, settings):
     """A container healthcheck asks by address, over HTTP, with no proxy in front."""
     settings.ALLOWED_HOSTS = ["tandem.example.com"]
