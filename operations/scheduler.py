@@ -6,7 +6,7 @@ would never run a scheduled check, is still noticed."""
 import logging
 import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from core import heartbeats
@@ -42,7 +42,9 @@ class HeartbeatScheduler(DatabaseScheduler):
     def _guarded(work, what: str) -> None:
         """Beat keeps scheduling whatever happens here (a database outage, a bad mail server)."""
         try:
-            close_old_connections()
+            if not connection.in_atomic_block:
+                # A connection a database restart broke is replaced (never mid-transaction).
+                close_old_connections()
             work()
         except Exception:  # noqa: BLE001
             logger.exception("beat could not %s", what)

@@ -92,6 +92,9 @@ def test_alerts_are_read_only_in_the_admin(client, admin_user):
     assert client.get("/admin/operations/alert/add/").status_code == 403
 
 
+# Beat's database scheduler closes and reopens its connections as beat does: these tests run
+# outside a wrapping transaction.
+@pytest.mark.django_db(transaction=True)
 def test_beat_records_a_heartbeat_and_check_beat_reads_it(admin_user, capsys):
     with pytest.raises(CommandError, match="beat has never recorded a heartbeat"):
         call_command("check_beat")
@@ -111,6 +114,7 @@ def test_beat_records_a_heartbeat_and_check_beat_reads_it(admin_user, capsys):
         call_command("check_beat")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_beat_raises_the_alerts_itself(admin_user):
     """No worker needed: a stopped worker would never run a scheduled check."""
     from django_celery_beat.models import PeriodicTask
