@@ -8,6 +8,8 @@ from django.utils import timezone
 from . import requestid
 
 request_log = logging.getLogger("tandem.request")
+# Probed every few seconds by healthchecks and Prometheus: logged only when they fail.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -56,7 +58,9 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response[requestid.HEADER] = request_id
             user = getattr(request, "user", None)
-            request_log.info(
+            quiet = request.path.rstrip("/") in QUIET_PATHS and response.status_code < 400
+            request_log.log(
+                logging.DEBUG if quiet else logging.INFO,
                 "%s %s %s",
                 request.method,
                 request.path,

@@ -132,6 +132,19 @@ def test_the_request_line_names_the_user_by_id_only(client, requester, caplog):
     assert requestid.get() is None  # nothing leaks into the next request on this thread
 
 
+@pytest.mark.django_db
+def test_healthchecks_are_not_logged_while_they_pass(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="tandem.request"):
+        client.get("/healthz")
+        client.get("/readyz")
+        client.get("/metrics")  # 404 without a token: logged
+    assert [r.getMessage() for r in caplog.records if r.name == "tandem.request"] == [
+        "GET /metrics 404"
+    ]
+
+
 def test_a_task_published_during_a_request_carries_its_id():
     """The header Celery sends (settings/celery.py); the worker side is proven with a real
     worker in tests/integration/test_operations_live.py."""
