@@ -19,7 +19,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     DJANGO_SETTINGS_MODULE=settings.production \
-    GUNICORN_CMD_ARGS="--bind=0.0.0.0:8000 --access-logfile=- --graceful-timeout=30" \
+    GUNICORN_CMD_ARGS="--bind=0.0.0.0:8000 --graceful-timeout=30" \
     WEB_CONCURRENCY=3
 
 RUN groupadd --system --gid 10001 tandem \
@@ -49,11 +49,12 @@ RUN SECRET_KEY=build-time-only-not-secret \
 USER tandem
 EXPOSE 8000
 
-# Sign-in page through gunicorn, as the proxy would ask for it: a host from ALLOWED_HOSTS and
-# X-Forwarded-Proto so that SECURE_SSL_REDIRECT does not answer with a redirect.
+# Ready: database reachable and migrated, broker reachable. /readyz answers by address over
+# plain HTTP (before the host check and the HTTPS redirect). docker-compose.yml gives worker
+# and beat their own checks.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD \
-    python -c "import os, urllib.request as u; h = os.environ.get('ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('.').replace('*', 'localhost'); u.urlopen(u.Request('http://127.0.0.1:8000/accounts/login/', headers={'Host': h, 'X-Forwarded-Proto': 'https'}), timeout=8)"
+    python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/readyz', timeout=8)"
 
-# gunicorn reads its bind address and logging from GUNICORN_CMD_ARGS, its worker count from
-# WEB_CONCURRENCY.
+# gunicorn reads its bind address from GUNICORN_CMD_ARGS, its worker count from WEB_CONCURRENCY,
+# and its logging and Prometheus hooks from gunicorn.conf.py.
 CMD ["gunicorn", "settings.wsgi"]

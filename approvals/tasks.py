@@ -2,12 +2,17 @@
 
 from celery import shared_task
 
+from core import heartbeats
+
 from . import digest, reminders
 
 
 @shared_task
 def sweep_reminders() -> int:
-    return reminders.sweep_due_steps()
+    """The sweep; once it completes, its heartbeat (an admin is alerted when it stops)."""
+    recorded = reminders.sweep_due_steps()
+    heartbeats.record(heartbeats.SWEEP)
+    return recorded
 
 
 @shared_task

@@ -1,3 +1,5 @@
+import logging
+import time
 import zoneinfo
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
@@ -5,6 +7,12 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from core.http import body_limit, too_large_response
+
+from . import requestid
+
+request_log = logging.getLogger("tandem.request")
+# Probed every few seconds by healthchecks and Prometheus: logged only when they fail.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -63,3 +71,52 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         add_never_cache_headers(response)
         return response
+
+
+class RequestIdMiddleware:
+    """Gives every request an id: the proxy's or client's `X-Request-ID` when it looks like one,
+    else a new one. Log lines written while the request runs carry it (core.logging), so do the
+    Celery tasks it enqueues (settings/celery.py), and the response returns it in `X-Request-ID`.
+    Writes one log line per request: method, path without the query string, status, duration
+    and the user's id (never a name, an address or the query, which may hold personal data)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = requestid.clean(request.headers.get(requestid.HEADER))
+        request.request_id = request_id
+        token = requestid.set(request_id)
+        started = time.monotonic()
+        try:
+            _tag_sentry(request_id)
+            response = self.get_response(request)
+            response[requestid.HEADER] = request_id
+            user = getattr(request, "user", None)
+            quiet = request.path.rstrip("/") in QUIET_PATHS and response.status_code < 400
+            request_log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                },
+            )
+            return response
+        finally:
+            requestid.reset(token)
+
+
+def _tag_sentry(request_id: str) -> None:
+    """Sentry's events name the request id too (a no-op when Sentry is not configured)."""
+    try:
+        import sentry_sdk
+    except ImportError:  # pragma: no cover - sentry-sdk is a dependency
+        return
+    sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)

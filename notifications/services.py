@@ -116,6 +116,13 @@ def deliver(notification_id: int) -> bool:
     Notification.objects.filter(pk=notification.pk).update(
         status=Status.SENT, sent_at=timezone.now(), last_error=""
     )
+    logger.info(
+        "notification %s sent (%s, attempt %s)",
+        notification.pk,
+        notification.channel,
+        notification.attempts,
+        extra={"notification_id": notification.pk, "user_id": notification.recipient_id},
+    )
     return True
 
 

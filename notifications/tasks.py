@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from core import heartbeats
+
 from . import services
 
 
@@ -14,4 +16,6 @@ def deliver(notification_id: int) -> bool:
 def deliver_pending() -> int:
     """Retries what is due: failed deliveries after their backoff, rows left pending while the
     broker was down, and deliveries whose worker died."""
-    return sum(services.deliver(pk) for pk in services.undelivered_ids())
+    sent = sum(services.deliver(pk) for pk in services.undelivered_ids())
+    heartbeats.record(heartbeats.DELIVERY)
+    return sent

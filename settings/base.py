@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_prometheus",
     "core",
     "accounts",
     "audit",
@@ -44,9 +45,15 @@ INSTALLED_APPS = [
     "approvals",
     "notifications",
     "insights",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # First: every response, and every log line of the request, carries its id.
+    "core.middleware.RequestIdMiddleware",
+    # /healthz, /readyz and /metrics answer here, before sign-in, host check and HTTPS redirect.
+    "operations.middleware.OperationsEndpointsMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -62,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -218,7 +226,8 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, plus a heartbeat and the admin alerts (operations).
+CELERY_BEAT_SCHEDULER = "operations.scheduler:HeartbeatScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # Login throttling (SPEC §9): five failed sign-ins for one username from one address lock that
@@ -277,9 +286,17 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Operations (README "Operations"): /metrics answers only with this bearer token, and not at
+# all when it is empty.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # One line per request (core.middleware.RequestIdMiddleware): production's access log;
+    # runserver prints its own in development.
+    "loggers": {"tandem.request": {"level": "WARNING"}},
 }

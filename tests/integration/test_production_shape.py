@@ -126,9 +126,7 @@ def _check_production_shape(env: dict[str, str], tmp_path: Path) -> None:
         # Beat runs the database scheduler: it starts, and writes its default entry to the
         # production database.
         processes.wait_for("beat to start", lambda: "beat: Starting..." in processes.log("beat"))
-        assert "scheduler -> django_celery_beat.schedulers.DatabaseScheduler" in (
-            processes.log("beat")
-        )
+        assert "scheduler -> operations.scheduler.HeartbeatScheduler" in (processes.log("beat"))
 
         def beat_wrote_its_schedule():
             connection = psycopg2.connect(env["DATABASE_URL"], connect_timeout=3)

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from operations.alerts import raise_alerts
+
+
+class Command(BaseCommand):
+    help = (
+        "Raises the admin alerts that are due (notifications that gave up, a stopped reminder "
+        "sweep) and tells the admins, once each. Celery beat runs this every minute."
+    )
+
+    def handle(self, *args, **options):
+        raised = raise_alerts()
+        self.stdout.write(f"{len(raised)} alert(s) raised")

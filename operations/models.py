@@ -1,0 +1,38 @@
+from django.db import models
+
+
+class AlertKind(models.TextChoices):
+    GAVE_UP = "gave_up", "A notification could not be delivered"
+    SWEEP_STALE = "sweep_stale", "The reminder sweep has stopped"
+
+
+class Alert(models.Model):
+    """Something an admin must look at, raised once: the unique `key` names the cause (the
+    notification that gave up, or the last sweep before an outage), so two checks at the same
+    moment, or a check repeated every minute, raise and mail it exactly once."""
+
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    key = models.CharField(max_length=200, unique=True)
+    summary = models.CharField(max_length=300)
+    notification = models.ForeignKey(
+        "notifications.Notification",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["kind", "notification"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="open_alerts",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.summary}"
