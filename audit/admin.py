@@ -1,13 +1,21 @@
 from django.contrib import admin
 
-from .models import AuditEvent
+from .models import AuditCheckpoint, AuditEvent
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is evidence and nobody edits it."""
 
-    list_display = ["occurred_at", "kind", "actor", "on_behalf_of", "subject_label", "to_state"]
+    list_display = [
+        "sequence",
+        "occurred_at",
+        "kind",
+        "actor",
+        "on_behalf_of",
+        "subject_label",
+        "to_state",
+    ]
     list_filter = ["kind", "content_type"]
     list_select_related = ["actor", "on_behalf_of", "content_type"]
     date_hierarchy = "occurred_at"
@@ -15,6 +23,23 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="object")
     def subject_label(self, event):
         return f"{event.content_type.model} #{event.object_id}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(admin.ModelAdmin):
+    """Read-only: signed daily statements of the chain's head (made by the scheduled task)."""
+
+    list_display = ["day", "sequence", "head_hash", "key_id", "signed_at"]
+    date_hierarchy = "day"
 
     def has_add_permission(self, request):
         return False

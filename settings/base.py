@@ -149,6 +149,9 @@ if TANDEM_WEBHOOK_URL and urlsplit(TANDEM_WEBHOOK_URL).scheme not in ("http", "h
     raise ImproperlyConfigured("TANDEM_WEBHOOK_URL must be an http:// or https:// address.")
 # Seconds after which a notification claimed by a worker that died is delivered again.
 TANDEM_DELIVERY_CLAIM_TIMEOUT = env.int("TANDEM_DELIVERY_CLAIM_TIMEOUT", default=600)
+# Ed25519 key signing the audit trail's daily checkpoints (`manage.py audit_keygen` makes one):
+# the 32-byte raw private key in base64, or a PKCS#8 PEM. Without it no checkpoint is signed.
+TANDEM_AUDIT_SIGNING_KEY = env("TANDEM_AUDIT_SIGNING_KEY", default="")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
