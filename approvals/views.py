@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,7 +12,7 @@ from core.errors import DomainError
 from core.keyset import keyset_page
 from intake.selectors import requests_visible_to
 
-from . import routing, selectors, services
+from . import evidence, routing, selectors, services
 from .forms import DecisionForm, PreviewForm
 from .models import ApprovalStep
 
@@ -72,3 +72,18 @@ def rule_preview(request):
             facts = routing.facts_from_draft(data)
         result = routing.plan(facts)
     return render(request, "approvals/rule_preview.html", {"form": form, "result": result})
+
+
+def evidence_packet(request, pk):
+    """The request's evidence packet (ZIP), for whoever may see the request; 404 otherwise."""
+    purchase_request = requests_visible_to(request.user).filter(pk=pk).first()
+    if purchase_request is None:
+        raise Http404
+    return zip_response(purchase_request)
+
+
+def zip_response(purchase_request) -> HttpResponse:
+    response = HttpResponse(evidence.build_packet(purchase_request), content_type="application/zip")
+    filename = evidence.packet_filename(purchase_request)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

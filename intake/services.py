@@ -1,6 +1,7 @@
 """Every write a user can cause on a purchase request: each in one transaction, with its audit
 event, after the policy and the state machine have agreed (SPEC §2, §8)."""
 
+import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -227,6 +228,10 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
             "Attachments can be added while the request is a draft or has changes requested."
         )
     checked = check_upload(uploaded_file)
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
     with transaction.atomic():
         attachment = Attachment.objects.create(
             request=purchase_request,
@@ -240,7 +245,13 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
             purchase_request,
             actor=by,
             kind="attachment_added",
-            payload={"attachment": attachment.pk, "name": attachment.original_name},
+            # The content's SHA-256 in the hash chain: the evidence packet's verifier compares
+            # the stored file's digest with it.
+            payload={
+                "attachment": attachment.pk,
+                "name": attachment.original_name,
+                "sha256": digest.hexdigest(),
+            },
         )
     return attachment
 

@@ -4,7 +4,13 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from approvals.api.views import RequestStepsView, RulePreviewView, RuleViewSet, StepViewSet
+from approvals.api.views import (
+    RequestEvidenceView,
+    RequestStepsView,
+    RulePreviewView,
+    RuleViewSet,
+    StepViewSet,
+)
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView
 from intake.api.views import PurchaseRequestViewSet
 from vendors.api.views import VendorViewSet
@@ -19,6 +25,11 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("rules/preview/", RulePreviewView.as_view(), name="rule-preview"),
     path("requests/<int:request_pk>/steps/", RequestStepsView.as_view(), name="request-steps"),
+    path(
+        "requests/<int:request_pk>/evidence/",
+        RequestEvidenceView.as_view(),
+        name="request-evidence",
+    ),
     path("metrics/", MetricsView.as_view(), name="metrics"),
     path("export/requests.csv", RequestsExportView.as_view(), name="export-requests"),
     path("export/audit.csv", AuditExportView.as_view(), name="export-audit"),

@@ -1,11 +1,19 @@
 """The audit chain's rules, shared by Tandem and the offline verifier (standard library only).
 
-An event's hash is SHA-256 over the canonical JSON of its record: the object's keys sorted, no
-whitespace, UTF-8, non-ASCII characters kept as they are. The record holds the event's gap-free
-sequence number, its time (ISO 8601 in UTC with microseconds), the ids of who acted and for
-whom, the subject ("app_label.model" and its id), the kind, the states before and after, the
-payload, and the previous event's hash (64 zeros before the first event). Changing any of these
-changes the event's hash and, through `prev_hash`, every hash after it."""
+Canonical JSON: the object's keys sorted, no whitespace, UTF-8, non-ASCII characters kept.
+
+An event's record holds its gap-free sequence number, its time (ISO 8601 in UTC with
+microseconds), the ids of who acted and for whom, the subject ("app_label.model" and its id),
+the kind, the states before and after, the payload, and the previous event's hash (64 zeros
+before the first event). Its hash is computed in two steps:
+
+    content = SHA-256(canonical JSON of the record without prev_hash)
+    hash    = SHA-256(canonical JSON of {"sequence", "prev_hash", "content"})
+
+so the hash covers every field and the previous hash. Changing any field changes the event's
+hash and, through `prev_hash`, every hash after it. The two steps let an evidence packet prove
+that one request's events sit in the chain under a signed head without disclosing the other
+events: for those it carries only their `content` digest and hash."""
 
 import hashlib
 import json
@@ -41,14 +49,24 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def event_hash(record: dict) -> str:
-    """The hex SHA-256 of the record's hashed fields (other keys are ignored)."""
+def content_digest(record: dict) -> str:
+    """The hex SHA-256 of the record's fields other than prev_hash (other keys are ignored)."""
     missing = [name for name in HASHED_FIELDS if name not in record]
     if missing:
         raise ValueError(f"record lacks {', '.join(missing)}")
-    return hashlib.sha256(
-        canonical_json({name: record[name] for name in HASHED_FIELDS})
-    ).hexdigest()
+    fields = {name: record[name] for name in HASHED_FIELDS if name != "prev_hash"}
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+def link_hash(sequence: int, prev_hash: str, content: str) -> str:
+    """The hash of the chain link at `sequence`, given the previous hash and the content digest."""
+    link = {"sequence": sequence, "prev_hash": prev_hash, "content": content}
+    return hashlib.sha256(canonical_json(link)).hexdigest()
+
+
+def event_hash(record: dict) -> str:
+    """The event's hash: over its content and the previous hash."""
+    return link_hash(record["sequence"], record["prev_hash"], content_digest(record))
 
 
 def checkpoint_message(checkpoint: dict) -> bytes:
