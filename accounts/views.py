@@ -3,6 +3,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import TransitionNotAllowed
+
+from . import services
 from .forms import DelegationForm
 from .models import Delegation
 
@@ -32,10 +35,10 @@ def out_of_office(request):
 @require_POST
 def end_delegation(request, pk):
     delegation = get_object_or_404(Delegation, pk=pk, delegator=request.user)
-    now = timezone.now()
-    if delegation.starts_at >= now:
-        delegation.delete()
-    else:
-        Delegation.objects.filter(pk=delegation.pk).update(ends_at=now)
+    try:
+        services.end_delegation(delegation)
+    except TransitionNotAllowed as error:
+        messages.info(request, str(error))
+        return redirect("accounts:out-of-office")
     messages.success(request, f"{delegation.delegate} no longer acts for you.")
     return redirect("accounts:out-of-office")

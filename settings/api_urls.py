@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from accounts.api.views import DelegationViewSet
 from approvals.api.views import (
     RequestEvidenceView,
     RequestStepsView,
@@ -12,7 +13,7 @@ from approvals.api.views import (
     StepViewSet,
 )
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView
-from intake.api.views import PurchaseRequestViewSet
+from intake.api.views import CategoryViewSet, PurchaseRequestViewSet
 from vendors.api.views import VendorViewSet
 
 router = DefaultRouter()
@@ -20,6 +21,8 @@ router.register("requests", PurchaseRequestViewSet, basename="request")
 router.register("steps", StepViewSet, basename="step")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("vendors", VendorViewSet, basename="vendor")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("delegations", DelegationViewSet, basename="delegation")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

@@ -101,3 +101,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "to_state",
             "payload",
         ]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "is_catalog"]

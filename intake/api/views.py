@@ -7,10 +7,11 @@ from rest_framework.response import Response
 from approvals.selectors import steps_awaiting
 
 from .. import selectors, services
-from ..models import Comment, PurchaseRequest
+from ..models import Category, Comment, PurchaseRequest
 from .filters import PurchaseRequestFilter
 from .serializers import (
     AuditEventSerializer,
+    CategorySerializer,
     CloseSerializer,
     CommentSerializer,
     MarkOrderedSerializer,
@@ -151,3 +152,12 @@ class PurchaseRequestViewSet(
             purchase_request, by=request.user, body=serializer.validated_data["body"]
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The active purchase categories: `id` is what a request's `category` takes, and what the
+    requests list's `category` filter accepts."""
+
+    serializer_class = CategorySerializer
+    queryset = Category.objects.filter(active=True).order_by("name")
+    filterset_class = None
