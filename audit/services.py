@@ -16,6 +16,16 @@ from .chain import chain_head, lock_chain_head, record_of
 from .models import AuditCheckpoint, AuditEvent
 from .signing import as_dict, sign_checkpoint
 
+# Called with (event, subject) after each append, inside the same transaction: how apps that may
+# not import the writers (webhooks) follow what happens. Registered in their AppConfig.ready().
+_listeners = []
+
+
+def add_listener(listener) -> None:
+    """Registers `listener(event, subject)`, called in the transaction of every new event."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
 
 def record_event(
     subject,
@@ -67,6 +77,8 @@ def record_event(
     }
     event.hash = event_hash(record_of(row))
     event.save()
+    for listener in _listeners:
+        listener(event, subject)
     return event
 
 

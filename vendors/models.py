@@ -95,6 +95,19 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self):
         return reverse("vendors:vendor-detail", args=[self.pk])
 
+    def webhook_data(self) -> dict:
+        """The vendor as outbound webhooks describe it (`vendor.approved`)."""
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "legal_name": self.legal_name,
+            "website": self.website,
+            "country": self.country,
+            "status": self.status,
+            "risk_tier": self.risk_tier,
+            "conditions": self.conditions,
+        }
+
     @property
     def is_approved(self) -> bool:
         return self.status in APPROVED_STATUSES
