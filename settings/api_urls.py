@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from accounts.api.views import DelegationViewSet
+from accounts.api.views import ApiTokenViewSet, DelegationViewSet
 from approvals.api.views import (
     RequestEvidenceView,
     RequestStepsView,
@@ -23,6 +23,7 @@ router.register("rules", RuleViewSet, basename="rule")
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("delegations", DelegationViewSet, basename="delegation")
+router.register("tokens", ApiTokenViewSet, basename="token")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

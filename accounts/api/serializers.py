@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ..models import Delegation, User
+from ..models import ApiToken, Delegation, Scope, User
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -34,3 +34,38 @@ class DelegationCreateSerializer(serializers.Serializer):
     )
     starts_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
     ends_at = serializers.DateTimeField()
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_usable", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scopes",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "active",
+        ]
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown this once; store it now.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scope.choices), allow_empty=False, max_length=3
+    )
+    expires_at = serializers.DateTimeField(
+        required=False, help_text="At most a year ahead; defaults to 90 days."
+    )

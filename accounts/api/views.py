@@ -6,9 +6,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from .. import services
-from ..models import Delegation
-from .serializers import DelegationCreateSerializer, DelegationSerializer
+from .. import services, tokens
+from ..models import ApiToken, Delegation
+from ..tokens import SessionOnly
+from .serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenCreateSerializer,
+    ApiTokenSerializer,
+    DelegationCreateSerializer,
+    DelegationSerializer,
+)
 
 
 class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -63,3 +70,37 @@ class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if ended is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(self.get_serializer(ended).data)
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's API tokens (never the tokens themselves: only their prefix). POST makes one
+    and shows it once; POST …/revoke/ revokes one. Only in a signed-in session, never with a
+    token."""
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = [SessionOnly]
+    filterset_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(user=self.request.user)
+
+    @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
+    def create(self, request):
+        serializer = ApiTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row, token = tokens.create_token(request.user, **serializer.validated_data)
+        row.token = token
+        return Response(ApiTokenCreatedSerializer(row).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: ApiTokenSerializer,
+            409: OpenApiResponse(description="Already revoked."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        return Response(ApiTokenSerializer(tokens.revoke_token(self.get_object())).data)

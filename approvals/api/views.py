@@ -27,6 +27,8 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Approval steps of requests the caller may see; decisions are POSTs with a comment."""
 
     serializer_class = StepSerializer
+    # API tokens need the "decide" scope for these (accounts.tokens.required_scope).
+    decide_actions = ("approve", "reject", "request_changes")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
@@ -150,6 +152,7 @@ class RulePreviewView(APIView):
     """Which steps a request (or a draft's facts) would get under today's rules, and why."""
 
     permission_classes = [CanPreviewRules]
+    token_scope = "read"  # a preview changes nothing
 
     @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
     def post(self, request):

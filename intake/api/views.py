@@ -1,10 +1,11 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from approvals.selectors import steps_awaiting
+from core.idempotency import HEADER, idempotent
 
 from .. import selectors, services
 from ..models import Category, Comment, PurchaseRequest
@@ -122,10 +123,29 @@ class PurchaseRequestViewSet(
     def withdraw(self, request, pk=None):
         return self._transition(services.withdraw_request, WithdrawSerializer)
 
-    @extend_schema(request=MarkOrderedSerializer, responses=PurchaseRequestSerializer)
+    @extend_schema(
+        request=MarkOrderedSerializer,
+        responses={
+            200: PurchaseRequestSerializer,
+            422: OpenApiResponse(description="The Idempotency-Key was used for another call."),
+        },
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Optional: a retried call with the same key records the PO once and "
+                "gets the first response again (header Idempotent-Replayed: true).",
+            )
+        ],
+    )
     @action(detail=True, methods=["post"], url_path="mark-ordered")
     def mark_ordered(self, request, pk=None):
-        return self._transition(services.mark_ordered, MarkOrderedSerializer)
+        return idempotent(
+            request,
+            scope=f"mark-ordered:{pk}",
+            run=lambda: self._transition(services.mark_ordered, MarkOrderedSerializer),
+        )
 
     @extend_schema(request=CloseSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
