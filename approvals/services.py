@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from audit.services import record_event
+from audit.services import lock_audit_chain, record_event
 from core.errors import ConcurrentDecision, TransitionNotAllowed
 from core.transitions import PAST_TENSE, apply_transition
 from intake.models import PurchaseRequest, State
@@ -37,6 +37,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
             {"comment": ["Say why: a comment is required to reject or to request changes."]}
         )
     with transaction.atomic():
+        lock_audit_chain()  # before any row lock: see lock_audit_chain
         # The subject's row lock serialises every decision on one request or vendor.
         if step.request_id:
             subject = PurchaseRequest.objects.select_for_update().get(pk=step.request_id)

@@ -16,6 +16,15 @@ from .chain import chain_head, lock_chain_head, record_of
 from .models import AuditCheckpoint, AuditEvent
 from .signing import as_dict, sign_checkpoint
 
+
+def lock_audit_chain() -> None:
+    """Takes the chain's append lock now, at the start of a transaction that will lock rows and
+    then record events. Every such transaction then takes the chain lock before any row lock,
+    in the same order, so two of them can never wait on each other (a deadlock): the lock is
+    held to the end of the transaction either way. No-op outside PostgreSQL."""
+    lock_chain_head()
+
+
 # Called with (event, subject) after each append, inside the same transaction: how apps that may
 # not import the writers (webhooks) follow what happens. Registered in their AppConfig.ready().
 _listeners = []

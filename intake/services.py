@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.services import record_event
+from audit.services import lock_audit_chain, record_event
 from core.errors import TransitionNotAllowed
 from core.transitions import apply_transition, ensure_can
 from core.uploads import check_upload
@@ -275,7 +275,9 @@ def _only_editable(fields: dict) -> dict:
 
 
 def _locked(purchase_request: PurchaseRequest) -> PurchaseRequest:
-    """The current row, locked until the transaction ends (one writer at a time)."""
+    """The current row, locked until the transaction ends (one writer at a time). The audit
+    chain's lock comes first, as in every service that locks rows and records events."""
+    lock_audit_chain()
     return PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from approvals.routing import plan_vendor_review, start_vendor_review
-from audit.services import record_event
+from audit.services import lock_audit_chain, record_event
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
 
@@ -52,6 +52,7 @@ def create_vendor(*, by, fields: dict) -> Vendor:
 def update_vendor(vendor: Vendor, *, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
     with transaction.atomic():
+        lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         changed = [name for name, value in fields.items() if getattr(vendor, name) != value]
         for name, value in fields.items():
@@ -67,6 +68,7 @@ def start_review(vendor: Vendor, *, by) -> Vendor:
     with the steps the vendor-review rules give."""
     policies.can_manage_vendor(by).enforce()
     with transaction.atomic():
+        lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         if vendor.status not in ("prospective", "rejected"):
             raise TransitionNotAllowed(
@@ -112,6 +114,7 @@ def answer_questionnaire(vendor: Vendor, *, by, answers: dict[int, int]) -> Vend
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         for question_id, option_id in answers.items():
             VendorAnswer.objects.update_or_create(

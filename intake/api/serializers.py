@@ -100,6 +100,9 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "from_state",
             "to_state",
             "payload",
+            "sequence",
+            "prev_hash",
+            "hash",
         ]
 
 

@@ -331,3 +331,50 @@ def test_postgresql_eight_concurrent_writers_leave_an_intact_chain():
     assert report.checked == AuditEvent.objects.count() == 8 * 15
     sequences = list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True))
     assert sequences == list(range(1, 8 * 15 + 1))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(3))
+def test_postgresql_a_vendor_decision_and_a_submit_naming_that_vendor_do_not_deadlock(
+    requester, other_requester, it_reviewer, attempt
+):
+    """Submitting a request for a vendor under review locks the vendor after the submit's event;
+    deciding the vendor's step locks the vendor before its event. Both take the chain's lock
+    first, so neither waits on the other while holding what the other needs."""
+    from approvals.models import StepState
+    from approvals.services import decide_step
+    from tests.factories import VendorFactory
+
+    vendor = VendorFactory(status="prospective")
+    services.submit_request(
+        PurchaseRequestFactory(requester=requester, vendor=vendor), by=requester
+    )
+    step = vendor.steps.get(state=StepState.OPEN, side="it")
+    second = PurchaseRequestFactory(requester=other_requester, vendor=vendor)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run(call):
+        try:
+            barrier.wait()
+            outcomes.append(call())
+        except Exception as error:  # noqa: BLE001 - asserted below
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(
+            target=run, args=(lambda: decide_step(step, by=it_reviewer, decision="approve"),)
+        ),
+        threading.Thread(
+            target=run, args=(lambda: services.submit_request(second, by=other_requester),)
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert verify_chain().intact
