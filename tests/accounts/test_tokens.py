@@ -183,3 +183,33 @@ def test_the_admin_shows_a_new_token_once(client, admin_user, requester):
     )
     assert "1 token(s) revoked." in response.content.decode()
     assert bearer(token).get("/api/requests/").status_code == 401
+
+
+def test_the_tokens_page_makes_shows_once_and_revokes(client, requester):
+    client.force_login(requester)
+    assert 'href="/accounts/api-tokens/"' in client.get("/accounts/out-of-office/").content.decode()
+    page = client.post(
+        "/accounts/api-tokens/", {"name": "Report script", "scopes": ["read"], "days": "30"}
+    ).content.decode()
+    assert "Copy your new token now" in page
+    token = page.split('<code class="user-select-all text-break">')[1].split("</code>")[0]
+    assert bearer(token).get("/api/requests/").status_code == 200
+    again = client.get("/accounts/api-tokens/").content.decode()
+    assert token not in again and "Report script" in again and "Valid until" in again
+    row = ApiToken.objects.get()
+    response = client.post(f"/accounts/api-tokens/{row.pk}/revoke/", follow=True)
+    assert "is revoked" in response.content.decode()
+    assert bearer(token).get("/api/requests/").status_code == 401
+
+
+def test_the_tokens_page_explains_bad_input(client, requester, other_requester):
+    client.force_login(requester)
+    page = client.post("/accounts/api-tokens/", {"name": "", "days": "999"}).content.decode()
+    assert "This field is required." in page and "less than or equal to 366" in page
+    theirs, _ = tokens.create_token(other_requester, name="theirs", scopes=["read"])
+    assert client.post(f"/accounts/api-tokens/{theirs.pk}/revoke/").status_code == 404
+    client.post("/accounts/api-tokens/", {"name": "dup", "scopes": ["read"], "days": "5"})
+    page = client.post(
+        "/accounts/api-tokens/", {"name": "dup", "scopes": ["read"], "days": "5"}
+    ).content.decode()
+    assert "already have a token with this name" in page
