@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
 
-from .models import Delegation, Department, User
+from . import tokens
+from .models import ApiToken, Delegation, Department, Scope, User
 
 
 @admin.register(User)
@@ -9,9 +12,17 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         ("Organisation", {"fields": ("department", "manager", "time_zone")}),
+        ("Service account", {"fields": ("is_service_account",)}),
     ]
     list_display = ["username", "email", "first_name", "last_name", "department", "is_staff"]
-    list_filter = [*DjangoUserAdmin.list_filter, "department"]
+    list_filter = [*DjangoUserAdmin.list_filter, "is_service_account", "department"]
+
+    def save_model(self, request, obj, form, change):
+        # A service account signs in only with API tokens, never with a password.
+        if obj.is_service_account:
+            obj.set_unusable_password()
+        super().save_model(request, obj, form, change)
+
     list_select_related = ["department"]
     search_fields = ["username", "first_name", "last_name", "email"]
 
@@ -27,3 +38,64 @@ class DelegationAdmin(admin.ModelAdmin):
     list_display = ["delegator", "delegate", "starts_at", "ends_at"]
     list_select_related = ["delegator", "delegate"]
     autocomplete_fields = ["delegator", "delegate"]
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple)
+    expires_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="At most a year ahead.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "scopes", "expires_at"]
+
+    def clean_expires_at(self):
+        value = self.cleaned_data["expires_at"]
+        now = timezone.now()
+        if value <= now:
+            raise forms.ValidationError("The expiry must be in the future.")
+        if value > now + tokens.LONGEST_LIFETIME:
+            raise forms.ValidationError("A token lives at most one year.")
+        return value
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens of people and service accounts. Only the SHA-256 is kept: the token is shown once,
+    when it is made. Tokens are revoked, never edited."""
+
+    form = ApiTokenForm
+    list_display = ["name", "user", "prefix", "scopes", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["user__is_service_account"]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["user", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        row, token = tokens.create_token(
+            obj.user, name=obj.name, scopes=obj.scopes, expires_at=obj.expires_at
+        )
+        obj.pk, obj._state.adding = row.pk, False
+        self.message_user(
+            request,
+            f"The token for {row.user}: {token} — copy it now, it is not shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected tokens now")
+    def revoke_selected(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

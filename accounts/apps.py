@@ -12,3 +12,5 @@ class AccountsConfig(AppConfig):
         # Wherever Django names a group (admin lists, the groups of a user, the reviewer
         # group of a rule), people read its display name, not its code.
         Group.__str__ = lambda group: roles.group_label(group.name)
+
+        from . import schema  # noqa: F401 - registers the API token scheme with drf-spectacular

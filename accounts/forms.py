@@ -2,7 +2,7 @@ from django import forms
 
 from core.forms import BootstrapFormMixin
 
-from .models import Delegation, User
+from .models import Delegation, Scope, User
 
 
 class DelegationForm(BootstrapFormMixin, forms.ModelForm):
@@ -37,3 +37,13 @@ class DelegationForm(BootstrapFormMixin, forms.ModelForm):
 
     def clean_ends_at(self):
         return self._clean_year("ends_at")
+
+
+class ApiTokenForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(max_length=100, help_text="What it is for, e.g. “Reporting script”.")
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Give it only what it needs.",
+    )
+    days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=366, initial=90)

@@ -30,6 +30,10 @@ class User(AbstractUser):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
     time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    is_service_account = models.BooleanField(
+        default=False,
+        help_text="A system (such as the ERP), not a person: it signs in only with API tokens.",
+    )
 
     def __str__(self):
         return self.get_full_name() or self.username
@@ -75,3 +79,42 @@ class Delegation(models.Model):
             )
         if self.delegator_id and self.delegator_id == self.delegate_id:
             raise ValidationError({"delegate": "Delegate to somebody else."})
+
+
+class Scope(models.TextChoices):
+    READ = "read", "Read: see what the owner may see"
+    WRITE = "write", "Write: create and change requests, record orders and receipts"
+    DECIDE = "decide", "Decide: approve, reject or send back approval steps"
+
+
+class ApiToken(models.Model):
+    """A named API token of a person or a service account (issue 18): scoped, expiring,
+    revocable, and stored only as its SHA-256 (the token itself is shown once, when made).
+    Sent as `Authorization: Bearer tdm_…`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What it is for, e.g. “ERP order sync”.")
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="api_token_name_unique_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…) of {self.user}"
+
+    @property
+    def is_usable(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -7,4 +7,6 @@ app_name = "accounts"
 urlpatterns = [
     path("out-of-office/", views.out_of_office, name="out-of-office"),
     path("out-of-office/<int:pk>/end/", views.end_delegation, name="end-delegation"),
+    path("api-tokens/", views.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:pk>/revoke/", views.revoke_api_token, name="revoke-api-token"),
 ]

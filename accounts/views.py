@@ -1,13 +1,17 @@
+from datetime import timedelta
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core import formats
+from core.errors import TransitionNotAllowed
 
-from . import services
-from .forms import DelegationForm
-from .models import Delegation
+from . import services, tokens
+from .forms import ApiTokenForm, DelegationForm
+from .models import ApiToken, Delegation
 
 
 def out_of_office(request):
@@ -35,6 +39,49 @@ def out_of_office(request):
 @require_POST
 def end_delegation(request, pk):
     delegation = get_object_or_404(Delegation, pk=pk, delegator=request.user)
-    services.end_delegation(delegation)
+    try:
+        services.end_delegation(delegation)
+    except TransitionNotAllowed as error:
+        messages.info(request, str(error))
+        return redirect("accounts:out-of-office")
     messages.success(request, f"{delegation.delegate} no longer acts for you.")
     return redirect("accounts:out-of-office")
+
+
+def api_tokens(request):
+    """The signed-in person's API tokens: make one (shown once), see them, revoke them."""
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            row, new_token = tokens.create_token(
+                request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_at=timezone.now() + timedelta(days=form.cleaned_data["days"]),
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            form = ApiTokenForm()
+    context = {
+        "form": form,
+        "new_token": new_token,
+        "tokens": ApiToken.objects.filter(user=request.user),
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/api_tokens.html", context)
+
+
+@require_POST
+def revoke_api_token(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    try:
+        tokens.revoke_token(token)
+    except TransitionNotAllowed as error:
+        messages.info(request, str(error))
+    else:
+        messages.success(request, f"The token “{token.name}” is revoked.")
+    return redirect("accounts:api-tokens")

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from audit.services import record_event
+from audit.services import lock_audit_chain, record_event
 from core.errors import ConcurrentDecision, TransitionNotAllowed
 
 from . import policies, workflow
@@ -34,6 +34,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
             {"comment": ["Say why: a comment is required to reject or to request changes."]}
         )
     with transaction.atomic(durable=True):
+        lock_audit_chain()  # before any row lock: see lock_audit_chain
         # The subject's row lock serialises every decision on one request or vendor.
         subject = subject_kind(step).locked(step)
         step = (

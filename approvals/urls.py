@@ -10,4 +10,5 @@ urlpatterns = [
     path("rules/preview/", views.rule_preview, name="rule-preview"),
     path("approvers-preview/", views.approvers_preview, name="approvers-preview"),
     path("steps/<int:pk>/<slug:decision>/", views.decide, name="decide"),
+    path("requests/<int:pk>/evidence.zip", views.evidence_packet, name="evidence-packet"),
 ]

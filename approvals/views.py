@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from core.pages import perform
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_visible_to
 
-from . import policies, routing, selectors, services
+from . import evidence, policies, routing, selectors, services
 from .forms import DecisionForm, PreviewForm, QueueFilterForm, TeamFilterForm
 from .models import ApprovalRule, ApprovalStep, Side
 from .subjects import subject_of
@@ -150,3 +150,18 @@ def rule_preview(request):
         result = selectors.rule_preview(purchase_request=data.get("request"), draft=data)
     context = {"form": form, "result": result, "rule": rule}
     return render(request, "approvals/rule_preview.html", context)
+
+
+def evidence_packet(request, pk):
+    """The request's evidence packet (ZIP), for whoever may see the request; 404 otherwise."""
+    purchase_request = requests_visible_to(request.user).filter(pk=pk).first()
+    if purchase_request is None:
+        raise Http404
+    return zip_response(purchase_request)
+
+
+def zip_response(purchase_request) -> HttpResponse:
+    response = HttpResponse(evidence.build_packet(purchase_request), content_type="application/zip")
+    filename = evidence.packet_filename(purchase_request)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -11,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from audit.services import record_event
+from audit.services import lock_audit_chain, record_event
 from audit.transitions import PAST_TENSE, apply_transition, ensure_can
 from core.errors import TransitionNotAllowed
 from intake import policies as intake_policies
@@ -38,6 +38,7 @@ def resubmit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseReques
 
 def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> PurchaseRequest:
     with transaction.atomic(durable=True):
+        lock_audit_chain()  # before any row lock: see lock_audit_chain
         purchase_request = PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
         intake_policies.can_act_as_requester(by, purchase_request).enforce()
         ensure_can(purchase_request, transition)
@@ -70,6 +71,7 @@ def start_review(vendor: Vendor, *, by) -> Vendor:
     with the steps the vendor-review rules give."""
     vendor_policies.can_manage_vendor(by).enforce()
     with transaction.atomic(durable=True):
+        lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         if not review_can_start(vendor):
             if vendor.status == VendorStatus.UNDER_REVIEW:

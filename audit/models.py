@@ -10,13 +10,15 @@ class AuditEventImmutable(Exception):
     """Audit events are evidence: once written they are never changed or removed."""
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AuditEventImmutable("Audit events cannot be updated.")
 
     def delete(self):
         raise AuditEventImmutable("Audit events cannot be deleted.")
 
+
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def for_object(self, obj):
         return self.filter(
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
@@ -52,6 +54,11 @@ class AuditEvent(models.Model):
     from_state = models.CharField(max_length=40, blank=True)
     to_state = models.CharField(max_length=40, blank=True)
     payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    # The hash chain (tandem_verify.chain): a gap-free position in the whole trail, the previous
+    # event's hash and this event's own, over every field above.
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -69,3 +76,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditEventImmutable("Audit events cannot be deleted.")
+
+
+class AuditCheckpoint(models.Model):
+    """A daily statement of the chain's length and head hash, signed with Tandem's Ed25519 key
+    (settings TANDEM_AUDIT_SIGNING_KEY) and mailed to the admins. A chain rewritten from some
+    point on, hashes recomputed, no longer ends in a head that a signed checkpoint names."""
+
+    day = models.DateField(unique=True, help_text="One checkpoint per day (UTC).")
+    sequence = models.PositiveBigIntegerField(help_text="How many events the chain held.")
+    head_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    signature = models.CharField(max_length=100, help_text="Ed25519 signature, base64.")
+    public_key = models.CharField(max_length=100, help_text="Ed25519 public key, base64 (raw).")
+    key_id = models.CharField(max_length=16, help_text="Start of the public key's SHA-256.")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sequence", "-id"]
+        get_latest_by = "signed_at"
+
+    def __str__(self):
+        return f"Checkpoint {self.day}: {self.sequence} events, head {self.head_hash[:12]}…"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditEventImmutable("Audit checkpoints cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEventImmutable("Audit checkpoints cannot be deleted.")

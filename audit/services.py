@@ -1,7 +1,39 @@
-from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+import json
+from datetime import UTC
 
-from .models import AuditEvent
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tandem_verify.chain import event_hash
+
+from .chain import chain_head, lock_chain_head, record_of
+from .models import AuditCheckpoint, AuditEvent
+from .signing import as_dict, sign_checkpoint
+
+
+def lock_audit_chain() -> None:
+    """Takes the chain's append lock now, at the start of a transaction that will lock rows and
+    then record events. Every such transaction then takes the chain lock before any row lock,
+    in the same order, so two of them can never wait on each other (a deadlock): the lock is
+    held to the end of the transaction either way. No-op outside PostgreSQL."""
+    lock_chain_head()
+
+
+# Called with (event, subject) after each append, inside the same transaction: how apps that may
+# not import the writers (webhooks) follow what happens. Registered in their AppConfig.ready().
+_listeners = []
+
+
+def add_listener(listener) -> None:
+    """Registers `listener(event, subject)`, called in the transaction of every new event."""
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def record_event(
@@ -15,16 +47,90 @@ def record_event(
     on_behalf_of=None,
 ) -> AuditEvent:
     """Appends an event about `subject`. Must run inside the transaction of the change it records,
-    so that the change and its evidence commit or roll back together."""
+    so that the change and its evidence commit or roll back together. The event takes the next
+    sequence number and links to the chain's head by hash; appends are serialised (the head's
+    lock is held until the transaction ends), so the chain never forks."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must be called inside the transaction of its change")
-    return AuditEvent.objects.create(
-        content_type=ContentType.objects.get_for_model(subject),
+    # The payload as the database will give it back (dates and decimals as strings), so the
+    # hash computed now is the hash recomputed from the stored row.
+    payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
+    content_type = ContentType.objects.get_for_model(subject)
+    lock_chain_head()
+    sequence, previous_hash = chain_head()
+    event = AuditEvent(
+        occurred_at=timezone.now(),
+        content_type=content_type,
         object_id=subject.pk,
         actor=actor,
         on_behalf_of=on_behalf_of,
         kind=kind,
         from_state=from_state,
         to_state=to_state,
-        payload=payload or {},
+        payload=payload,
+        sequence=sequence + 1,
+        prev_hash=previous_hash,
     )
+    row = {
+        "sequence": event.sequence,
+        "occurred_at": event.occurred_at,
+        "actor_id": actor.pk if actor else None,
+        "on_behalf_of_id": on_behalf_of.pk if on_behalf_of else None,
+        "content_type_id": content_type.pk,
+        "object_id": event.object_id,
+        "kind": kind,
+        "from_state": from_state,
+        "to_state": to_state,
+        "payload": payload,
+        "prev_hash": previous_hash,
+    }
+    event.hash = event_hash(record_of(row))
+    event.save()
+    for listener in _listeners:
+        listener(event, subject)
+    return event
+
+
+def create_checkpoint(*, now=None) -> tuple[AuditCheckpoint, bool]:
+    """Today's signed checkpoint of the chain, made once per day (UTC): (checkpoint, created).
+    Taken under the chain's lock, so the head it names is a head the chain really had. A second
+    scheduler finds the day's checkpoint and makes none."""
+    now = now or timezone.now()
+    day = now.astimezone(UTC).date()
+    with transaction.atomic(durable=True):
+        lock_chain_head()
+        existing = AuditCheckpoint.objects.filter(day=day).first()
+        if existing:
+            return existing, False
+        sequence, head_hash = chain_head()
+        checkpoint = sign_checkpoint(day=day, sequence=sequence, head_hash=head_hash, signed_at=now)
+        try:
+            with transaction.atomic():
+                checkpoint.save()
+        except IntegrityError:  # made at the same moment elsewhere (SQLite has no advisory lock)
+            return AuditCheckpoint.objects.get(day=day), False
+    return checkpoint, True
+
+
+def mail_checkpoint(checkpoint: AuditCheckpoint) -> int:
+    """Sends the checkpoint to the admins (active superusers with an e-mail address, and
+    settings.ADMINS): a copy outside Tandem's database that a rewrite of the chain cannot reach.
+    Returns how many addresses it went to."""
+    User = get_user_model()
+    addresses = set(
+        User.objects.filter(is_superuser=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    addresses.update(email for _, email in settings.ADMINS)
+    if not addresses:
+        return 0
+    data = as_dict(checkpoint)
+    context = {"checkpoint": checkpoint, "data": data, "json": json.dumps(data, indent=2)}
+    message = EmailMessage(
+        subject=f"Tandem audit checkpoint {checkpoint.day}: {checkpoint.sequence} events",
+        body=render_to_string("audit/email/checkpoint.txt", context),
+        to=sorted(addresses),
+    )
+    message.send()
+    return len(addresses)

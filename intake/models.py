@@ -235,6 +235,37 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self):
         return reverse("intake:request-detail", args=[self.pk])
 
+    def webhook_data(self) -> dict:
+        """The request as outbound webhooks describe it to an ERP (`request.*` events)."""
+        return {
+            "id": self.pk,
+            "number": self.number,
+            "title": self.title,
+            "state": self.state,
+            "requester": self.requester.username,
+            "requester_email": self.requester.email,
+            "department": self.department.cost_centre if self.department_id else None,
+            "category": self.category.name if self.category_id else None,
+            "vendor_id": self.vendor_id,
+            "vendor": self.vendor_label,
+            "currency": self.currency,
+            "billing": self.billing,
+            "term_months": self.term_months,
+            "total_cost": None if self.total_cost is None else str(self.total_cost),
+            "line_items": [
+                {
+                    "description": item.description,
+                    "quantity": str(item.quantity),
+                    "unit_price": str(item.unit_price),
+                }
+                for item in self.line_items.all()
+            ],
+            "po_number": self.po_number or None,
+            "ordered_on": self.ordered_on.isoformat() if self.ordered_on else None,
+            "received_on": self.received_on.isoformat() if self.received_on else None,
+            "url": f"{settings.TANDEM_SITE_URL.rstrip('/')}{self.get_absolute_url()}",
+        }
+
     def clean(self):
         if self.vendor_id and self.proposed_vendor_name:
             message = "Choose an existing vendor or propose a new one, not both."

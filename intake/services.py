@@ -1,6 +1,7 @@
 """Every write a user can cause on a purchase request: each in one transaction, with its audit
 event, after the policy and the state machine have agreed (SPEC §2, §8)."""
 
+import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.db.models import F, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from audit.services import record_event
+from audit.services import lock_audit_chain, record_event
 from audit.transitions import apply_transition
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
@@ -237,6 +238,10 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
             "Attachments can be added while the request is a draft or has changes requested."
         )
     checked = check_upload(uploaded_file)
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
     with transaction.atomic():
         _locked(purchase_request)  # one upload at a time counts against the total
         stored = purchase_request.attachments.aggregate(total=Sum("size"))["total"] or 0
@@ -263,7 +268,13 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
             purchase_request,
             actor=by,
             kind="attachment_added",
-            payload={"attachment": attachment.pk, "name": attachment.original_name},
+            # The content's SHA-256 in the hash chain: the evidence packet's verifier compares
+            # the stored file's digest with it.
+            payload={
+                "attachment": attachment.pk,
+                "name": attachment.original_name,
+                "sha256": digest.hexdigest(),
+            },
         )
     return attachment
 
@@ -279,7 +290,9 @@ def _only_editable(fields: dict) -> dict:
 
 
 def _locked(purchase_request: PurchaseRequest) -> PurchaseRequest:
-    """The current row, locked until the transaction ends (one writer at a time)."""
+    """The current row, locked until the transaction ends (one writer at a time). The audit
+    chain's lock comes first, as in every service that locks rows and records events."""
+    lock_audit_chain()
     return PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
 
 

@@ -5,9 +5,16 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 
-from approvals.api.views import RequestStepsView, RulePreviewView, RuleViewSet, StepViewSet
+from accounts.api.views import ApiTokenViewSet, DelegationViewSet
+from approvals.api.views import (
+    RequestEvidenceView,
+    RequestStepsView,
+    RulePreviewView,
+    RuleViewSet,
+    StepViewSet,
+)
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView
-from intake.api.views import PurchaseRequestViewSet
+from intake.api.views import CategoryViewSet, PurchaseRequestViewSet
 from vendors.api.views import VendorViewSet
 
 router = DefaultRouter()
@@ -15,6 +22,9 @@ router.register("requests", PurchaseRequestViewSet, basename="request")
 router.register("steps", StepViewSet, basename="step")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("vendors", VendorViewSet, basename="vendor")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("delegations", DelegationViewSet, basename="delegation")
+router.register("tokens", ApiTokenViewSet, basename="token")
 
 urlpatterns = [
     # DRF's token view names its own parsers: give it ours (JSON with a nesting limit).
@@ -25,6 +35,11 @@ urlpatterns = [
     ),
     path("rules/preview/", RulePreviewView.as_view(), name="rule-preview"),
     path("requests/<int:request_pk>/steps/", RequestStepsView.as_view(), name="request-steps"),
+    path(
+        "requests/<int:request_pk>/evidence/",
+        RequestEvidenceView.as_view(),
+        name="request-evidence",
+    ),
     path("metrics/", MetricsView.as_view(), name="metrics"),
     path("export/requests.csv", RequestsExportView.as_view(), name="export-requests"),
     path("export/audit.csv", AuditExportView.as_view(), name="export-audit"),

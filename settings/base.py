@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "intake",
     "approvals",
     "notifications",
+    "webhooks",
     "insights",
     "operations",
 ]
@@ -168,6 +169,14 @@ if TANDEM_WEBHOOK_URL and urlsplit(TANDEM_WEBHOOK_URL).scheme not in ("http", "h
     raise ImproperlyConfigured("TANDEM_WEBHOOK_URL must be an http:// or https:// address.")
 # Seconds after which a notification claimed by a worker that died is delivered again.
 TANDEM_DELIVERY_CLAIM_TIMEOUT = env.int("TANDEM_DELIVERY_CLAIM_TIMEOUT", default=600)
+# Ed25519 key signing the audit trail's daily checkpoints (`manage.py audit_keygen` makes one):
+# the 32-byte raw private key in base64, or a PKCS#8 PEM. Without it no checkpoint is signed.
+TANDEM_AUDIT_SIGNING_KEY = env("TANDEM_AUDIT_SIGNING_KEY", default="")
+# Outbound webhooks (admin: Webhook endpoints) go only to public addresses; set this to allow
+# private and loopback ones (an ERP inside the company network, or a local test receiver).
+TANDEM_WEBHOOKS_ALLOW_PRIVATE = env.bool("TANDEM_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# How long a webhook delivery is retried (exponential backoff with jitter) before giving up.
+TANDEM_WEBHOOK_RETRY_HOURS = env.int("TANDEM_WEBHOOK_RETRY_HOURS", default=72)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
@@ -182,6 +191,8 @@ REST_FRAMEWORK = {
     # Token first, so that a request without credentials gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        # Named, scoped, expiring, hashed tokens (accounts.tokens): Authorization: Bearer tdm_…
+        "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -128,6 +128,19 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
                 messages.setdefault("name", []).append(NAME_TAKEN)
             raise ValidationError({k: v for k, v in messages.items() if v}) from None
 
+    def webhook_data(self) -> dict:
+        """The vendor as outbound webhooks describe it (`vendor.approved`)."""
+        return {
+            "id": self.pk,
+            "name": self.name,
+            "legal_name": self.legal_name,
+            "website": self.website,
+            "country": self.country,
+            "status": self.status,
+            "risk_tier": self.risk_tier,
+            "conditions": self.conditions,
+        }
+
     @property
     def is_approved(self) -> bool:
         return self.status in APPROVED_STATUSES

@@ -1,7 +1,9 @@
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, permissions, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,6 +13,7 @@ from intake.selectors import requests_visible_to
 
 from .. import policies, selectors, services
 from ..models import ApprovalStep
+from ..views import zip_response
 from .serializers import (
     ApprovalRuleSerializer,
     DecisionSerializer,
@@ -24,6 +27,8 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Approval steps of requests the caller may see; decisions are POSTs with a comment."""
 
     serializer_class = StepSerializer
+    # API tokens need the "decide" scope for these (accounts.tokens.required_scope).
+    decide_actions = ("approve", "reject", "request_changes")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
@@ -74,6 +79,42 @@ class RequestStepsView(generics.ListAPIView):
         return selectors.steps_of(purchase_request)
 
 
+class ZipRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: application/zip`; errors still come as JSON."""
+
+    media_type = "application/zip"
+    format = "zip"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return JSONRenderer().render(data)
+
+
+class RequestEvidenceView(APIView):
+    """The request's evidence packet: one ZIP with packet.json (request, line items, steps and
+    decisions, attachments' SHA-256, events with chain hashes, chain links, latest signed
+    checkpoint) and packet.html. Verify it offline with `python -m tandem_verify packet.zip`."""
+
+    renderer_classes = [JSONRenderer, ZipRenderer]
+
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The evidence packet (ZIP)."
+            ),
+            404: OpenApiResponse(description="No such request, or the caller may not see it."),
+        }
+    )
+    def get(self, request, request_pk):
+        purchase_request = requests_visible_to(request.user).filter(pk=request_pk).first()
+        if purchase_request is None:
+            raise Http404
+        return zip_response(purchase_request)
+
+
 class IsAdmin(permissions.IsAdminUser):
     message = "Only admins configure routing rules."
 
@@ -112,6 +153,7 @@ class RulePreviewView(APIView):
     """Which steps a request (or a draft's facts) would get under today's rules, and why."""
 
     permission_classes = [CanPreviewRules]
+    token_scope = "read"  # a preview changes nothing
 
     @extend_schema(
         request=PreviewRequestSerializer,

@@ -1,13 +1,38 @@
 import django_filters
+from django import forms
 
 from approvals.selectors import steps_awaiting
 
-from ..models import PurchaseRequest, State
+from ..models import Category, PurchaseRequest, State
+
+
+class CategoryField(forms.Field):
+    """A category by the id the request body uses (`"category": 3`), or by its slug; an unknown
+    one is a 400 naming the field, never an empty list."""
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        lookup = {"pk": int(value)} if value.isdigit() and len(value) < 19 else {"slug": value}
+        category = Category.objects.filter(**lookup).first()
+        if category is None:
+            raise forms.ValidationError(
+                f"No category {value!r}: use a category id from /api/categories/."
+            )
+        return category
+
+
+class CategoryFilter(django_filters.Filter):
+    field_class = CategoryField
 
 
 class PurchaseRequestFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=State.choices)
-    category = django_filters.CharFilter(field_name="category__slug")
+    category = CategoryFilter(
+        field_name="category",
+        help_text="A category id, as in the request body (or its slug); see /api/categories/.",
+    )
     mine = django_filters.BooleanFilter(method="filter_mine", label="Only my own requests")
     awaiting = django_filters.ChoiceFilter(
         choices=[("me", "me")],

@@ -127,4 +127,13 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "from_state",
             "to_state",
             "payload",
+            "sequence",
+            "prev_hash",
+            "hash",
         ]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "is_catalog"]

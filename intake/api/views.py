@@ -1,6 +1,6 @@
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -9,14 +9,16 @@ from rest_framework.response import Response
 
 from approvals import workflow
 from approvals.selectors import steps_awaiting, with_waiting_on
+from core.idempotency import HEADER, idempotent
 from core.keyset import in_calendar
 from core.schema import ExactSchema
 
 from .. import selectors, services
-from ..models import Comment, PurchaseRequest
+from ..models import Category, Comment, PurchaseRequest
 from .filters import PurchaseRequestFilter
 from .serializers import (
     AuditEventSerializer,
+    CategorySerializer,
     CloseSerializer,
     CommentSerializer,
     MarkOrderedSerializer,
@@ -181,10 +183,29 @@ class PurchaseRequestViewSet(
     def withdraw(self, request, pk=None):
         return self._transition(services.withdraw_request, WithdrawSerializer)
 
-    @extend_schema(request=MarkOrderedSerializer, responses=PurchaseRequestSerializer)
+    @extend_schema(
+        request=MarkOrderedSerializer,
+        responses={
+            200: PurchaseRequestSerializer,
+            422: OpenApiResponse(description="The Idempotency-Key was used for another call."),
+        },
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description="Optional: a retried call with the same key records the PO once and "
+                "gets the first response again (header Idempotent-Replayed: true).",
+            )
+        ],
+    )
     @action(detail=True, methods=["post"], url_path="mark-ordered")
     def mark_ordered(self, request, pk=None):
-        return self._transition(services.mark_ordered, MarkOrderedSerializer)
+        return idempotent(
+            request,
+            scope=f"mark-ordered:{pk}",
+            run=lambda: self._transition(services.mark_ordered, MarkOrderedSerializer),
+        )
 
     @extend_schema(request=CloseSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
@@ -211,3 +232,12 @@ class PurchaseRequestViewSet(
             purchase_request, by=request.user, body=serializer.validated_data["body"]
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The active purchase categories: `id` is what a request's `category` takes, and what the
+    requests list's `category` filter accepts."""
+
+    serializer_class = CategorySerializer
+    queryset = Category.objects.filter(active=True).order_by("name")
+    filterset_class = None

@@ -315,3 +315,26 @@ def test_ordered_on_defaults_to_today(api, requester, procurement):
         .json()
     )
     assert body["ordered_on"] == date.today().isoformat()
+
+
+def test_the_category_filter_takes_the_id_the_request_body_uses(api, requester):
+    from intake.models import Category
+
+    saas = Category.objects.get(slug="saas-subscription")
+    hardware = Category.objects.get(slug="hardware")
+    mine = PurchaseRequestFactory(requester=requester, category=saas)
+    PurchaseRequestFactory(requester=requester, category=hardware)
+    api.as_user(requester)
+    by_id = api.get(f"/api/requests/?category={saas.pk}")
+    assert by_id.status_code == 200
+    assert [row["number"] for row in by_id.json()["results"]] == [mine.number]
+    assert by_id.json()["results"][0]["category"] == saas.pk  # the same identifier
+    by_slug = api.get("/api/requests/?category=saas-subscription")
+    assert [row["number"] for row in by_slug.json()["results"]] == [mine.number]
+
+
+@pytest.mark.parametrize("value", ["999999", "no-such-category", "99999999999999999999999"])
+def test_an_unknown_category_is_400_not_an_empty_list(api, requester, value):
+    response = api.as_user(requester).get(f"/api/requests/?category={value}")
+    assert response.status_code == 400
+    assert "No category" in response.json()["category"][0]

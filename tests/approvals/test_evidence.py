@@ -1,0 +1,304 @@
+"""Evidence packets (issue 18): a ZIP per request, downloadable by whoever may see the request,
+that `python -m tandem_verify` verifies offline; any change to an audit row is detected."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Delegation
+from approvals import workflow
+from approvals.services import decide_step
+from audit import services as audit_services
+from audit.signing import generate_key
+from intake import services
+from tandem_verify.packet import verify
+from tests.factories import PurchaseRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+ROOT = Path(django_settings.BASE_DIR)
+
+
+@pytest.fixture
+def signing_key(settings):
+    private, public = generate_key()
+    settings.TANDEM_AUDIT_SIGNING_KEY = private
+    return public
+
+
+@pytest.fixture
+def ordered(requester, it_reviewer, other_requester, procurement, signing_key):
+    """A request with a quote, approved by IT through a delegate and by procurement, ordered;
+    then the day's signed checkpoint."""
+    purchase_request = PurchaseRequestFactory(requester=requester)
+    services.add_attachment(
+        purchase_request, by=requester, uploaded_file=SimpleUploadedFile("quote.pdf", PDF)
+    )
+    services.add_comment(purchase_request, by=requester, body="Urgent: the trial ends Friday.")
+    purchase_request = workflow.submit_request(purchase_request, by=requester)
+    now = timezone.now()
+    Delegation.objects.create(
+        delegator=it_reviewer,
+        delegate=other_requester,
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=1),
+    )
+    for step in purchase_request.steps.filter(stage=1):
+        by = other_requester if step.side == "it" else procurement
+        decide_step(step, by=by, decision="approve", comment=f"fine by {by.username}")
+    purchase_request.refresh_from_db()
+    services.mark_ordered(
+        purchase_request, by=procurement, po_number="PO-7781", ordered_on=timezone.localdate()
+    )
+    audit_services.create_checkpoint()
+    purchase_request.refresh_from_db()
+    return purchase_request
+
+
+def packet_of(response) -> dict:
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert sorted(archive.namelist()) == ["README.txt", "packet.html", "packet.json"]
+        return json.loads(archive.read("packet.json"))
+
+
+def run_verifier(tmp_path, content: bytes, *args):
+    """The verifier as an auditor runs it: its own process, only the tandem_verify folder on
+    the path, no Django settings."""
+    path = tmp_path / "packet.zip"
+    path.write_bytes(content)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
+    isolated = tmp_path / "auditor"
+    isolated.mkdir(exist_ok=True)
+    (isolated / "tandem_verify").exists() or (isolated / "tandem_verify").symlink_to(
+        ROOT / "tandem_verify"
+    )
+    environment["PYTHONPATH"] = str(isolated)
+    return subprocess.run(
+        [sys.executable, "-m", "tandem_verify", str(path), *args],
+        capture_output=True,
+        text=True,
+        cwd=isolated,
+        env=environment,
+        timeout=60,
+    )
+
+
+def test_the_packet_holds_request_steps_decisions_attachments_events_and_checkpoint(
+    client, ordered, requester, it_reviewer, other_requester
+):
+    client.force_login(requester)
+    response = client.get(f"/approvals/requests/{ordered.pk}/evidence.zip")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert f"evidence-{ordered.number}.zip" in response["Content-Disposition"]
+    packet = packet_of(response)
+    assert packet["request"]["number"] == ordered.number
+    assert packet["request"]["state"] == "ordered" and packet["request"]["po_number"] == "PO-7781"
+    assert [item["description"] for item in packet["line_items"]] == ["Seat"]
+    it_step = next(s for s in packet["steps"] if s["side"] == "it")
+    assert (it_step["decided_by"], it_step["on_behalf_of"]) == (other_requester.pk, it_reviewer.pk)
+    assert packet["people"][str(it_reviewer.pk)]["username"] == "ivan"
+    import hashlib
+
+    assert packet["attachments"][0]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    kinds = [e["record"]["kind"] for e in packet["events"]]
+    assert (
+        kinds[0] == "attachment_added" and "step_approve" in kinds and kinds[-1] == "mark_ordered"
+    )
+    assert all(len(e["hash"]) == 64 for e in packet["events"])
+    assert packet["checkpoint"]["sequence"] == packet["chain"]["links"][-1][0]
+    assert verify(packet).ok
+
+
+def test_the_verifier_runs_offline_and_verifies_the_packet(client, ordered, requester, tmp_path):
+    client.force_login(requester)
+    content = client.get(f"/approvals/requests/{ordered.pk}/evidence.zip").content
+    packet = json.loads(zipfile.ZipFile(io.BytesIO(content)).read("packet.json"))
+    result = run_verifier(tmp_path, content, "--public-key", packet["checkpoint"]["public_key"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"VERIFIED: evidence packet of {ordered.number} is intact." in result.stdout
+    assert "covered by the checkpoint" in result.stdout
+
+
+def test_the_verifier_imports_no_django(tmp_path):
+    probe = (
+        "import sys, tandem_verify.__main__, tandem_verify.packet; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'audit', 'intake')))"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
+    environment["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=environment, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def tampered(content: bytes, change) -> bytes:
+    """The packet with packet.json changed by `change(packet)`."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    packet = json.loads(source.read("packet.json"))
+    change(packet)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in source.namelist():
+            data = json.dumps(packet) if name == "packet.json" else source.read(name)
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _edit_comment(packet):
+    event = next(e for e in packet["events"] if e["record"]["kind"] == "step_approve")
+    event["record"]["payload"]["comment"] = "forged"
+
+
+def _edit_step(packet):
+    packet["steps"][0]["comment"] = "forged"
+
+
+def _drop_event(packet):
+    del packet["events"][1]
+    del packet["chain"]["links"][1]
+
+
+def _edit_state(packet):
+    packet["request"]["state"] = "approved"
+
+
+def _edit_attachment(packet):
+    packet["attachments"][0]["sha256"] = "0" * 64
+
+
+def _forge_checkpoint(packet):
+    packet["checkpoint"]["head_hash"] = "f" * 64
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (_edit_comment, "was changed"),
+        (_edit_step, "differs from the one recorded"),
+        (_drop_event, "events are missing"),
+        (_edit_state, "last recorded transition"),
+        (_edit_attachment, "differs from the one recorded when it was added"),
+        (_forge_checkpoint, "signature of the checkpoint"),
+    ],
+)
+def test_a_tampered_packet_is_refused(client, ordered, requester, tmp_path, change, said):
+    client.force_login(requester)
+    content = client.get(f"/approvals/requests/{ordered.pk}/evidence.zip").content
+    result = run_verifier(tmp_path, tampered(content, change))
+    assert result.returncode == 1, result.stdout
+    assert "NOT VERIFIED" in result.stdout and said in result.stdout
+
+
+def test_another_signing_key_is_refused(client, ordered, requester, tmp_path):
+    client.force_login(requester)
+    content = client.get(f"/approvals/requests/{ordered.pk}/evidence.zip").content
+    result = run_verifier(tmp_path, content, "--public-key", generate_key()[1])
+    assert result.returncode == 1 and "signed with another key" in result.stdout
+
+
+def test_not_a_packet_is_reported(tmp_path):
+    result = run_verifier(tmp_path, b"not a zip")
+    assert result.returncode == 2 and "CANNOT READ" in result.stderr
+
+
+def _disable_triggers(cursor):
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
+
+
+def _enable_triggers(cursor):
+    if connection.vendor == "postgresql":
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
+
+
+@pytest.mark.parametrize("whose", ["this request's", "another request's"])
+def test_an_audit_row_changed_in_the_database_fails_the_packet(
+    client, ordered, requester, tmp_path, whose
+):
+    """Changing any audit row, of this request or of another one in its chain segment, is
+    caught by the offline verifier."""
+    other = PurchaseRequestFactory(requester=requester)
+    services.add_comment(other, by=requester, body="unrelated")
+    services.add_comment(ordered, by=requester, body="after the other")
+    from audit.models import AuditEvent
+
+    target = (
+        AuditEvent.objects.for_object(ordered).filter(kind="step_approve").first()
+        if whose == "this request's"
+        else AuditEvent.objects.for_object(other).get(kind="commented")
+    )
+    with connection.cursor() as cursor:
+        _disable_triggers(cursor)
+        cursor.execute(
+            "UPDATE audit_auditevent SET payload = %s WHERE id = %s",
+            ['{"comment": "forged", "body": "forged"}', target.pk],
+        )
+        _enable_triggers(cursor)
+    client.force_login(requester)
+    content = client.get(f"/approvals/requests/{ordered.pk}/evidence.zip").content
+    result = run_verifier(tmp_path, content)
+    assert result.returncode == 1, result.stdout
+    assert "NOT VERIFIED" in result.stdout
+
+
+def test_the_api_serves_the_packet_with_the_requests_visibility(
+    api, ordered, requester, other_requester, cio
+):
+    url = f"/api/requests/{ordered.pk}/evidence/"
+    assert api.get(url).status_code == 401
+    response = api.as_user(requester).get(url, HTTP_ACCEPT="application/zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert verify(packet_of(response)).ok
+    assert api.as_user(cio).get(url).status_code == 200  # leaders see every request
+    stranger = PurchaseRequestFactory().requester
+    assert api.as_user(stranger).get(url).status_code == 404
+    assert api.as_user(requester).get("/api/requests/999999/evidence/").status_code == 404
+
+
+def test_the_page_hides_other_peoples_requests(client, ordered, django_user_model):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="stranger"))
+    assert client.get(f"/approvals/requests/{ordered.pk}/evidence.zip").status_code == 404
+    client.logout()
+    response = client.get(f"/approvals/requests/{ordered.pk}/evidence.zip")
+    assert response.status_code == 302  # to sign in
+
+
+def test_the_request_page_offers_the_packet(client, ordered, requester):
+    client.force_login(requester)
+    page = client.get(f"/requests/{ordered.pk}/").content.decode()
+    assert f'href="/approvals/requests/{ordered.pk}/evidence.zip"' in page
+    assert "Evidence packet" in page
+
+
+def test_the_readable_packet_names_people(client, ordered, requester, other_requester):
+    client.force_login(requester)
+    content = client.get(f"/approvals/requests/{ordered.pk}/evidence.zip").content
+    html = zipfile.ZipFile(io.BytesIO(content)).read("packet.html").decode()
+    assert ordered.number in html and "PO-7781" in html
+    assert other_requester.get_full_name() in html
+    assert "<script" not in html
+
+
+def test_the_schema_documents_the_zip(api, admin_user):
+    schema = api.as_user(admin_user).get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/requests/{request_pk}/evidence/"]["get"]
+    assert "application/zip" in operation["responses"]["200"]["content"]
+    assert "404" in operation["responses"]
