@@ -968,7 +968,7 @@ def test_an_outbox_row_with_a_broken_subject_is_delivered(requester):
     row = Notification.objects.create(
         recipient=requester,
         channel=Channel.EMAIL,
-        subject="Contract\r\nrenews\x00soon",
+        subject="Contract\r\nrenews\x0bsoon",
         body="Text",
         url="/",
     )
