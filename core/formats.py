@@ -47,7 +47,10 @@ def when(value) -> str:
         return EMPTY
     if isinstance(value, datetime):
         if timezone.is_aware(value):
-            value = timezone.localtime(value)
+            try:
+                value = timezone.localtime(value)
+            except (OverflowError, ValueError):  # the ends of the calendar: shown in UTC
+                pass
         return django_format(value, DATETIME_FORMAT)
     if isinstance(value, date):
         return day(value)
@@ -60,7 +63,10 @@ def day(value) -> str:
         return EMPTY
     if isinstance(value, datetime):
         if timezone.is_aware(value):
-            value = timezone.localtime(value)
+            try:
+                value = timezone.localtime(value)
+            except (OverflowError, ValueError):
+                pass
         value = value.date()
     if isinstance(value, str):
         try:

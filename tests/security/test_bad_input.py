@@ -329,7 +329,7 @@ def test_absurd_dates_when_ordering_and_closing_are_stored_and_shown(client, api
     client.force_login(procurement)
     page = client.get(purchase_request.get_absolute_url())
     assert page.status_code == 200
-    assert "Dec. 31, 9999" in page.content.decode()
+    assert "31 Dec 9999" in page.content.decode()  # one format for every date
 
 
 @pytest.mark.parametrize(
