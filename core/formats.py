@@ -5,6 +5,7 @@ the active language's conventions ("30,000.00 EUR" in English, "30.000,00 EUR" i
 Times: in the active time zone (the signed-in user's, set by core.middleware), with the zone's
 abbreviation, e.g. "1 Dec 2026, 09:05 CET"; dates as "1 Dec 2026"."""
 
+from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -47,7 +48,9 @@ def when(value) -> str:
         return EMPTY
     if isinstance(value, datetime):
         if timezone.is_aware(value):
-            value = timezone.localtime(value)
+            # At the ends of the calendar the local time may not exist: shown in UTC then.
+            with suppress(OverflowError, ValueError):
+                value = timezone.localtime(value)
         return django_format(value, DATETIME_FORMAT)
     if isinstance(value, date):
         return day(value)
@@ -60,7 +63,8 @@ def day(value) -> str:
         return EMPTY
     if isinstance(value, datetime):
         if timezone.is_aware(value):
-            value = timezone.localtime(value)
+            with suppress(OverflowError, ValueError):
+                value = timezone.localtime(value)
         value = value.date()
     if isinstance(value, str):
         try:

@@ -57,3 +57,10 @@ def test_every_template_has_the_filters_without_loading_them():
             )
         )
     assert text == "2,880.00 EUR | 1 Jul 2026, 14:00 CEST | 1 Jul 2026 | IT review"
+
+
+def test_the_ends_of_the_calendar_never_fail():
+    with timezone.override("Pacific/Kiritimati"):
+        assert formats.when(datetime(9999, 12, 31, 23, 0, tzinfo=UTC)) == "31 Dec 9999, 23:00 UTC"
+    with timezone.override("America/Los_Angeles"):
+        assert formats.day(datetime(1, 1, 1, 0, 0, tzinfo=UTC)) == "1 Jan 0001"

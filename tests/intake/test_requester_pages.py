@@ -134,12 +134,12 @@ def sent_back(requester, it_reviewer):
     return purchase_request
 
 
-@pytest.mark.parametrize("page", ["detail", "edit"])
+@pytest.mark.parametrize("where", ["detail", "edit"])
 def test_the_reviewers_reason_is_quoted_on_the_request_and_its_form(
-    client, requester, sent_back, page
+    client, requester, sent_back, where
 ):
     client.force_login(requester)
-    url = sent_back.get_absolute_url() + ("edit/" if page == "edit" else "")
+    url = sent_back.get_absolute_url() + ("edit/" if where == "edit" else "")
     html = client.get(url).content.decode()
     banner = re.search(r'<section[^>]*id="change-request".*?</section>', html, re.S)
     assert banner, "no changes-requested banner"

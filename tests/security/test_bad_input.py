@@ -415,7 +415,7 @@ def test_dates_when_ordering_and_closing_are_bounded_stored_and_shown(client, ap
     client.force_login(procurement)
     page = client.get(purchase_request.get_absolute_url())
     assert page.status_code == 200
-    assert "Dec. 31, 2199" in page.content.decode()
+    assert "31 Dec 2199" in page.content.decode()  # one format for every date
 
 
 @pytest.mark.parametrize(

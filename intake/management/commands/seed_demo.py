@@ -278,5 +278,5 @@ class Command(BaseCommand):
             self.style.SUCCESS("Demo organisation ready. Sign in at http://127.0.0.1:8000 as:")
         )
         for username, full_name, group, _, is_admin in USERS:
-            role = "admin" if is_admin else group or "requester"
+            role = "admin" if is_admin else roles.group_label(group) if group else "requester"
             self.stdout.write(f"  {username:<8} {DEMO_PASSWORD:<13} {full_name} ({role})")
