@@ -147,7 +147,7 @@ def duplicates_check(request):
     vendor_id = int(vendor) if vendor and vendor.isdigit() and len(vendor) < 12 else None
     found = selectors.duplicates_for(
         request.user,
-        title=request.GET.get("title", ""),
+        title=request.GET.get("title", "").replace("\x00", ""),  # PostgreSQL refuses NUL
         vendor_id=vendor_id,
         exclude_pk=int(exclude) if exclude and exclude.isdigit() and len(exclude) < 12 else None,
     )
