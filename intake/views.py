@@ -163,7 +163,11 @@ def duplicates_check(request):
     vendor_id = values.get("vendor")
     found = selectors.duplicates_for(
         request.user,
+<<<<<<< HEAD
         title=(values.get("title") or "")[:200],
+=======
+        title=request.GET.get("title", "").replace("\x00", ""),  # PostgreSQL refuses NUL
+>>>>>>> ux2
         vendor_id=vendor_id,
         exclude_pk=values.get("exclude"),
     )

@@ -61,7 +61,8 @@ def vendors_to_request_from() -> QuerySet[Vendor]:
 def search_vendors_to_request_from(query: str, limit: int = 8) -> list[Vendor]:
     """The request form's vendor picker: names (or legal names) containing `query`, those
     that start with it first, approved before the others. One query."""
-    query = (query or "").strip()[:100]
+    # PostgreSQL refuses NUL characters in a query; nobody types them in a name.
+    query = (query or "").replace("\x00", "").strip()[:100]
     vendors = vendors_to_request_from()
     if query:
         vendors = vendors.filter(Q(name__icontains=query) | Q(legal_name__icontains=query))

@@ -201,3 +201,11 @@ def test_the_form_posts_itself_to_the_preview_however_long_its_texts(client, req
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(requester)
     assert strict.post("/approvals/approvers-preview/", data).status_code == 403
+
+
+@pytest.mark.parametrize("part", ["", "title", "vendor"])
+def test_the_duplicate_check_takes_odd_titles(client, requester, part):
+    client.force_login(requester)
+    for title in ("a\x00b design", "\u202e" * 300, "%_%"):
+        query = {"title": title, "vendor": "12", "part": part}
+        assert client.get("/requests/duplicates/", query).status_code == 200
