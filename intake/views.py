@@ -163,11 +163,7 @@ def duplicates_check(request):
     vendor_id = values.get("vendor")
     found = selectors.duplicates_for(
         request.user,
-<<<<<<< HEAD
-        title=(values.get("title") or "")[:200],
-=======
-        title=request.GET.get("title", "").replace("\x00", ""),  # PostgreSQL refuses NUL
->>>>>>> ux2
+        title=(values.get("title") or "").replace("\x00", "")[:200],  # PostgreSQL refuses NUL
         vendor_id=vendor_id,
         exclude_pk=values.get("exclude"),
     )
