@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 LIST = "/api/requests/"
 NEW = "/requests/new/"
+SIGN_IN_PAGE = "/accounts/login/"
 # Breaks out of an element, an attribute (either quote) and a URL, and runs script each way.
 XSS = """<script>alert(1)</script><img src=x onerror=alert(2)>"'><svg onload=alert(3)>&amp;"""
 RTL = "Лицензии 中文 עברית ‮gnp.exe 🚀 Zoë ﷺ"
@@ -1162,3 +1163,25 @@ def test_marking_a_notification_read_with_an_id_that_is_no_id_marks_all(client, 
     response = client.post("/notifications/read/", {"id": value, "follow": "1"})
     assert response.status_code == 302
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("username", "u" * 300), ("username", "u" * 151), ("password", "p" * 5000)],
+)
+def test_the_token_endpoint_refuses_overlong_credentials_without_signing_in(field, value):
+    """django-axes records a failed sign-in's username in 255 characters: a longer one is
+    refused before any sign-in is tried."""
+    from rest_framework.test import APIClient
+
+    credentials = {"username": "rita", "password": "secret", field: value}
+    for body in ({"format": "json"}, {"format": "multipart"}):
+        response = APIClient().post("/api/auth/token/", credentials, **body)
+        assert response.status_code == 400
+        assert field in response.json()
+
+
+def test_the_sign_in_page_refuses_an_overlong_username(client):
+    response = client.post(SIGN_IN_PAGE, {"username": "u" * 300, "password": "secret"})
+    assert response.status_code == 200  # the sign-in page again, not a 500 on PostgreSQL
+    assert "_auth_user_id" not in client.session
