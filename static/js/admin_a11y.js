@@ -30,6 +30,9 @@
 
   window.addEventListener("load", function () {
     fix();
-    window.setTimeout(fix, 300); // widgets that build themselves after load
+    // Widgets build themselves after load, later on a busy machine: name them as they appear.
+    new MutationObserver(function (changes) {
+      if (changes.some(function (change) { return change.addedNodes.length; })) fix();
+    }).observe(document.body, { childList: true, subtree: true });
   });
 })();
