@@ -2,6 +2,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -68,17 +69,31 @@ class Delegation(models.Model):
         window = f"{self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d}"
         return f"{self.delegator} → {self.delegate} ({window})"
 
-    def clean(self):
-        from django.core.exceptions import ValidationError
+    EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The delegation must end after it starts."})
-        if self._state.adding and self.ends_at and self.ends_at <= timezone.now():
-            raise ValidationError(
-                {"ends_at": "This window has already ended: choose an end in the future."}
-            )
+    def clean(self):
+        """The rules of a delegation, for the page, the API and the admin alike: to somebody
+        else who can still sign in, within sensible years, ending after it starts and, when
+        new, not already over."""
+        errors = {}
         if self.delegator_id and self.delegator_id == self.delegate_id:
-            raise ValidationError({"delegate": "Delegate to somebody else."})
+            errors["delegate"] = ["Delegate to somebody else."]
+        elif self._state.adding and self.delegate_id and not self.delegate.is_active:
+            errors["delegate"] = ["This person can no longer sign in."]
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            if value and not self.EARLIEST_YEAR <= value.year <= self.LATEST_YEAR:
+                errors[name] = [
+                    f"Choose a date between {self.EARLIEST_YEAR} and {self.LATEST_YEAR}."
+                ]
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors.setdefault("ends_at", []).append("The delegation must end after it starts.")
+        if self._state.adding and self.ends_at and self.ends_at <= timezone.now():
+            errors.setdefault("ends_at", []).append(
+                "This window has already ended: choose an end in the future."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Scope(models.TextChoices):

@@ -1,6 +1,5 @@
 """Writes on people's own settings: out-of-office delegations (SPEC §1)."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -8,32 +7,17 @@ from core.errors import TransitionNotAllowed
 
 from .models import Delegation
 
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-
 
 def create_delegation(*, delegator, delegate, starts_at, ends_at) -> Delegation:
     """From `starts_at` until `ends_at` the delegate acts with the delegator's reviewing
-    rights; never oneself, and the window ends after it starts."""
-    errors = {}
-    if delegate.pk == delegator.pk:
-        errors["delegate"] = ["Delegate to somebody else."]
-    elif not delegate.is_active:
-        errors["delegate"] = ["This person can no longer sign in."]
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-            errors[name] = [f"Choose a date between {EARLIEST_YEAR} and {LATEST_YEAR}."]
-    if ends_at <= starts_at:
-        errors.setdefault("ends_at", []).append("The delegation must end after it starts.")
-    if ends_at <= timezone.now():
-        errors.setdefault("ends_at", []).append(
-            "This window has already ended: choose an end in the future."
-        )
-    if errors:
-        raise ValidationError(errors)
+    rights, under the rules of `Delegation.clean`."""
+    delegation = Delegation(
+        delegator=delegator, delegate=delegate, starts_at=starts_at, ends_at=ends_at
+    )
+    delegation.full_clean()
     with transaction.atomic():
-        return Delegation.objects.create(
-            delegator=delegator, delegate=delegate, starts_at=starts_at, ends_at=ends_at
-        )
+        delegation.save()
+    return delegation
 
 
 def end_delegation(delegation: Delegation, *, now=None) -> Delegation | None:

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core import formats
 from core.errors import TransitionNotAllowed
+from core.forms import add_service_errors
 
 from . import services, tokens
 from .forms import ApiTokenForm, DelegationForm
@@ -61,9 +62,7 @@ def api_tokens(request):
                 expires_at=timezone.now() + timedelta(days=form.cleaned_data["days"]),
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            add_service_errors(form, error)
         else:
             form = ApiTokenForm()
     context = {

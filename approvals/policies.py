@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.reviewers import ReviewerIdentity, reviewer_identity
 from accounts.roles import is_reviewer
-from core.policies import Verdict
+from core.policies import ALLOWED, Verdict, deny
 from intake.models import PurchaseRequest
 
 from .models import JOINT_SIDES, ApprovalStep, Side, StepState
@@ -131,8 +131,8 @@ def _people_on_side(subject, side: str | None) -> set[int]:
 def can_preview_rules(user) -> Verdict:
     """Reviewers, leaders, finance and admins preview routing (SPEC §3)."""
     if is_reviewer(user):
-        return Verdict(True)
-    return Verdict(False, "Only admins and reviewers preview routing.")
+        return ALLOWED
+    return deny("Only admins and reviewers preview routing.")
 
 
 def why_not_open(step: ApprovalStep) -> str:

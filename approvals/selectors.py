@@ -136,14 +136,11 @@ def team_breakdown(now: datetime) -> list[dict]:
 def holders(steps: list[ApprovalStep], shown: int = 3) -> dict[int, str]:
     """Who holds each step, in people's names: the named reviewer, or the members of its group
     ("Ivan Ito, Irene Ives and 3 others"). One query for the whole page."""
-    from django.contrib.auth import get_user_model
-
     group_ids = {step.group_id for step in steps if step.group_id}
     members: dict[int, list[str]] = {}
     if group_ids:
         people = (
-            get_user_model()
-            .objects.filter(groups__in=group_ids, is_active=True)
+            User.objects.filter(groups__in=group_ids, is_active=True)
             .values_list("groups", "first_name", "last_name", "username")
             .order_by("first_name", "last_name", "username")
         )

@@ -42,16 +42,21 @@ def money(amount, currency: str = "") -> str:
         return f"{format_currency(value, 'XXX', format='#,##0.00', locale=_locale())} {currency}"
 
 
+def _local(moment: datetime) -> datetime:
+    """An aware moment in the active time zone; at the ends of the calendar, where the local
+    time may not exist, it stays in UTC."""
+    if timezone.is_aware(moment):
+        with suppress(OverflowError, ValueError):
+            return timezone.localtime(moment)
+    return moment
+
+
 def when(value) -> str:
     """A moment in the active time zone: "1 Dec 2026, 09:05 CET"."""
     if not value:
         return EMPTY
     if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            # At the ends of the calendar the local time may not exist: shown in UTC then.
-            with suppress(OverflowError, ValueError):
-                value = timezone.localtime(value)
-        return django_format(value, DATETIME_FORMAT)
+        return django_format(_local(value), DATETIME_FORMAT)
     if isinstance(value, date):
         return day(value)
     return str(value)
@@ -62,10 +67,7 @@ def day(value) -> str:
     if not value:
         return EMPTY
     if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            with suppress(OverflowError, ValueError):
-                value = timezone.localtime(value)
-        value = value.date()
+        value = _local(value).date()
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value)

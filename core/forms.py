@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 
 class BootstrapFormMixin:
@@ -37,3 +38,17 @@ class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):
                     params={"pk": str(pk)[:30]},
                 )
         return super()._check_values(value)
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Shows a service's ValidationError on the form: on the field it names when the form has
+    that field, above the form otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in errors:
+            if target is None and field != NON_FIELD_ERRORS:
+                message = f"{field.replace('_', ' ').capitalize()}: {message}"
+            form.add_error(target, message)

@@ -14,6 +14,7 @@ from approvals import workflow
 from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels, with_waiting_on
 from core.errors import DomainError
+from core.forms import add_service_errors
 from core.pages import error_text, perform
 from vendors import selectors as vendor_selectors
 from vendors.policies import can_rate
@@ -291,7 +292,7 @@ def _request_form(request, purchase_request):
             purchase_request = _save_draft(request.user, purchase_request, form, formset)
     except ValidationError as error:
         messages.error(request, "Nothing was saved yet: fix the marked fields.")
-        _add_errors(form, error)
+        add_service_errors(form, error)
         return _render_form(request, purchase_request, form, formset)
     except (DomainError, PermissionDenied) as error:
         messages.error(request, error_text(error))
@@ -313,20 +314,6 @@ def _request_form(request, purchase_request):
         return _edit_and_check(purchase_request)
     messages.success(request, f"{purchase_request.number} submitted for review.")
     return redirect(purchase_request)
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """The service's field errors on the form's fields; errors of what the form has no field
-    for (line items, the computed total) at the top, with the field named."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, messages_ in error.message_dict.items():
-        if field in form.fields:
-            form.add_error(field, messages_)
-        else:
-            label = field.replace("_", " ").capitalize()
-            form.add_error(None, [f"{label}: {message}" for message in messages_])
 
 
 def _save_draft(user, purchase_request, form, formset):

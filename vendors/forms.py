@@ -4,7 +4,6 @@ forms only turn what was posted into the arguments of `vendors.services`."""
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 
 from accounts.roles import ALL_GROUPS
@@ -17,20 +16,6 @@ from .models import Certificate, Contract, SecurityQuestion, Vendor
 from .services import VENDOR_FIELDS
 
 DATE = {"type": "date"}
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Shows a service's ValidationError on the form: on the field it names when the form has
-    that field, above the form otherwise."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in errors:
-            if target is None and field != NON_FIELD_ERRORS:
-                message = f"{field.replace('_', ' ').capitalize()}: {message}"
-            form.add_error(target, message)
 
 
 class VendorFilterForm(BootstrapFormMixin, forms.Form):

@@ -12,6 +12,7 @@ from approvals import workflow
 from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels
 from audit.models import AuditEvent
+from core.forms import add_service_errors
 from core.pages import perform
 from intake.selectors import requests_visible_to
 
@@ -22,7 +23,6 @@ from .forms import (
     QuestionnaireForm,
     VendorForm,
     VendorListFilter,
-    add_service_errors,
 )
 from .models import Certificate, Vendor
 

@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
+
 from . import net, services
 from .models import EVENT_TYPES, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -53,7 +55,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """The delivery log: every message to every endpoint, its attempts, and replay."""
 
     list_display = [
@@ -108,12 +110,3 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                 f"{skipped} not replayed: being sent right now, or the endpoint is disabled.",
                 messages.WARNING,
             )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
