@@ -130,6 +130,4 @@ class ApiToken(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        from django.utils import timezone
-
         return self.revoked_at is None and self.expires_at > timezone.now()

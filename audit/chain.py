@@ -12,6 +12,7 @@ from django.db import connection
 from tandem_verify.chain import GENESIS_HASH, event_hash, timestamp
 
 from .models import AuditCheckpoint, AuditEvent
+from .signing import verify_checkpoint_signature
 
 # pg_advisory_xact_lock key of the chain's head: "tandem:audit" folded into a signed bigint.
 CHAIN_LOCK_KEY = 0x74616E64656D_3A61
@@ -119,8 +120,6 @@ def verify_chain(*, public_key: bytes | None = None) -> ChainReport:
     signature valid, and the chain at each checkpoint's sequence ending in its head hash (which
     catches a chain rewritten with recomputed hashes, or cut short). The first broken link is
     named."""
-    from .signing import verify_checkpoint_signature
-
     expected_sequence, previous_hash = 1, GENESIS_HASH
     heads = {}  # sequence -> hash, only for sequences that a checkpoint names
     checkpoint_sequences = set(AuditCheckpoint.objects.values_list("sequence", flat=True))

@@ -9,7 +9,6 @@ import logging
 import urllib.request
 from datetime import timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -17,6 +16,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.tasks import enqueue_each
 from core.validation import one_line
 
 from .models import Channel, Notification, Status
@@ -69,21 +69,10 @@ def notify(recipients, *, subject: str, lines: list[str], action: str, url: str,
     return created
 
 
-DELIVER_TASK = "notifications.tasks.deliver"
-
-
 def enqueue_delivery(notification_ids) -> None:
-    """Hands the rows to Celery. If the broker is down they stay pending in the outbox and the
-    periodic `deliver_pending` sends them later: nothing waits on the broker."""
-    deliver = current_app.tasks[DELIVER_TASK]
-    for notification_id in notification_ids:
-        try:
-            deliver.delay(notification_id)
-        except Exception:  # noqa: BLE001 - any broker failure: the outbox keeps the row
-            logger.warning(
-                "broker unavailable; notification %s stays in the outbox", notification_id
-            )
-            return
+    """Hands the rows to Celery; with the broker down the periodic `deliver_pending` sends
+    them later."""
+    enqueue_each("notifications.tasks.deliver", notification_ids, what="notification")
 
 
 def deliver(notification_id: int) -> bool:

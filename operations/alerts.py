@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from notifications.models import Notification, Status
-from notifications.services import notify
+from notifications.services import enqueue_delivery, notify
 
 from . import selectors
 from .models import Alert, AlertKind
@@ -165,11 +165,5 @@ def retry_notification(notification: Notification, now: datetime | None = None) 
         Alert.objects.filter(
             kind=AlertKind.GAVE_UP, notification=notification, resolved_at__isnull=True
         ).update(resolved_at=now)
-        transaction.on_commit(lambda: _enqueue(notification.pk))
+        transaction.on_commit(lambda: enqueue_delivery([notification.pk]))
     return True
-
-
-def _enqueue(notification_id: int) -> None:
-    from notifications.services import enqueue_delivery
-
-    enqueue_delivery([notification_id])

@@ -4,6 +4,7 @@ could reveal hosts, users or versions)."""
 
 import logging
 
+from celery import current_app
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
@@ -50,8 +51,6 @@ def migrations_ok() -> bool:
 
 def broker_connection(app=None, timeout: float = BROKER_TIMEOUT):
     """A connection to Celery's broker that gives up after `timeout` seconds."""
-    from celery import current_app
-
     app = app or current_app
     return app.connection_for_write(
         connect_timeout=timeout,

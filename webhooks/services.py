@@ -21,6 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from core.tasks import enqueue_each
+
 from . import net
 from .models import (
     EVENT_TYPE_NAMES,
@@ -117,17 +119,8 @@ def emit(event_type: str, data: dict, *, occurred_at=None) -> WebhookMessage | N
 
 
 def enqueue(delivery_ids) -> None:
-    """Hands the deliveries to Celery; with the broker down they wait for the periodic sweep."""
-    from .tasks import deliver
-
-    for delivery_id in delivery_ids:
-        try:
-            deliver.delay(delivery_id)
-        except Exception:  # noqa: BLE001 - any broker failure: the outbox keeps the row
-            logger.warning(
-                "broker unavailable; webhook delivery %s waits for the sweep", delivery_id
-            )
-            return
+    """Hands the deliveries to Celery; with the broker down they wait for `deliver_due`."""
+    enqueue_each("webhooks.tasks.deliver", delivery_ids, what="webhook delivery")
 
 
 def backoff(attempts: int, *, rng=random) -> timedelta:

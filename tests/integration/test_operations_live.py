@@ -28,6 +28,7 @@ from tests.integration.shape import (
     fresh_database,
 )
 from tests.operations.metrics_text import parse, value
+from tests.support import complete_request_payload
 from tests.support.private_redis import PrivateRedis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -102,38 +103,16 @@ def _web_healthcheck(port: int) -> subprocess.CompletedProcess:
     )
 
 
-def _request_payload(env, title):
-    ids = json.loads(
-        _manage(
-            env,
-            "shell",
-            "-c",
-            "import json; from intake.models import Category; from vendors.models import Vendor;"
-            "from accounts.models import Department;"
-            "print(json.dumps({'category': Category.objects.filter(active=True).first().pk,"
-            "'vendor': Vendor.objects.filter(status='approved').first().pk,"
-            "'department': Department.objects.first().pk}))",
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    return {
-        "title": title,
-        "description": "Filed during an outage drill.",
-        "business_justification": "Operations.",
-        "needed_by": "2099-01-31",
-        "data_classification": "internal",
-        "handles_personal_data": False,
-        "currency": "EUR",
-        "billing": "one_off",
-        "line_items": [{"description": "Seat", "quantity": "2", "unit_price": "100.00"}],
-        **ids,
-    }
-
-
 def _file_and_submit(web, env, title, request_id=None):
     headers = {"X-Request-ID": request_id} if request_id else {}
-    status, _, created = web.api("rita", "POST", "/api/requests/", _request_payload(env, title))
+    status, _, created = web.api(
+        "rita",
+        "POST",
+        "/api/requests/",
+        complete_request_payload(
+            lambda *args: _manage(env, *args), title, during="during an outage drill"
+        ),
+    )
     assert status == 201, created
     status, response_headers, submitted = web.api(
         "rita", "POST", f"/api/requests/{created['id']}/submit/", headers=headers

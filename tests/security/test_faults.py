@@ -37,6 +37,7 @@ from tests.integration.shape import (
     _run,
     _server_url,
 )
+from tests.support import complete_request_payload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -261,35 +262,6 @@ def _answers(app: App):
         return False
 
 
-def _complete_request(app: App, title: str) -> dict:
-    """A request complete enough to submit, with the demo organisation's ids."""
-    ids = json.loads(
-        app.manage(
-            "shell",
-            "-c",
-            "import json; from intake.models import Category; from vendors.models import Vendor;"
-            "from accounts.models import Department;"
-            "print(json.dumps({'category': Category.objects.filter(active=True).first().pk,"
-            "'vendor': Vendor.objects.filter(status='approved').first().pk,"
-            "'department': Department.objects.first().pk}))",
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    return {
-        "title": title,
-        "description": "Filed while a service is down.",
-        "business_justification": "Resilience.",
-        "needed_by": "2099-01-31",
-        "data_classification": "internal",
-        "handles_personal_data": False,
-        "currency": "EUR",
-        "billing": "one_off",
-        "line_items": [{"description": "Seat", "quantity": "2", "unit_price": "100.00"}],
-        **ids,
-    }
-
-
 def _emails(app: App, title: str) -> dict[str, int]:
     """E-mail notifications about the request titled `title`, counted by status."""
     return dict(
@@ -304,7 +276,7 @@ def _emails(app: App, title: str) -> dict[str, int]:
 def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_the_outbox(app):
     title = f"Filed without Redis {uuid.uuid4().hex[:8]}"
     redis.Redis(*REDIS, db=12).flushdb()
-    payload = _complete_request(app, title)
+    payload = complete_request_payload(app.manage, title, during="while a service is down")
     worker = None
     stopped = subprocess.run(  # noqa: S603 - fixed arguments
         ["redis-cli", "-h", REDIS[0], "-p", str(REDIS[1]), "shutdown", "nosave"],
