@@ -19,6 +19,16 @@ from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, Side, StepState
 from .subjects import subject_kind
 
 
+def _group_members(path: str) -> Prefetch:
+    """The active people of each step's group (`group.active_members`), for the step's
+    `people_label`: "Ivan Novak or 2 others in IT review"."""
+    return Prefetch(
+        path,
+        queryset=User.objects.filter(is_active=True).order_by(*MEMBER_ORDER),
+        to_attr="active_members",
+    )
+
+
 def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseRequest]:
     """Requests with their open steps (`open_steps`) and the people who can take them, for
     "waiting on"."""
@@ -30,12 +40,7 @@ def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseReq
             ),
             to_attr="open_steps",
         ),
-        # "Ivan Novak or 2 others in IT review": the people of each open step's group.
-        Prefetch(
-            "open_steps__group__user_set",
-            queryset=User.objects.filter(is_active=True).order_by(*MEMBER_ORDER),
-            to_attr="active_members",
-        ),
+        _group_members("open_steps__group__user_set"),
     )
 
 
@@ -44,13 +49,7 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
     of each step's group (who can take it)."""
     return subject.steps.select_related(
         "group", "user", "decided_by", "decided_for"
-    ).prefetch_related(
-        Prefetch(
-            "group__user_set",
-            queryset=User.objects.filter(is_active=True).order_by(*MEMBER_ORDER),
-            to_attr="active_members",
-        )
-    )
+    ).prefetch_related(_group_members("group__user_set"))
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:

@@ -129,3 +129,13 @@ def test_delegations_list_in_constant_queries(api, it_reviewer, django_assert_ma
     api.as_user(it_reviewer)
     with django_assert_max_num_queries(5):
         assert len(api.get("/api/delegations/").json()["results"]) == 15
+
+
+def test_a_delegate_who_can_no_longer_sign_in_is_400(api, it_reviewer):
+    gone = UserFactory(username="gone", is_active=False)
+    response = api.as_user(it_reviewer).post(
+        "/api/delegations/", {"delegate": gone.pk, "ends_at": iso(5)}, format="json"
+    )
+    assert response.status_code == 400
+    assert "can no longer sign in" in " ".join(response.json()["delegate"])
+    assert not Delegation.objects.exists()

@@ -69,3 +69,15 @@ def test_the_page_says_what_overlapping_delegations_mean(client, it_reviewer):
     client.force_login(it_reviewer)
     page = client.get("/accounts/out-of-office/").content.decode()
     assert "overlapping times" in page and "whoever decides first" in page
+
+
+def test_the_page_keeps_delegations_within_sensible_years(client, it_reviewer):
+    """The same rules as the API and the admin (Delegation.clean)."""
+    stand_in = UserFactory(username="stand-in")
+    client.force_login(it_reviewer)
+    response = client.post(
+        "/accounts/out-of-office/",
+        {"delegate": stand_in.pk, "starts_at": "2026-12-01T09:00", "ends_at": "2101-01-01T09:00"},
+    )
+    assert "Choose a date between 2000 and 2100." in response.content.decode()
+    assert not Delegation.objects.exists()
