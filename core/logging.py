@@ -7,6 +7,8 @@
 import logging
 import re
 
+from celery import current_task
+
 from . import requestid
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -17,10 +19,6 @@ class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
             record.request_id = requestid.get() or "-"
-        try:
-            from celery import current_task
-        except ImportError:  # pragma: no cover - celery is a dependency
-            return True
         task = current_task._get_current_object() if current_task else None
         if task is not None and task.request.id and not getattr(record, "task_id", None):
             record.task_id = task.request.id

@@ -2,6 +2,7 @@ import logging
 import time
 import zoneinfo
 
+import sentry_sdk
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -115,8 +116,4 @@ class RequestIdMiddleware:
 
 def _tag_sentry(request_id: str) -> None:
     """Sentry's events name the request id too (a no-op when Sentry is not configured)."""
-    try:
-        import sentry_sdk
-    except ImportError:  # pragma: no cover - sentry-sdk is a dependency
-        return
     sentry_sdk.get_isolation_scope().set_tag("request_id", request_id)

@@ -3,6 +3,7 @@ endpoints; each event Tandem sends is a message written in the transaction of it
 one delivery per subscribed endpoint, retried with backoff until delivered, given up after
 about three days, or stopped by a 410 Gone."""
 
+import base64
 import secrets
 
 from django.db import models
@@ -22,8 +23,6 @@ EVENT_TYPE_NAMES = [name for name, _ in EVENT_TYPES]
 
 def new_secret() -> str:
     """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
-    import base64
-
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
