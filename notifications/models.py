@@ -7,6 +7,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", "E-mail"
     IN_APP = "in_app", "In the app"
     WEBHOOK = "webhook", "Slack/Teams webhook"
+    SLACK = "slack", "Slack direct message"
 
 
 class Status(models.TextChoices):

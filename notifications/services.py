@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.tasks import enqueue_each
 from core.validation import one_line
 
+from . import hooks
 from .models import Channel, Notification, Status
 
 logger = logging.getLogger(__name__)
@@ -32,11 +33,21 @@ def absolute_url(path: str) -> str:
     return f"{settings.TANDEM_SITE_URL.rstrip('/')}{path}"
 
 
-def notify(recipients, *, subject: str, lines: list[str], action: str, url: str, dedupe_key: str):
+def notify(
+    recipients,
+    *,
+    subject: str,
+    lines: list[str],
+    action: str,
+    url: str,
+    dedupe_key: str,
+    chat: bool = False,
+):
     """Writes e-mail and in-app notifications for each recipient (and one webhook message when
     configured) in the caller's transaction, and enqueues their delivery after it commits.
     `dedupe_key` names the cause: the same cause never notifies the same person twice. Every
-    message links to `url`, the page where the reader acts."""
+    message links to `url`, the page where the reader acts. `chat`: also a direct message in
+    the company chat (Slack), when a Slack app is configured."""
     # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
     subject = one_line(subject)
     context = {"subject": subject, "lines": lines, "action": action, "url": absolute_url(url)}
@@ -46,6 +57,8 @@ def notify(recipients, *, subject: str, lines: list[str], action: str, url: str,
     for user in {u.pk: u for u in recipients if u.is_active}.values():
         if user.email:
             rows.append(Notification(recipient=user, channel=Channel.EMAIL, body_html=body_html))
+            if chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders:
+                rows.append(Notification(recipient=user, channel=Channel.SLACK))
         rows.append(
             Notification(
                 recipient=user, channel=Channel.IN_APP, status=Status.SENT, sent_at=timezone.now()
@@ -125,6 +138,8 @@ def _send(notification: Notification) -> None:
         )
         if notification.body_html:
             message.attach_alternative(notification.body_html, "text/html")
+        for hook in hooks.email_hooks:
+            hook(notification, message)
         message.send()
     elif notification.channel == Channel.WEBHOOK:
         payload = json.dumps({"text": f"{notification.subject}\n{absolute_url(notification.url)}"})
@@ -137,6 +152,10 @@ def _send(notification: Notification) -> None:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             if response.status >= 300:
                 raise RuntimeError(f"webhook answered {response.status}")
+    elif notification.channel in hooks.senders:
+        hooks.senders[notification.channel](notification)
+    else:
+        raise RuntimeError(f"no sender for the {notification.channel} channel")
 
 
 def undelivered_ids(now=None, limit: int = 500) -> list[int]:

@@ -14,6 +14,7 @@ from approvals.api.views import (
 )
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView
 from intake.api.views import CategoryViewSet, PurchaseRequestViewSet
+from reach.api.views import SlackInteractivityView
 from vendors.api.views import VendorViewSet
 
 router = DefaultRouter()
@@ -27,6 +28,7 @@ router.register("tokens", ApiTokenViewSet, basename="token")
 
 urlpatterns = [
     path("auth/token/", obtain_token, name="api-token"),
+    path("slack/interactivity/", SlackInteractivityView.as_view(), name="slack-interactivity"),
     path("rules/preview/", RulePreviewView.as_view(), name="rule-preview"),
     path("requests/<int:request_pk>/steps/", RequestStepsView.as_view(), name="request-steps"),
     path(

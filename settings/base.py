@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "webhooks",
     "insights",
     "operations",
+    "reach",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,26 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tandem <tandem@localhost>")
+
+# Deciding from e-mail and Slack (reach app; README "Deciding from e-mail and Slack").
+# Personal decision links last this many days (and end when their step closes).
+TANDEM_DECISION_LINK_DAYS = env.int("TANDEM_DECISION_LINK_DAYS", default=7)
+# Replies: the address replies go to; each e-mail's reply-to is <local>+<token>@<domain>.
+# Empty: e-mails carry no reply-to and only the link decides.
+TANDEM_INBOUND_ADDRESS = env("TANDEM_INBOUND_ADDRESS", default="")
+# authserv-ids of the receiving mail servers whose Authentication-Results header (dmarc=pass)
+# Tandem trusts; none: no reply decides anything.
+TANDEM_INBOUND_TRUSTED_AUTHSERV_IDS = env.list("TANDEM_INBOUND_TRUSTED_AUTHSERV_IDS", default=[])
+# The SMTP receiver (`manage.py receive_mail`).
+TANDEM_INBOUND_SMTP_HOST = env("TANDEM_INBOUND_SMTP_HOST", default="127.0.0.1")
+TANDEM_INBOUND_SMTP_PORT = env.int("TANDEM_INBOUND_SMTP_PORT", default=2525)
+TANDEM_INBOUND_SMTP_HOSTNAME = env("TANDEM_INBOUND_SMTP_HOSTNAME", default="")
+TANDEM_INBOUND_MAX_BYTES = env.int("TANDEM_INBOUND_MAX_BYTES", default=1024 * 1024)
+# Slack app: bot token (xoxb-…) and signing secret; both set, "for your decision" also goes to
+# the reviewer's Slack DM. The API address is configurable for tests (a local stand-in).
+TANDEM_SLACK_BOT_TOKEN = env("TANDEM_SLACK_BOT_TOKEN", default="")
+TANDEM_SLACK_SIGNING_SECRET = env("TANDEM_SLACK_SIGNING_SECRET", default="")
+TANDEM_SLACK_API_URL = env("TANDEM_SLACK_API_URL", default="https://slack.com/api/")
 
 REST_FRAMEWORK = {
     # Token first, so that a request without credentials gets 401 with WWW-Authenticate.

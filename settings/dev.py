@@ -7,6 +7,12 @@ from .base import BASE_DIR, env
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Replies by e-mail work on this machine: send them to the receiver `make run` starts
+# (127.0.0.1:2525) with an Authentication-Results header from "localhost" (README).
+TANDEM_INBOUND_ADDRESS = env("TANDEM_INBOUND_ADDRESS", default="decide@tandem.localhost")
+TANDEM_INBOUND_TRUSTED_AUTHSERV_IDS = env.list(
+    "TANDEM_INBOUND_TRUSTED_AUTHSERV_IDS", default=["localhost"]
+)
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 _celery_queue = BASE_DIR / "var" / "celery"

@@ -32,6 +32,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("insights/", include("insights.urls")),
     path("operations/", include("operations.urls")),
+    path("", include("reach.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("settings.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,248 @@
+"""Slack (SPEC §8a): "for your decision" in the reviewer's direct messages, with Approve,
+Request changes and Reject; reasons through a modal; every click checked by its signature and
+decided through approvals' `decide_step` as the Tandem user the Slack user maps to.
+
+The Web API is the official `slack_sdk` client; its base URL is TANDEM_SLACK_API_URL, so tests
+talk to a local stand-in for Slack."""
+
+import json
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
+
+from approvals.models import ApprovalStep
+from approvals.services import decide_step
+from core import formats
+from core.errors import DomainError
+from core.pages import error_text
+from notifications.services import absolute_url
+
+from .models import SlackAccount, SlackMessage
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = {"approve": "Approve", "request_changes": "Request changes", "reject": "Reject"}
+PAST = {"approve": "approved", "request_changes": "sent back for changes", "reject": "rejected"}
+MODAL_CALLBACK = "tandem_decision_reason"
+REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
+
+
+def configured() -> bool:
+    return bool(settings.TANDEM_SLACK_BOT_TOKEN and settings.TANDEM_SLACK_SIGNING_SECRET)
+
+
+def client() -> WebClient:
+    return WebClient(
+        token=settings.TANDEM_SLACK_BOT_TOKEN, base_url=settings.TANDEM_SLACK_API_URL, timeout=10
+    )
+
+
+def signature_is_valid(body: bytes, timestamp: str | None, signature: str | None) -> bool:
+    """X-Slack-Signature over the raw body, with Slack's 5-minute tolerance on the timestamp."""
+    if not configured() or not timestamp or not signature or not timestamp.isdigit():
+        return False
+    verifier = SignatureVerifier(settings.TANDEM_SLACK_SIGNING_SECRET)
+    try:
+        return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def account_for(user) -> SlackAccount | None:
+    """The user's Slack account, looked up by their e-mail the first time (users:read.email)."""
+    account = SlackAccount.objects.filter(user=user).first()
+    if account is not None or not user.email:
+        return account
+    try:
+        found = client().users_lookupByEmail(email=user.email)
+    except SlackApiError as error:
+        if error.response.get("error") == "users_not_found":
+            return None
+        raise
+    slack_id = found["user"]["id"]
+    account, _ = SlackAccount.objects.update_or_create(
+        user=user, defaults={"slack_user_id": slack_id}
+    )
+    return account
+
+
+def user_for(slack_user_id: str):
+    """The Tandem user a Slack user maps to: the one whose Slack account it is, else the active
+    user with the e-mail Slack gives for it. None when there is none (or more than one)."""
+    account = SlackAccount.objects.select_related("user").filter(slack_user_id=slack_user_id)
+    account = account.first()
+    if account is not None:
+        return account.user if account.user.is_active else None
+    try:
+        info = client().users_info(user=slack_user_id)
+    except SlackApiError:
+        return None
+    email = (info.get("user") or {}).get("profile", {}).get("email") or ""
+    users = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
+    if not email or len(users) != 1:
+        return None
+    SlackAccount.objects.update_or_create(user=users[0], defaults={"slack_user_id": slack_user_id})
+    return users[0]
+
+
+def decision_blocks(step: ApprovalStep, notification) -> list[dict]:
+    url = absolute_url(notification.url)
+    summary = getattr(notification, "summary", "") or notification.subject
+    actions = [
+        {
+            "type": "button",
+            "action_id": decision,
+            "text": {"type": "plain_text", "text": label},
+            "value": str(step.pk),
+            **({"style": "primary"} if decision == "approve" else {}),
+            **({"style": "danger"} if decision == "reject" else {}),
+        }
+        for decision, label in ACTIONS.items()
+        if step.request_id or decision != "request_changes"
+    ]
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{notification.subject}*"}},
+        {"type": "section", "text": {"type": "plain_text", "text": summary[:2900]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|Open in Tandem>"}]},
+        {"type": "actions", "block_id": f"decide:{step.pk}", "elements": actions},
+    ]
+
+
+def post_decision_request(account: SlackAccount, step: ApprovalStep, notification):
+    """Posts the message in the reviewer's DM (im:write, chat:write); returns (channel, ts)."""
+    api = client()
+    if not account.dm_channel:
+        opened = api.conversations_open(users=account.slack_user_id)
+        account.dm_channel = opened["channel"]["id"]
+        account.save(update_fields=["dm_channel"])
+    posted = api.chat_postMessage(
+        channel=account.dm_channel,
+        text=notification.subject,
+        blocks=decision_blocks(step, notification),
+    )
+    return posted["channel"], posted["ts"]
+
+
+def settled_blocks(message: SlackMessage) -> list[dict]:
+    step = message.step
+    url = absolute_url(f"{step.subject.get_absolute_url()}#steps")
+    text = f"*{step.subject_label}* ({step.reviewer_label})\n{message.settled_note}."
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{url}|Open in Tandem>"}]},
+    ]
+
+
+def update_message(message: SlackMessage) -> None:
+    """Replaces the buttons of one reviewer's message with who decided (chat.update)."""
+    client().chat_update(
+        channel=message.channel,
+        ts=message.ts,
+        text=f"{message.step.subject_label}: {message.settled_note}",
+        blocks=settled_blocks(message),
+    )
+
+
+# Interactivity
+
+
+def reason_modal(step: ApprovalStep, decision: str, *, channel: str = "") -> dict:
+    return {
+        "type": "modal",
+        "callback_id": MODAL_CALLBACK,
+        "private_metadata": json.dumps({"step": step.pk, "decision": decision, "channel": channel}),
+        "title": {"type": "plain_text", "text": ACTIONS[decision][:24]},
+        "submit": {"type": "plain_text", "text": ACTIONS[decision][:24]},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {"type": "plain_text", "text": step.subject_label[:2900]},
+            },
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": "Reason"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_INPUT,
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }
+
+
+def decide(step_id, decision: str, slack_user_id: str, comment: str = "") -> tuple[bool, str]:
+    """Decides as the Tandem user the Slack user maps to, through `decide_step` and its policy.
+    Returns (decided, what to tell the Slack user)."""
+    if decision not in ACTIONS or not str(step_id).isdigit() or len(str(step_id)) > 18:
+        return False, "Tandem did not understand this action."
+    step = ApprovalStep.objects.select_related("request", "vendor").filter(pk=int(step_id)).first()
+    user = user_for(slack_user_id) if slack_user_id else None
+    if step is None or user is None:
+        return False, "Your Slack account is not linked to a Tandem user who may decide this."
+    try:
+        step = decide_step(step, by=user, decision=decision, comment=comment)
+    except (DomainError, PermissionDenied, ValidationError) as error:
+        return False, f"Nothing was decided: {error_text(error)}"
+    when = formats.when(step.decided_at)
+    return True, f"You {PAST[decision]} {step.subject_label} ({step.reviewer_label}), {when}."
+
+
+def tell(channel: str, slack_user_id: str, text: str) -> None:
+    """An ephemeral answer to the person who clicked (only they see it)."""
+    if not channel:
+        return
+    try:
+        client().chat_postEphemeral(channel=channel, user=slack_user_id, text=text)
+    except SlackApiError as error:
+        logger.warning("Slack ephemeral message failed: %s", error)
+
+
+def handle_interaction(payload: dict) -> dict | None:
+    """One signed interaction: a button in a decision message, or a reason modal submitted.
+    Returns the JSON Slack expects back (None: an empty 200)."""
+    slack_user_id = str((payload.get("user") or {}).get("id") or "")
+    kind = payload.get("type")
+    if kind == "block_actions":
+        actions = payload.get("actions") or []
+        if not actions:
+            return None
+        action = actions[0] or {}
+        decision, step_id = action.get("action_id"), action.get("value")
+        channel = str((payload.get("channel") or {}).get("id") or "")
+        if decision == "approve":
+            _, answer = decide(step_id, decision, slack_user_id)
+            tell(channel, slack_user_id, answer)
+            return None
+        if decision in ACTIONS and str(step_id).isdigit() and len(str(step_id)) < 19:
+            step = ApprovalStep.objects.filter(pk=int(step_id)).first()
+            if step is not None and payload.get("trigger_id"):
+                client().views_open(
+                    trigger_id=payload["trigger_id"],
+                    view=reason_modal(step, decision, channel=channel),
+                )
+        return None
+    if kind == "view_submission":
+        view = payload.get("view") or {}
+        if view.get("callback_id") != MODAL_CALLBACK:
+            return None
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        values = (view.get("state") or {}).get("values") or {}
+        reason = ((values.get(REASON_BLOCK) or {}).get(REASON_INPUT) or {}).get("value") or ""
+        decided, answer = decide(meta.get("step"), meta.get("decision"), slack_user_id, reason)
+        if not decided:
+            return {"response_action": "errors", "errors": {REASON_BLOCK: answer[:150]}}
+        tell(str(meta.get("channel") or ""), slack_user_id, answer)
+        return None
+    return None
