@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
 from approvals.models import ApprovalStep
@@ -80,7 +80,7 @@ def user_for(slack_user_id: str):
         return account.user if account.user.is_active else None
     try:
         info = client().users_info(user=slack_user_id)
-    except SlackApiError:
+    except (SlackClientError, OSError):
         return None
     email = (info.get("user") or {}).get("profile", {}).get("email") or ""
     users = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
@@ -202,7 +202,7 @@ def tell(channel: str, slack_user_id: str, text: str) -> None:
         return
     try:
         client().chat_postEphemeral(channel=channel, user=slack_user_id, text=text)
-    except SlackApiError as error:
+    except (SlackClientError, OSError) as error:
         logger.warning("Slack ephemeral message failed: %s", error)
 
 
@@ -225,10 +225,14 @@ def handle_interaction(payload: dict) -> dict | None:
         if decision in ACTIONS and str(step_id).isdigit() and len(str(step_id)) < 19:
             step = ApprovalStep.objects.filter(pk=int(step_id)).first()
             if step is not None and payload.get("trigger_id"):
-                client().views_open(
-                    trigger_id=payload["trigger_id"],
-                    view=reason_modal(step, decision, channel=channel),
-                )
+                try:
+                    client().views_open(
+                        trigger_id=str(payload["trigger_id"]),
+                        view=reason_modal(step, decision, channel=channel),
+                    )
+                except (SlackClientError, OSError) as error:
+                    logger.warning("Slack views.open failed: %s", error)
+                    tell(channel, slack_user_id, "Tandem could not open the reason form.")
         return None
     if kind == "view_submission":
         view = payload.get("view") or {}

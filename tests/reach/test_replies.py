@@ -214,6 +214,8 @@ def test_out_of_office_replies_are_neither_decided_nor_answered(receiver, it_ste
 
 
 def test_the_receiver_refuses_mail_for_other_addresses(receiver):
-    with smtplib.SMTP("127.0.0.1", receiver, timeout=10) as smtp:
-        with pytest.raises(smtplib.SMTPRecipientsRefused):
-            smtp.sendmail("x@example.com", ["someone@reply.tandem.example"], "Subject: x\n\nhi")
+    with (
+        smtplib.SMTP("127.0.0.1", receiver, timeout=10) as smtp,
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+    ):
+        smtp.sendmail("x@example.com", ["someone@reply.tandem.example"], "Subject: x\n\nhi")
