@@ -38,6 +38,8 @@ from approvals import workflow
 from approvals.models import ApprovalRule, ApprovalStep
 from intake.models import Attachment, PurchaseRequest
 from notifications.models import Channel, Notification
+from reach.models import TokenKind
+from reach.services import issue_token
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 from tests.security.conftest import PASSWORD, delegate_of
 from tests.support import rolled_back_atomic
@@ -207,6 +209,15 @@ MATRIX = {
         (LOGIN,  DENIED, 404,    DONE,   DENIED, DENIED, DENIED, DENIED, DENIED, DONE,   404),
         data={"comment": "No budget"},
         effect=lambda w: step_state("it_step")(w) == "rejected"),
+    # Decision links (issue 16): Ivan's personal link works for Ivan alone; GET never decides.
+    "ivan's decision link": Row("GET", "/decide/{ivan_link}/",
+        (LOGIN,  403,    403,    200,    403,    403,    403,    403,    403,    403,    403)),
+    "approve with ivan's decision link": Row("POST", "/decide/{ivan_link}/",
+        (LOGIN,  403,    403,    DONE,   403,    403,    403,    403,    403,    403,    403),
+        data={"decision": "approve"},
+        effect=lambda w: step_state("it_step")(w) == "approved"),
+    "an unknown decision link": Row("GET", "/decide/not-a-token/",
+        (LOGIN,  404,    404,    404,    404,    404,    404,    404,    404,    404,    404)),
     "ask changes on the procurement step (page)": Row(
         "POST", "/approvals/steps/{proc_step}/request-changes/",
         (LOGIN,  DENIED, 404,    DENIED, DONE,   DENIED, DENIED, DENIED, DENIED, DENIED, 404),
@@ -422,6 +433,12 @@ MATRIX = {
         (LOGIN,  403,    403,    403,    403,    400,    400,    403,    400,    403,    403)),
     "export requests (API) to 9999-12-31": Row("GET", "/api/export/requests.csv?to=9999-12-31",
         (401,    400,    400,    400,    400,    400,    400,    400,    400,    400,    400)),
+    # Slack's interactivity endpoint answers only Slack's signed requests; without a Slack app
+    # configured it is not there for anyone.
+    "Slack interactivity, unsigned": Row("POST", "/api/slack/interactivity/",
+        (404,    404,    404,    404,    404,    404,    404,    404,    404,    404,    404),
+        data={"payload": "[]"},
+        effect=lambda w: step_state("it_step")(w) == "approved"),
     "export the audit trail (API) from 0001-01-01": Row("GET",
         "/api/export/audit.csv?from=0001-01-01",
         (401,    403,    403,    403,    403,    400,    400,    403,    400,    403,    403)),
@@ -535,6 +552,7 @@ def _build_world(media_root) -> World:
         "closed": closed.pk,
         "closed_vendor": closed.vendor_id,
         "it_step": pr.steps.get(side="it").pk,
+        "ivan_link": issue_token(ivan, pr.steps.get(side="it"), TokenKind.LINK),
         "proc_step": pr.steps.get(side="procurement").pk,
         "vendor": pr.vendor_id,
         "prospect": VendorFactory(status="prospective").pk,
