@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from reach import inbound, tasks
 
@@ -44,7 +45,11 @@ class ReplyHandler:
 
 
 def hand_over(content: bytes, recipients: list[str]) -> None:
-    tasks.receive_reply.delay(base64.b64encode(content).decode("ascii"), list(recipients))
+    try:
+        tasks.receive_reply.delay(base64.b64encode(content).decode("ascii"), list(recipients))
+    finally:
+        # A task run in this thread (eagerly) leaves no database connection behind.
+        connections.close_all()
 
 
 def start_receiver(host: str, port: int) -> Controller:
