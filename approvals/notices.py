@@ -32,6 +32,7 @@ def step_opened(step: ApprovalStep) -> None:
         action="Review it",
         url=f"{step.subject.get_absolute_url()}#steps",
         dedupe_key=f"opened:{step.pk}",
+        chat=True,
     )
 
 

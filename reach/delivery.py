@@ -3,15 +3,17 @@
 - a "for your decision" e-mail (a notification whose topic is a step) gets the reader's
   personal decision link and, when replies are configured, a personal reply-to address;
 - the Slack channel: the same notice as a direct message with decision buttons;
-- when a step is settled, every reviewer's Slack message of it says who decided."""
+- when a step is decided (or closed by another decision), every reviewer's Slack message of it
+  says who decided (through the audit trail's listener)."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from approvals.models import ApprovalStep
+from approvals.models import ApprovalStep, StepState
 from core.tasks import enqueue_each
 from notifications.services import absolute_url
 
@@ -22,10 +24,19 @@ logger = logging.getLogger(__name__)
 STEP_TOPIC = "step:"
 
 
+# The notices about a step that ask for a decision: "for your decision" (opened), reminders
+# and escalations. A notification names its step by topic ("step:<pk>"), or, written before
+# notifications had topics, by its dedupe key ("opened:<pk>", "reminder:<pk>:<n>", …).
+STEP_KEY = re.compile(r"^(?:opened|reminder|escalation):(\d{1,18})(?::|$)")
+
+
 def step_of(notification) -> ApprovalStep | None:
     topic = getattr(notification, "topic", "") or ""
-    pk = topic.removeprefix(STEP_TOPIC)
-    if not topic.startswith(STEP_TOPIC) or not pk.isdigit():
+    pk = topic.removeprefix(STEP_TOPIC) if topic.startswith(STEP_TOPIC) else ""
+    if not pk.isdigit():
+        match = STEP_KEY.match(notification.dedupe_key or "")
+        pk = match.group(1) if match else ""
+    if not pk:
         return None
     return (
         ApprovalStep.objects.select_related("request", "vendor", "group", "user")
@@ -68,12 +79,11 @@ def add_ways_to_decide(notification, message) -> None:
             "<b>changes: reason</b> as its first line.</p>"
         )
     message.body = f"{message.body.rstrip()}\n" + "\n".join(text) + "\n"
-    message.alternatives = [
-        (content.replace("</body>", "\n".join(html) + "\n</body>"), mimetype)
-        if mimetype == "text/html"
-        else (content, mimetype)
-        for content, mimetype in message.alternatives
-    ]
+    alternatives, message.alternatives = message.alternatives, []
+    for content, mimetype in alternatives:
+        if mimetype == "text/html":
+            content = content.replace("</body>", "\n".join(html) + "\n</body>")
+        message.attach_alternative(content, mimetype)
 
 
 def send_slack(notification) -> None:
@@ -92,19 +102,37 @@ def send_slack(notification) -> None:
     SlackMessage.objects.create(step=step, user=user, channel=channel, ts=ts)
 
 
-def step_settled(topics, note: str) -> None:
-    """In the transaction that settles a step's notices: after it commits, a task updates every
-    reviewer's Slack message of the step to say who decided."""
-    step_ids = [int(t.removeprefix(STEP_TOPIC)) for t in topics if t.startswith(STEP_TOPIC)]
-    if not step_ids or not settings.TANDEM_SLACK_BOT_TOKEN:
+def on_audit_event(event, subject) -> None:
+    """The audit trail's listener: a decision on a step (from the page, the API, a link, a
+    reply or Slack) settles the Slack messages of its round once the decision commits."""
+    step_id = (event.payload or {}).get("step") if isinstance(event.payload, dict) else None
+    if not event.kind.startswith("step_") or not step_id or not settings.TANDEM_SLACK_BOT_TOKEN:
         return
-    pending = list(
-        SlackMessage.objects.filter(step_id__in=step_ids, settled_note="").values_list(
-            "pk", flat=True
-        )
-    )
-    if pending:
-        SlackMessage.objects.filter(pk__in=pending).update(settled_note=note[:200] or "Decided")
-        transaction.on_commit(
-            lambda: enqueue_each("reach.tasks.update_slack_message", pending, what="Slack message")
-        )
+    transaction.on_commit(lambda: settle_slack_messages(step_id))
+
+
+def settle_slack_messages(step_id: int) -> None:
+    """Every reviewer's Slack message of a step that is no longer open is updated, once (the
+    note is claimed on its row), to say who decided it, or which decision closed it."""
+    decided = ApprovalStep.objects.select_related("decided_by", "decided_for").filter(pk=step_id)
+    decided = decided.first()
+    if decided is None or decided.state in (StepState.OPEN, StepState.WAITING):
+        return
+    by = f"{decided.decided_by}" + (f" for {decided.decided_for}" if decided.decided_for else "")
+    closed = ApprovalStep.objects.filter(
+        request_id=decided.request_id, vendor_id=decided.vendor_id, round=decided.round
+    ).exclude(state__in=[StepState.OPEN, StepState.WAITING])
+    claimed = []
+    for message in SlackMessage.objects.filter(step__in=closed, settled_note=""):
+        if message.step_id == decided.pk:
+            note = f"{decided.get_state_display()} by {by}"
+        else:
+            note = (
+                f"Closed: the {decided.reviewer_label} step was "
+                f"{decided.get_state_display().lower()} by {by}"
+            )
+        if SlackMessage.objects.filter(pk=message.pk, settled_note="").update(
+            settled_note=note[:200]
+        ):
+            claimed.append(message.pk)
+    enqueue_each("reach.tasks.update_slack_message", claimed, what="Slack message")
