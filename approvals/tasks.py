@@ -7,7 +7,8 @@ from . import digest, reminders
 
 @shared_task
 def sweep_reminders() -> int:
-    return reminders.sweep_due_steps()
+    """Step reminders and escalations, then the reminders of unanswered second opinions."""
+    return reminders.sweep_due_steps() + reminders.sweep_due_consultations()
 
 
 @shared_task

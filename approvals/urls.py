@@ -7,5 +7,8 @@ app_name = "approvals"
 urlpatterns = [
     path("", views.waiting_for_me, name="waiting-for-me"),
     path("rules/preview/", views.rule_preview, name="rule-preview"),
+    # Before the decision slugs, which would take "consult" for an unknown decision.
+    path("steps/<int:pk>/consult/", views.consult, name="consult"),
+    path("consultations/<int:pk>/answer/", views.answer, name="answer"),
     path("steps/<int:pk>/<slug:decision>/", views.decide, name="decide"),
 ]

@@ -13,8 +13,8 @@ from core.keyset import keyset_page
 from intake.selectors import requests_visible_to
 
 from . import routing, selectors, services
-from .forms import DecisionForm, PreviewForm
-from .models import ApprovalStep
+from .forms import AnswerForm, ConsultForm, DecisionForm, PreviewForm
+from .models import ApprovalStep, Consultation
 
 PAGE_SIZE = 50
 DECISION_SLUGS = {"approve": "approve", "reject": "reject", "request-changes": "request_changes"}
@@ -24,7 +24,11 @@ DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent ba
 def waiting_for_me(request):
     now = timezone.now()
     page = keyset_page(selectors.steps_awaiting(request.user), request.GET.get("after"), PAGE_SIZE)
-    context = {"page": page, "now": now}
+    context = {
+        "page": page,
+        "now": now,
+        "consultations": list(selectors.consultations_awaiting(request.user)[:PAGE_SIZE]),
+    }
     if sees_everything(request.user):
         context["team_page"] = keyset_page(
             selectors.open_steps_for_team(), request.GET.get("team_after"), PAGE_SIZE
@@ -57,6 +61,66 @@ def decide(request, pk, decision):
         label = step.request.number if step.request_id else step.vendor.name
         messages.success(request, f"{label}: {step.reviewer_label} step {DONE[decision]}.")
     return redirect(step.subject)
+
+
+def _form_errors(request, form) -> None:
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
+
+
+@require_POST
+def consult(request, pk):
+    """ "Ask a colleague" on a step the user may decide (SPEC §3, second opinion)."""
+    try:
+        step = (
+            selectors.steps_visible_to(request.user).select_related("request", "vendor").get(pk=pk)
+        )
+    except ApprovalStep.DoesNotExist:
+        raise Http404("No such step.") from None
+    form = ConsultForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(f"{step.subject.get_absolute_url()}#step-{step.pk}")
+    try:
+        consultation = services.ask_colleague(step, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Your question was sent to {consultation.colleague}; their answer will show here.",
+        )
+        return redirect(f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}")
+    return redirect(f"{step.subject.get_absolute_url()}#step-{step.pk}")
+
+
+@require_POST
+def answer(request, pk):
+    """The colleague's answer to a second-opinion question."""
+    try:
+        consultation = (
+            selectors.consultations_visible_to(request.user)
+            .select_related("step__request", "step__vendor")
+            .get(pk=pk)
+        )
+    except Consultation.DoesNotExist:
+        raise Http404("No such question.") from None
+    back = f"{consultation.step.subject.get_absolute_url()}#consultation-{consultation.pk}"
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    try:
+        services.answer_consultation(consultation, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Your answer was sent to {consultation.asked_by}.")
+    return redirect(back)
 
 
 def rule_preview(request):

@@ -13,6 +13,7 @@ from approvals import workflow
 from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels, with_waiting_on
 from core.errors import DomainError
+from notifications.services import mark_read_for_page
 from vendors.policies import can_rate
 from vendors.services import rate_vendor
 
@@ -55,6 +56,7 @@ def request_edit(request, pk):
 def request_detail(request, pk):
     purchase_request = _visible_or_404(request.user, pk)
     user = request.user
+    mark_read_for_page(user, purchase_request.get_absolute_url())  # the reader is here now
     today = timezone.localdate()
     context = {
         "pr": purchase_request,

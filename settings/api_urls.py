@@ -4,7 +4,13 @@ from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from approvals.api.views import RequestStepsView, RulePreviewView, RuleViewSet, StepViewSet
+from approvals.api.views import (
+    ConsultationViewSet,
+    RequestStepsView,
+    RulePreviewView,
+    RuleViewSet,
+    StepViewSet,
+)
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView
 from intake.api.views import PurchaseRequestViewSet
 from vendors.api.views import VendorViewSet
@@ -12,6 +18,7 @@ from vendors.api.views import VendorViewSet
 router = DefaultRouter()
 router.register("requests", PurchaseRequestViewSet, basename="request")
 router.register("steps", StepViewSet, basename="step")
+router.register("consultations", ConsultationViewSet, basename="consultation")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("vendors", VendorViewSet, basename="vendor")
 

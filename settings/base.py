@@ -150,6 +150,10 @@ if TANDEM_WEBHOOK_URL and urlsplit(TANDEM_WEBHOOK_URL).scheme not in ("http", "h
     raise ImproperlyConfigured("TANDEM_WEBHOOK_URL must be an http:// or https:// address.")
 # Seconds after which a notification claimed by a worker that died is delivered again.
 TANDEM_DELIVERY_CLAIM_TIMEOUT = env.int("TANDEM_DELIVERY_CLAIM_TIMEOUT", default=600)
+# Hours after which an unanswered second-opinion question is reminded (once) to the colleague.
+TANDEM_CONSULTATION_REMIND_AFTER_HOURS = env.int(
+    "TANDEM_CONSULTATION_REMIND_AFTER_HOURS", default=24
+)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
