@@ -397,3 +397,15 @@ def test_page_errors_are_messages_not_5xx(client, it_step, it_reviewer, cio, pro
     assert client.post("/approvals/steps/999999/consult/", {}).status_code == 404
     assert client.post("/approvals/consultations/999999/answer/", {}).status_code == 404
     assert not Consultation.objects.exists()
+
+
+def test_seed_demo_has_one_open_consultation_for_the_cio(client):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    consultation = Consultation.objects.select_related("asked_by", "colleague").get()
+    assert (consultation.asked_by.username, consultation.colleague.username) == ("ivan", "cora")
+    assert not consultation.is_answered and consultation.step.state == "open"
+    client.force_login(consultation.colleague)
+    assert "Questions for you" in client.get("/approvals/").content.decode()
