@@ -3,7 +3,10 @@ the step panel; the CIO is notified, finds the question under Waiting for me, an
 the request page (and gets no decision buttons); the reviewer reads the answer on the step
 and in the timeline, then decides. Opening the request reads the notifications about it."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from accounts import roles
@@ -14,6 +17,25 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
+
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessibility_violations(page: Page, selector: str) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA rules on the second-opinion parts of a step (evaluated through
+    the browser's debugging protocol, which the page's Content-Security-Policy does not
+    govern)."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        """selector => axe
+            .run({include: [[`${selector} .consultations`], [`${selector} .ask-colleague`]]},
+                 {runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]})
+            .then(r => r.violations.map(
+                v => `${v.id}: ${v.nodes.map(n => n.target).join(", ")}`))""",
+        selector,
+    )
+    return result
 
 
 def sign_out(page: Page, live_server):
@@ -39,7 +61,9 @@ def test_ask_a_colleague_answer_and_decide(live_server, sign_in):
     page = sign_in(ivan)
     page.goto(url)
     panel = page.locator(block)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
     panel.get_by_text("Ask a colleague for a second opinion").click()
+    assert accessibility_violations(page, block) == []
     panel.get_by_label("Colleague").select_option(label="Cora Cio")
     expect(panel.get_by_label("Colleague").locator("option", has_text="Rita")).to_have_count(0)
     panel.get_by_label("Question").fill("Is Miro on our architecture list?")
@@ -47,6 +71,8 @@ def test_ask_a_colleague_answer_and_decide(live_server, sign_in):
     expect(page.get_by_role("alert").filter(has_text="sent to Cora Cio")).to_be_visible()
     expect(panel.locator("[data-consultation]")).to_contain_text("Ivan Itreview asked Cora Cio")
     expect(panel.locator("[data-consultation]")).to_contain_text("Waiting for Cora Cio’s answer")
+    assert accessibility_violations(page, block) == []
+    page.set_viewport_size({"width": 1280, "height": 800})
     sign_out(page, live_server)
 
     # Cora is notified (the bell counts it), finds the question and answers it.
@@ -61,6 +87,7 @@ def test_ask_a_colleague_answer_and_decide(live_server, sign_in):
     expect(page.locator("#unread-count")).to_have_count(0)
     expect(page.locator(block).get_by_role("button", name="Approve")).to_have_count(0)
     expect(page.locator(block).get_by_text("Ask a colleague")).to_have_count(0)
+    assert accessibility_violations(page, block) == []
     page.get_by_label("Your answer to Ivan Itreview").fill("Yes, approved for design last year.")
     page.get_by_role("button", name="Send answer").click()
     expect(page.get_by_role("alert").filter(has_text="answer was sent to Ivan")).to_be_visible()
