@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from approvals import policies, selectors, services
+from approvals import policies, selectors, services, workflow
 from approvals.models import Consultation, ConsultationReminder
 from approvals.reminders import remind_consultation, sweep_due_consultations
 from audit.models import AuditEvent
@@ -321,8 +321,6 @@ def test_the_periodic_sweep_task_reminds_consultations(asked):
 def test_steps_list_with_consultations_runs_constant_queries(
     api, requester, it_reviewer, cio, procurement, django_assert_max_num_queries, size
 ):
-    from approvals import workflow
-
     purchase_request = workflow.submit_request(
         PurchaseRequestFactory(requester=requester), by=requester
     )
@@ -409,3 +407,39 @@ def test_seed_demo_has_one_open_consultation_for_the_cio(client):
     assert not consultation.is_answered and consultation.step.state == "open"
     client.force_login(consultation.colleague)
     assert "Questions for you" in client.get("/approvals/").content.decode()
+
+
+def test_a_second_opinion_on_a_vendor_review(
+    api, client, requester, it_reviewer, cio, django_capture_on_commit_callbacks
+):
+    """Vendor steps allow it too: on the vendor page and in the vendor's steps and timeline;
+    whoever named the vendor on a request is never asked."""
+    purchase_request = workflow.submit_request(
+        PurchaseRequestFactory(
+            requester=requester,
+            vendor=None,
+            proposed_vendor_name="Acme Analytics",
+            proposed_vendor_website="https://acme.example",
+        ),
+        by=requester,
+    )
+    vendor = purchase_request.vendor
+    step = vendor.steps.get(side="it")
+    assert consult(api.as_user(it_reviewer), step, colleague="rita").status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = consult(api.as_user(it_reviewer), step, question="Do we know Acme?")
+    assert response.status_code == 201
+    assert (
+        in_app(cio).get().url == f"{vendor.get_absolute_url()}#consultation-{response.json()['id']}"
+    )
+    [listed] = [
+        s
+        for s in api.as_user(cio).get(f"/api/vendors/{vendor.pk}/steps/").json()
+        if s["side"] == "it"
+    ][0]["consultations"]
+    assert listed["question"] == "Do we know Acme?"
+    client.force_login(cio)
+    page = client.get(vendor.get_absolute_url()).content.decode()
+    assert "Your answer to" in page and "for a second opinion" in page
+    assert answer(api.as_user(cio), listed["id"], "Yes, from a pilot.").status_code == 200
+    assert AuditEvent.objects.for_object(vendor).filter(kind="consultation_answered").exists()
