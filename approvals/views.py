@@ -11,6 +11,7 @@ from accounts.roles import is_reviewer, sees_everything
 from core.errors import DomainError
 from core.keyset import keyset_page
 from intake.selectors import requests_visible_to
+from notifications.services import mark_read_for_page
 
 from . import routing, selectors, services
 from .forms import AnswerForm, ConsultForm, DecisionForm, PreviewForm
@@ -23,6 +24,7 @@ DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent ba
 
 def waiting_for_me(request):
     now = timezone.now()
+    mark_read_for_page(request.user, request.path)  # e.g. the daily digest points here
     page = keyset_page(selectors.steps_awaiting(request.user), request.GET.get("after"), PAGE_SIZE)
     context = {
         "page": page,

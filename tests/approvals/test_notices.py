@@ -168,3 +168,13 @@ def test_other_notifications_are_not_settled(in_review, requester, procurement, 
     services.decide_step(in_review.steps.get(side="it"), by=second_it_reviewer, decision="approve")
     decided = in_app(requester).get()
     assert decided.done_at is None and decided.topic == ""
+
+
+def test_opening_waiting_for_me_reads_the_digest(client, in_review, cio):
+    from approvals.digest import send_daily_digest
+
+    send_daily_digest()
+    assert unread_for(cio).get().url == "/approvals/"
+    client.force_login(cio)
+    client.get("/approvals/")
+    assert not unread_for(cio).exists()
