@@ -7,7 +7,6 @@
   says who decided (through the audit trail's listener)."""
 
 import logging
-import re
 
 from django.conf import settings
 from django.db import transaction
@@ -24,19 +23,12 @@ logger = logging.getLogger(__name__)
 STEP_TOPIC = "step:"
 
 
-# The notices about a step that ask for a decision: "for your decision" (opened), reminders
-# and escalations. A notification names its step by topic ("step:<pk>"), or, written before
-# notifications had topics, by its dedupe key ("opened:<pk>", "reminder:<pk>:<n>", …).
-STEP_KEY = re.compile(r"^(?:opened|reminder|escalation):(\d{1,18})(?::|$)")
-
-
 def step_of(notification) -> ApprovalStep | None:
-    topic = getattr(notification, "topic", "") or ""
-    pk = topic.removeprefix(STEP_TOPIC) if topic.startswith(STEP_TOPIC) else ""
-    if not pk.isdigit():
-        match = STEP_KEY.match(notification.dedupe_key or "")
-        pk = match.group(1) if match else ""
-    if not pk:
+    """The step a notice asks a decision on ("for your decision", reminders, escalations):
+    its topic is "step:<pk>" (approvals.notices.step_topic)."""
+    topic = notification.topic or ""
+    pk = topic.removeprefix(STEP_TOPIC)
+    if not topic.startswith(STEP_TOPIC) or not pk.isdigit() or len(pk) > 18:
         return None
     return (
         ApprovalStep.objects.select_related("request", "vendor", "group", "user")

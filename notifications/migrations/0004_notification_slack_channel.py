@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0002_schedules"),
+        ("notifications", "0003_notification_summary_topic_done"),
     ]
 
     operations = [
