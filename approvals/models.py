@@ -34,7 +34,10 @@ JOINT_SIDES = (Side.IT, Side.PROCUREMENT)
 
 class RuleKind(models.TextChoices):
     ROUTE = "route", "Adds a step when it matches"
-    DEFAULT = "default", "Default step: added when no matching rule covered its side"
+    BASELINE = (
+        "baseline",
+        "Baseline review: added to every routed request while its conditions hold",
+    )
     AUTO_APPROVE = "auto_approve", "Approves at once when it matches"
     VENDOR_REVIEW = "vendor_review", "Vendor review: the vendor must be approved first"
 
