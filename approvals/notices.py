@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from notifications.services import notify
 
-from .models import ApprovalStep
+from .models import ApprovalStep, StepKind
 
 
 def reviewers_of(step: ApprovalStep):
@@ -47,4 +47,35 @@ def request_decided(purchase_request, *, outcome: str, round: int, comment: str 
         action="Open the request",
         url=purchase_request.get_absolute_url(),
         dedupe_key=f"decided:{purchase_request.pk}:{round}:{purchase_request.state}",
+    )
+
+
+def work_item_opened(step: ApprovalStep) -> None:
+    """Procurement hears that an approved request is theirs to order; the requester that their
+    order is placed and receipt is theirs to confirm."""
+    request = step.request
+    due = f"It is due {step.due_at:%Y-%m-%d %H:%M} UTC."
+    if step.kind == StepKind.ORDER:
+        subject = f"To order: {request.number} {request.title}"
+        lines = [
+            f"{request.number} “{request.title}” from {request.requester} is approved and "
+            "ready to order.",
+            f"Place the order and record its PO number. {due}",
+        ]
+        action = "Record the order"
+    else:
+        subject = f"Ordered: {request.number} {request.title}"
+        lines = [
+            f"Your request {request.number} “{request.title}” was ordered "
+            f"(PO {request.po_number}).",
+            f"When it arrives, confirm receipt to close the request. {due}",
+        ]
+        action = "Confirm receipt"
+    notify(
+        reviewers_of(step),
+        subject=subject,
+        lines=lines,
+        action=action,
+        url=f"{request.get_absolute_url()}#after-approval",
+        dedupe_key=f"opened:{step.pk}",
     )

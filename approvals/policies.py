@@ -10,7 +10,7 @@ from accounts.reviewers import ReviewerIdentity, reviewer_identity
 from core.policies import Verdict
 from intake.models import PurchaseRequest
 
-from .models import JOINT_SIDES, ApprovalStep, Side, StepState
+from .models import JOINT_SIDES, ApprovalStep, Side, StepKind, StepState
 
 OTHER_SIDE = {Side.IT: Side.PROCUREMENT, Side.PROCUREMENT: Side.IT}
 
@@ -36,7 +36,12 @@ def can_decide(
     - a user decides only steps of groups they belong to, or hold by a delegation in its window;
     - the people involved on the `it` side of a request (or vendor review) and those on its
       `procurement` side are disjoint, in every round and across every delegation.
-    Whether the step is open is the state machine's business (409), not this policy's (403)."""
+    Whether the step is open is the state machine's business (409), not this policy's (403).
+    Work after approval (placing the order, confirming receipt) is never decided here."""
+    if step.kind == StepKind.ORDER:
+        return _deny("This is the order, not a decision: procurement records it with the PO.")
+    if step.kind == StepKind.RECEIPT:
+        return _deny("This is the requester's confirmation of receipt, not a decision.")
     barred = _barred_people(step)
     if user.pk in barred:
         if step.request_id:
@@ -77,9 +82,14 @@ def can_decide(
 
 
 def decidable_steps(user) -> QuerySet[ApprovalStep]:
-    """`can_decide` in SQL: the steps `user` may decide, whatever their state. One branch per
-    principal the user can act for (themself and each open delegation), each with the same
-    three rules as `can_decide`."""
+    """`can_decide` in SQL: the steps `user` may decide, whatever their state."""
+    return ApprovalStep.objects.filter(decidable(user))
+
+
+def decidable(user) -> Q:
+    """The condition of `decidable_steps`: one branch per principal the user can act for
+    (themself and each open delegation), each with the same three rules as `can_decide`; only
+    review steps are decided."""
     identity = reviewer_identity(user)
     allowed = Q(pk__in=[])
     for principal, group_ids in identity.principals:
@@ -92,7 +102,7 @@ def decidable_steps(user) -> QuerySet[ApprovalStep]:
             | Q(vendor__in=requesters.filter(vendor__isnull=False).values("vendor_id"))
         )
         other_side_decided = (
-            ApprovalStep.objects.filter(side__in=JOINT_SIDES)
+            ApprovalStep.objects.filter(side__in=JOINT_SIDES, kind=StepKind.REVIEW)
             .filter(
                 Q(request__isnull=False, request=OuterRef("request"))
                 | Q(vendor__isnull=False, vendor=OuterRef("vendor"))
@@ -102,7 +112,17 @@ def decidable_steps(user) -> QuerySet[ApprovalStep]:
         )
         four_eyes = Q(side__in=JOINT_SIDES) & Exists(other_side_decided)
         allowed |= holds & ~barred & ~four_eyes
-    return ApprovalStep.objects.filter(allowed)
+    return allowed & Q(kind=StepKind.REVIEW)
+
+
+def work_items(user) -> Q:
+    """The work after approval that is the user's, whatever its state: orders of the groups the
+    user holds (their own, or by an open delegation: procurement places orders), and the
+    confirmation of receipt of their own requests."""
+    identity = reviewer_identity(user)
+    return Q(kind=StepKind.ORDER, group_id__in=identity.all_group_ids) | Q(
+        kind=StepKind.RECEIPT, user_id=user.pk
+    )
 
 
 def _barred_people(step: ApprovalStep) -> set[int]:
@@ -132,7 +152,7 @@ def _people_on_side(subject, side: str | None) -> set[int]:
     decided = getattr(subject, "_four_eyes_people", None)
     if decided is None:
         decided = {}
-        rows = subject.steps.filter(decided_by__isnull=False).values_list(
+        rows = subject.steps.filter(decided_by__isnull=False, kind=StepKind.REVIEW).values_list(
             "side", "decided_by_id", "decided_for_id"
         )
         for step_side, decided_by, decided_for in rows:

@@ -11,7 +11,7 @@ from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
 from . import policies
-from .models import ApprovalRule, ApprovalStep, StepState
+from .models import WORK_ITEM_KINDS, ApprovalRule, ApprovalStep, StepKind, StepState
 
 
 def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseRequest]:
@@ -33,10 +33,11 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:
-    """Open steps the user may decide, most urgent first: exactly those `can_decide` allows
-    (their groups and delegations, never their own requests, four eyes by principal)."""
+    """Open steps waiting for the user, most urgent first: the review steps `can_decide` allows
+    (their groups and delegations, never their own requests, four eyes by principal), and their
+    work after approval (orders to place, receipts to confirm)."""
     return (
-        policies.decidable_steps(user)
+        ApprovalStep.objects.filter(policies.decidable(user) | policies.work_items(user))
         .filter(state=StepState.OPEN)
         .select_related(
             "request", "request__requester", "request__vendor", "vendor", "group", "user"
@@ -95,10 +96,17 @@ class StepPanel:
     reason: str = ""
 
 
+def work_after_approval(purchase_request) -> list[ApprovalStep]:
+    """The order and receipt items of a request, in the order they came."""
+    return list(
+        steps_of(purchase_request).filter(kind__in=WORK_ITEM_KINDS).order_by("opened_at", "id")
+    )
+
+
 def decision_panels(subject, user) -> list[StepPanel]:
-    """The steps of the latest round of a request or a vendor review, each with the user's right
-    to decide it."""
-    steps = list(steps_of(subject).order_by("-round", "stage", "side"))
+    """The review steps of the latest round of a request or a vendor review, each with the
+    user's right to decide it."""
+    steps = list(steps_of(subject).filter(kind=StepKind.REVIEW).order_by("-round", "stage", "side"))
     if not steps:
         return []
     latest = steps[0].round

@@ -4,11 +4,13 @@ steps, opens stages, settles the request or vendor when a round ends, and runs s
 resubmit, which hand a request from intake to review (SPEC §2, §3, §5). Each function runs in
 its caller's transaction unless it is the outermost service of a user action."""
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts import roles
 from audit.services import record_event
 from audit.transitions import PAST_TENSE, apply_transition, ensure_can
 from intake import policies as intake_policies
@@ -18,7 +20,7 @@ from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
 from . import notices
-from .models import ApprovalStep, StepState
+from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState
 from .routing import PlannedStep, RequestFacts, plan, plan_vendor_review
 
 
@@ -76,6 +78,7 @@ def route_request(purchase_request, *, by) -> None:
                 "reasons": routing.auto_approval_reasons,
             },
         )
+        open_order(purchase_request)
         return
     vendor = None
     if routing.vendor_steps:
@@ -85,7 +88,7 @@ def route_request(purchase_request, *, by) -> None:
             by=by,
             payload={"request": purchase_request.number},
         )
-    last_round = purchase_request.steps.aggregate(last=Max("round"))["last"] or 0
+    last_round = _last_round(purchase_request)
     steps = create_steps(routing.steps, request=purchase_request, round=last_round + 1)
     record_event(
         purchase_request,
@@ -202,7 +205,7 @@ def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:
     """What the decision means for its round: "pending" while steps remain; "rejected" or
     "changes_requested" at once (the other open steps are superseded); "approved" when the last
     step is; a completed stage opens the next one. Shared by requests and vendors."""
-    round_steps = list(subject.steps.filter(round=decided.round))
+    round_steps = list(subject.steps.filter(round=decided.round, kind=StepKind.REVIEW))
     if decided.state in (StepState.REJECTED, StepState.CHANGES_REQUESTED):
         _supersede(round_steps)
         return decided.state
@@ -250,6 +253,8 @@ def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of
             round=decided.round,
             comment=decided.comment,
         )
+        if transition == "approve":
+            open_order(purchase_request)
 
 
 def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
@@ -297,3 +302,100 @@ def _requests_waiting_for(vendor):
         .values("pk")
     )
     return PurchaseRequest.objects.select_for_update().filter(pk__in=waiting)
+
+
+# The work after approval (SPEC §3): the order is procurement's, the receipt the requester's.
+
+
+def _last_round(purchase_request) -> int:
+    return (
+        purchase_request.steps.filter(kind=StepKind.REVIEW).aggregate(last=Max("round"))["last"]
+        or 0
+    )
+
+
+def open_order(purchase_request) -> ApprovalStep:
+    """An approved request becomes procurement's work item "to order", with the due time,
+    reminders and escalation of the process settings; procurement is told. Runs in the
+    transaction that approved the request."""
+    config = ProcessSettings.current()
+    step = ApprovalStep.objects.create(
+        request=purchase_request,
+        kind=StepKind.ORDER,
+        round=max(_last_round(purchase_request), 1),
+        stage=1,
+        side=Side.PROCUREMENT,
+        group=Group.objects.get(name=roles.PROCUREMENT),
+        rule_name="Order after approval",
+        reasons=["approved requests are ordered by procurement"],
+        sla_hours=config.order_sla_hours,
+        repeat_every_hours=config.order_repeat_every_hours,
+        escalate_after_hours=config.order_escalate_after_hours,
+        escalation_group=config.order_escalation_group,
+    )
+    step.open(at=timezone.now())
+    step.save()
+    notices.work_item_opened(step)
+    return step
+
+
+def open_receipt(purchase_request) -> ApprovalStep:
+    """After the order, confirming receipt is the requester's item, with a reminder."""
+    config = ProcessSettings.current()
+    step = ApprovalStep.objects.create(
+        request=purchase_request,
+        kind=StepKind.RECEIPT,
+        round=max(_last_round(purchase_request), 1),
+        stage=1,
+        side="",
+        user=purchase_request.requester,
+        rule_name="Receipt after the order",
+        reasons=["the requester confirms what was ordered has arrived"],
+        sla_hours=config.receipt_sla_hours,
+        repeat_every_hours=config.receipt_repeat_every_hours,
+        escalate_after_hours=0,
+    )
+    step.open(at=timezone.now())
+    step.save()
+    notices.work_item_opened(step)
+    return step
+
+
+def _complete(purchase_request, kind: str, *, by) -> None:
+    for step in purchase_request.steps.select_for_update().filter(kind=kind, state=StepState.OPEN):
+        step.complete(by=by, at=timezone.now())
+        step.save()
+
+
+def mark_ordered(purchase_request: PurchaseRequest, *, by, po_number: str, ordered_on):
+    """Procurement records the purchase order of an approved request: its order item is done and
+    confirming receipt becomes the requester's item."""
+    with transaction.atomic(durable=True):
+        purchase_request = PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+        intake_policies.can_mark_ordered(by, purchase_request).enforce()
+        apply_transition(
+            purchase_request,
+            "mark_ordered",
+            by=by,
+            kwargs={"po_number": po_number, "ordered_on": ordered_on},
+            payload={"po_number": po_number, "ordered_on": ordered_on},
+        )
+        _complete(purchase_request, StepKind.ORDER, by=by)
+        open_receipt(purchase_request)
+    return purchase_request
+
+
+def close_request(purchase_request: PurchaseRequest, *, by, received_on):
+    """Records receipt of what was ordered; the request is closed and its receipt item done."""
+    with transaction.atomic(durable=True):
+        purchase_request = PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+        intake_policies.can_close(by, purchase_request).enforce()
+        apply_transition(
+            purchase_request,
+            "close",
+            by=by,
+            kwargs={"received_on": received_on},
+            payload={"received_on": received_on},
+        )
+        _complete(purchase_request, StepKind.RECEIPT, by=by)
+    return purchase_request

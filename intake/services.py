@@ -159,38 +159,6 @@ def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "")
     return purchase_request
 
 
-def mark_ordered(
-    purchase_request: PurchaseRequest, *, by, po_number: str, ordered_on
-) -> PurchaseRequest:
-    """Procurement records the purchase order of an approved request."""
-    with transaction.atomic():
-        purchase_request = _locked(purchase_request)
-        policies.can_mark_ordered(by, purchase_request).enforce()
-        apply_transition(
-            purchase_request,
-            "mark_ordered",
-            by=by,
-            kwargs={"po_number": po_number, "ordered_on": ordered_on},
-            payload={"po_number": po_number, "ordered_on": ordered_on},
-        )
-    return purchase_request
-
-
-def close_request(purchase_request: PurchaseRequest, *, by, received_on) -> PurchaseRequest:
-    """Records receipt of what was ordered; the request is then closed."""
-    with transaction.atomic():
-        purchase_request = _locked(purchase_request)
-        policies.can_close(by, purchase_request).enforce()
-        apply_transition(
-            purchase_request,
-            "close",
-            by=by,
-            kwargs={"received_on": received_on},
-            payload={"received_on": received_on},
-        )
-    return purchase_request
-
-
 def add_comment(purchase_request: PurchaseRequest, *, by, body: str) -> Comment:
     body = body.strip()
     if not body:

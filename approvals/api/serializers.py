@@ -18,6 +18,7 @@ class StepSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "request",
+            "kind",
             "round",
             "stage",
             "side",

@@ -131,12 +131,12 @@ class PurchaseRequestViewSet(
     @extend_schema(request=MarkOrderedSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"], url_path="mark-ordered")
     def mark_ordered(self, request, pk=None):
-        return self._transition(services.mark_ordered, MarkOrderedSerializer)
+        return self._transition(workflow.mark_ordered, MarkOrderedSerializer)
 
     @extend_schema(request=CloseSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._transition(services.close_request, CloseSerializer)
+        return self._transition(workflow.close_request, CloseSerializer)
 
     @extend_schema(responses=AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

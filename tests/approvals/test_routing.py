@@ -102,7 +102,8 @@ def test_auto_approval_approves_at_once_and_says_which_rule(submitted, auto_appr
         category=CategoryFactory(name="Hardware", slug="hardware"), total_cost=Decimal("1500")
     )
     assert purchase_request.state == State.APPROVED
-    assert not purchase_request.steps.exists()
+    # No review step; the approved request is procurement's to order.
+    assert [(s.kind, s.state) for s in purchase_request.steps.all()] == [("order", "open")]
     event = AuditEvent.objects.for_object(purchase_request).get(kind="approve")
     assert event.payload["auto_approved_by"] == "Catalog hardware under 2k"
 

@@ -152,12 +152,12 @@ def test_withdraw_is_refused_after_the_decision(requester, state):
 def test_procurement_orders_and_the_requester_closes(requester, procurement):
     approved = PurchaseRequestFactory(requester=requester, state=State.APPROVED)
     with pytest.raises(PermissionDenied, match="Only procurement"):
-        services.mark_ordered(approved, by=requester, po_number="PO-1", ordered_on=date.today())
-    ordered = services.mark_ordered(
+        workflow.mark_ordered(approved, by=requester, po_number="PO-1", ordered_on=date.today())
+    ordered = workflow.mark_ordered(
         approved, by=procurement, po_number="PO-4711", ordered_on=date.today()
     )
     assert (ordered.state, ordered.po_number) == (State.ORDERED, "PO-4711")
-    closed = services.close_request(ordered, by=requester, received_on=date.today())
+    closed = workflow.close_request(ordered, by=requester, received_on=date.today())
     assert (closed.state, closed.received_on) == (State.CLOSED, date.today())
     assert kinds(closed)[-2:] == ["mark_ordered", "close"]
 
