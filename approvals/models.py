@@ -223,6 +223,14 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         help_text="The delegator, when the decision was taken by their delegate.",
     )
     comment = models.TextField(blank=True)
+    carried_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The approval of an earlier round this step carries over.",
+    )
 
     class Meta:
         ordering = ["round", "stage", "side", "id"]
@@ -318,6 +326,16 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
             self.escalate_at = at + timedelta(hours=self.escalate_after_hours)
         self.next_alert_at = min(t for t in (self.due_at, self.escalate_at) if t is not None)
 
+    @transition(field=state, source=StepState.WAITING, target=StepState.APPROVED)
+    def carry_over(self, *, approval: "ApprovalStep"):
+        """The approval of an earlier round stands in this round: same decider, same time."""
+        self.carried_from = approval
+        self.decided_by = approval.decided_by
+        self.decided_for = approval.decided_for
+        self.decided_at = approval.decided_at
+        self.comment = approval.comment
+        self.next_alert_at = None
+
     @transition(field=state, source=StepState.OPEN, target=StepState.DONE)
     def complete(self, *, by, at):
         """A work item (order, receipt) is done by its action, not decided."""
@@ -412,6 +430,38 @@ class ProcessSettings(models.Model):
     def current(cls) -> "ProcessSettings":
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+class RoundSnapshot(models.Model):
+    """What a request looked like when it entered a review round: a resubmit compares the
+    request against the previous round's snapshot to tell a material change (SPEC §3)."""
+
+    request = models.ForeignKey(
+        "intake.PurchaseRequest", on_delete=models.CASCADE, related_name="round_snapshots"
+    )
+    round = models.PositiveSmallIntegerField()
+    taken_at = models.DateTimeField(auto_now_add=True)
+    total_cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    total_cost_base = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_vendor_name = models.CharField(max_length=200, blank=True)
+    category = models.ForeignKey(
+        "intake.Category", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data_classification = models.CharField(max_length=20, blank=True)
+    handles_personal_data = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "round"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "round"], name="one_snapshot_per_round"),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} round {self.round}"
 
 
 class AlertKind(models.TextChoices):

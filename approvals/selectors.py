@@ -29,7 +29,9 @@ def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseReq
 
 def steps_of(subject) -> QuerySet[ApprovalStep]:
     """The steps of a purchase request or of a vendor's review, every round."""
-    return subject.steps.select_related("group", "user", "decided_by", "decided_for")
+    return subject.steps.select_related(
+        "group", "user", "decided_by", "decided_for", "carried_from"
+    )
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:
@@ -94,6 +96,26 @@ class StepPanel:
     step: ApprovalStep
     may_decide: bool
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class EarlierRound:
+    round: int
+    steps: list[ApprovalStep]
+
+
+def earlier_rounds(subject) -> list[EarlierRound]:
+    """The review steps of every round before the latest, newest first (the steps panel shows
+    them collapsed)."""
+    steps = list(steps_of(subject).filter(kind=StepKind.REVIEW).order_by("-round", "stage", "side"))
+    if not steps:
+        return []
+    latest = steps[0].round
+    rounds: dict[int, list[ApprovalStep]] = {}
+    for step in steps:
+        if step.round != latest:
+            rounds.setdefault(step.round, []).append(step)
+    return [EarlierRound(number, members) for number, members in rounds.items()]
 
 
 def work_after_approval(purchase_request) -> list[ApprovalStep]:

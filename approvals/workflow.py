@@ -19,7 +19,7 @@ from intake.services import submission_errors
 from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
-from . import notices
+from . import carry_over, notices
 from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState
 from .routing import PlannedStep, RequestFacts, plan, plan_vendor_review
 
@@ -65,8 +65,8 @@ def start_review(vendor: Vendor, *, by) -> Vendor:
 def route_request(purchase_request, *, by) -> None:
     """Snapshots the plan into approval steps for a new round and opens the first stage, or
     approves at once when an auto-approval rule matches. When the vendor must be approved first,
-    the steps wait for the vendor's joint review (started here if it is not under way).
-    Runs in submit's transaction."""
+    the steps wait for the vendor's joint review (started here if it is not under way). On a
+    resubmit, approvals carry over as `carry_over` allows. Runs in submit's transaction."""
     routing = plan(RequestFacts.of(purchase_request))
     if routing.auto_approved_by is not None:
         apply_transition(
@@ -89,18 +89,67 @@ def route_request(purchase_request, *, by) -> None:
             payload={"request": purchase_request.number},
         )
     last_round = _last_round(purchase_request)
-    steps = create_steps(routing.steps, request=purchase_request, round=last_round + 1)
+    new_round = last_round + 1
+    snapshot = carry_over.take_snapshot(purchase_request, round=new_round)
+    carrying = carry_over.plan_carry_over(
+        purchase_request, previous_round=last_round, snapshot=snapshot
+    )
+    steps = create_steps(routing.steps, request=purchase_request, round=new_round)
     record_event(
         purchase_request,
         actor=by,
         kind="routed",
         payload={
-            **_routed(routing.steps, round=last_round + 1),
+            **_routed(routing.steps, round=new_round),
             "vendor_review": vendor.name if vendor is not None else None,
         },
     )
-    if vendor is None:
-        open_stage(steps, stage=min(step.stage for step in steps))
+    _carry_over(purchase_request, steps, carrying, by=by)
+    waiting = [step for step in steps if step.state == StepState.WAITING]
+    if vendor is not None:
+        return
+    if waiting:
+        open_stage(steps, stage=min(step.stage for step in waiting))
+    else:
+        # Every step of the new round carried over: the round is approved as it starts.
+        apply_transition(
+            purchase_request, "approve", by=by, payload={"carried_over": True, "round": new_round}
+        )
+        notices.request_decided(purchase_request, outcome=PAST_TENSE["approve"], round=new_round)
+        open_order(purchase_request)
+
+
+def _carry_over(purchase_request, steps, carrying, *, by) -> None:
+    """Marks the new round's steps whose approval carries over, and says so in the timeline;
+    or records the material change that reopened every step."""
+    if carrying.previous_round and carrying.enabled and carrying.material_changes:
+        record_event(
+            purchase_request,
+            actor=by,
+            kind="material_change",
+            payload={"round": carrying.previous_round + 1, "changes": carrying.material_changes},
+        )
+    for step in steps:
+        approval = carrying.approval_for(step)
+        if approval is None:
+            continue
+        step.carry_over(approval=approval)
+        step.save()
+        record_event(
+            purchase_request,
+            actor=by,
+            kind="approval_carried_over",
+            payload={
+                "step": step.pk,
+                "reviewer": step.reviewer_label,
+                "side": step.side,
+                "stage": step.stage,
+                "round": step.round,
+                "from_round": approval.round,
+                "approved_by": str(approval.decided_by),
+                "approved_for": str(approval.decided_for) if approval.decided_for_id else None,
+            },
+        )
 
 
 def create_steps(planned_steps: list[PlannedStep], *, round: int, request=None, vendor=None):
@@ -265,6 +314,8 @@ def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
         apply_transition(vendor, transition, by=by, on_behalf_of=on_behalf_of)
         for purchase_request in _requests_waiting_for(vendor):
             waiting = list(purchase_request.steps.filter(state=StepState.WAITING))
+            if not waiting:
+                continue
             opened = open_stage(waiting, stage=min(s.stage for s in waiting))
             record_event(
                 purchase_request,

@@ -11,7 +11,12 @@ from django.views.decorators.http import require_POST
 
 from approvals import workflow
 from approvals.forms import DecisionForm
-from approvals.selectors import decision_panels, with_waiting_on, work_after_approval
+from approvals.selectors import (
+    decision_panels,
+    earlier_rounds,
+    with_waiting_on,
+    work_after_approval,
+)
 from core.errors import DomainError
 from vendors.policies import can_rate
 from vendors.services import rate_vendor
@@ -68,6 +73,7 @@ def request_detail(request, pk):
         "may_close": policies.can_close(user, purchase_request).allowed,
         "step_panels": decision_panels(purchase_request, user),
         "work_items": work_after_approval(purchase_request),
+        "earlier_rounds": earlier_rounds(purchase_request),
         "decision_form": DecisionForm(),
         "duplicates": selectors.duplicates_for(
             user,

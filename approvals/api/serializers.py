@@ -12,6 +12,11 @@ class StepSerializer(serializers.ModelSerializer):
     decided_by = serializers.StringRelatedField(allow_null=True)
     decided_for = serializers.StringRelatedField(allow_null=True)
     request = serializers.PrimaryKeyRelatedField(read_only=True)
+    carried_from = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The step of an earlier round whose approval this step carries over.",
+    )
 
     class Meta:
         model = ApprovalStep
@@ -33,6 +38,7 @@ class StepSerializer(serializers.ModelSerializer):
             "decided_for",
             "decided_at",
             "comment",
+            "carried_from",
         ]
 
 
