@@ -312,3 +312,21 @@ def test_two_sweeps_at_once_remind_the_order_once(requester, it_reviewer, procur
     assert order_alerts() == [("reminder", 0)]
     assert len(in_app(procurement, "Reminder:")) == 1
     assert ApprovalStep.objects.get(kind=StepKind.ORDER).state == StepState.OPEN
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_awaiting_me_with_orders_runs_a_constant_number_of_queries(
+    api, it_reviewer, procurement, django_assert_max_num_queries, size
+):
+    for index in range(size):
+        purchase_request = PurchaseRequestFactory()
+        workflow.submit_request(purchase_request, by=purchase_request.requester)
+        if index % 2:
+            approve_all(
+                purchase_request, (it_reviewer, "it_reviewers"), (procurement, "procurement")
+            )
+    api.as_user(procurement)
+    # token, groups, delegations, a page of steps (keyset), requests, their open steps, items
+    with django_assert_max_num_queries(7):
+        response = api.get("/api/requests/?awaiting=me&page_size=50")
+    assert len(response.json()["results"]) == size
