@@ -52,6 +52,21 @@ def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> 
     return purchase_request
 
 
+def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = ""):
+    """The requester (or an admin) withdraws a request until it is decided. Its open and waiting
+    steps close with it, so nobody is asked, or reminded, to decide a withdrawn request."""
+    with transaction.atomic(durable=True):
+        purchase_request = PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+        intake_policies.can_act_as_requester(by, purchase_request).enforce()
+        apply_transition(purchase_request, "withdraw", by=by, payload={"reason": reason})
+        _supersede(
+            purchase_request.steps.select_for_update().filter(
+                state__in=[StepState.OPEN, StepState.WAITING]
+            )
+        )
+    return purchase_request
+
+
 def start_review(vendor: Vendor, *, by) -> Vendor:
     """Starts the joint review (IT security and procurement due diligence) from the vendor page,
     with the steps the vendor-review rules give."""

@@ -11,7 +11,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import record_event
-from audit.transitions import apply_transition
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
 
@@ -149,14 +148,6 @@ def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]
     if not purchase_request.line_items.exists():
         missing("line_items", "Add at least one line item.")
     return errors
-
-
-def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "") -> PurchaseRequest:
-    with transaction.atomic():
-        purchase_request = _locked(purchase_request)
-        policies.can_act_as_requester(by, purchase_request).enforce()
-        apply_transition(purchase_request, "withdraw", by=by, payload={"reason": reason})
-    return purchase_request
 
 
 def add_comment(purchase_request: PurchaseRequest, *, by, body: str) -> Comment:

@@ -94,7 +94,7 @@ def request_transition(request, pk, action):
     service = {
         "submit": workflow.submit_request,
         "resubmit": workflow.resubmit_request,
-        "withdraw": services.withdraw_request,
+        "withdraw": workflow.withdraw_request,
         "mark-ordered": workflow.mark_ordered,
         "close": workflow.close_request,
     }.get(action)

@@ -126,7 +126,7 @@ class PurchaseRequestViewSet(
     @extend_schema(request=WithdrawSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._transition(services.withdraw_request, WithdrawSerializer)
+        return self._transition(workflow.withdraw_request, WithdrawSerializer)
 
     @extend_schema(request=MarkOrderedSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"], url_path="mark-ordered")

@@ -330,3 +330,18 @@ def test_awaiting_me_with_orders_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(7):
         response = api.get("/api/requests/?awaiting=me&page_size=50")
     assert len(response.json()["results"]) == size
+
+
+def test_a_withdrawn_request_leaves_nobodys_queue_and_is_not_reminded(
+    requester, it_reviewer, procurement
+):
+    with time_machine.travel(START, tick=False):
+        purchase_request = workflow.submit_request(
+            PurchaseRequestFactory(requester=requester), by=requester
+        )
+    assert steps_awaiting(procurement).filter(request=purchase_request).exists()
+    workflow.withdraw_request(purchase_request, by=requester, reason="Bought elsewhere")
+    assert set(purchase_request.steps.values_list("state", flat=True)) == {StepState.SUPERSEDED}
+    assert not steps_awaiting(procurement).filter(request=purchase_request).exists()
+    assert not steps_awaiting(it_reviewer).filter(request=purchase_request).exists()
+    assert sweep_at(500) == 0

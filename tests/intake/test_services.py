@@ -138,7 +138,7 @@ def test_resubmit_after_changes_requested(requester):
 @pytest.mark.parametrize("state", [State.DRAFT, State.IN_REVIEW, State.CHANGES_REQUESTED])
 def test_withdraw_from_open_states(requester, state):
     purchase_request = PurchaseRequestFactory(requester=requester, state=state)
-    withdrawn = services.withdraw_request(purchase_request, by=requester, reason="Not needed")
+    withdrawn = workflow.withdraw_request(purchase_request, by=requester, reason="Not needed")
     assert withdrawn.state == State.WITHDRAWN
 
 
@@ -146,7 +146,7 @@ def test_withdraw_from_open_states(requester, state):
 def test_withdraw_is_refused_after_the_decision(requester, state):
     purchase_request = PurchaseRequestFactory(requester=requester, state=state)
     with pytest.raises(TransitionNotAllowed, match="cannot be withdrawn"):
-        services.withdraw_request(purchase_request, by=requester)
+        workflow.withdraw_request(purchase_request, by=requester)
 
 
 def test_procurement_orders_and_the_requester_closes(requester, procurement):
