@@ -7,9 +7,11 @@ import time
 
 import jwt
 import requests
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
@@ -59,6 +61,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def is_reauthentication_required(self, *, app, **kwargs):
+        """A sign-in of the last few minutes counts as re-entering the password: the person sent
+        to set up two-factor codes right after signing in is not asked for it again."""
+        request = context.request
+        records = get_authentication_records(request, getattr(request, "user", None))
+        fresh = time.time() - account_settings.REAUTHENTICATION_TIMEOUT
+        if records and records[-1].get("at", 0) > fresh:
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
     def add_message(self, request, level, message_template=None, *args, **kwargs):
         if message_template in self.QUIET:

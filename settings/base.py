@@ -76,10 +76,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
-    # Staff, CIO and CPO who signed in with a password set up two-factor codes before anything.
-    "accounts.middleware.TwoFactorRequiredMiddleware",
     "core.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff, CIO and CPO who signed in with a password set up two-factor codes before anything.
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

@@ -234,3 +234,13 @@ def test_sso_only_refuses_passwords_except_for_break_glass_admins(
     # And people sign in through the provider as before.
     assert sso.sign_in(client, "sub-ivy-7f3a").status_code == 302
     assert signed_in_user(client).username == "ivy"
+
+
+def test_people_signed_in_through_the_provider_are_not_asked_for_tandems_own_codes(
+    client, sso, settings
+):
+    """The provider applies its own second factor; Tandem's codes are for local passwords."""
+    settings.TANDEM_REQUIRE_MFA = True
+    sso.sign_in(client, "sub-carl-91bd")
+    assert roles.has_role(signed_in_user(client), roles.CIO)
+    assert client.get("/requests/").status_code == 200
