@@ -146,8 +146,8 @@ TANDEM_OIDC_CLIENT_SECRET = env("TANDEM_OIDC_CLIENT_SECRET", default="")
 # What the button says: "Sign in with <name>".
 TANDEM_OIDC_NAME = env("TANDEM_OIDC_NAME", default="your company account")
 TANDEM_OIDC_SCOPES = env.list("TANDEM_OIDC_SCOPES", default=["openid", "profile", "email"])
-# The claims holding the person's groups (a list) and department (a name or cost centre).
-TANDEM_OIDC_GROUPS_CLAIM = env("TANDEM_OIDC_GROUPS_CLAIM", default="groups")
+# The claim naming the person's department (by name or cost centre) when no mapping does; each
+# claim mapping (admin) names its own claim, usually "groups".
 TANDEM_OIDC_DEPARTMENT_CLAIM = env("TANDEM_OIDC_DEPARTMENT_CLAIM", default="department")
 # The part of the redirect URL naming the provider: <site>/auth/oidc/<id>/login/callback/.
 TANDEM_OIDC_PROVIDER_ID = "company"

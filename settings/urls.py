@@ -38,6 +38,11 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("insights/", include("insights.urls")),
     path("operations/", include("operations.urls")),
+    # The admin signs in on Tandem's page too, so its two-factor code is never skipped.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
+    ),
     path("admin/", admin.site.urls),
     path("api/", include("settings.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -121,3 +121,9 @@ def test_with_an_authenticator_signing_in_asks_for_its_code(client, require_mfa,
 def test_off_in_development_and_tests_the_demo_users_sign_in_with_passwords(client, cio):
     sign_in(client, "cora")
     assert client.get("/requests/").status_code == 200
+
+
+def test_the_admins_own_sign_in_page_leads_to_tandems_so_no_code_is_skipped(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"
