@@ -244,3 +244,26 @@ def test_people_signed_in_through_the_provider_are_not_asked_for_tandems_own_cod
     sso.sign_in(client, "sub-carl-91bd")
     assert roles.has_role(signed_in_user(client), roles.CIO)
     assert client.get("/requests/").status_code == 200
+
+
+def test_unticking_active_on_the_persons_admin_page_is_leaving(client, admin_user, requester):
+    client.force_login(admin_user)
+    legacy = Token.objects.create(user=requester)
+    response = client.post(
+        f"/admin/accounts/user/{requester.pk}/change/",
+        {
+            "username": requester.username,
+            "first_name": requester.first_name,
+            "last_name": requester.last_name,
+            "email": requester.email,
+            "date_joined_0": "2026-01-05",
+            "date_joined_1": "09:00:00",
+            "time_zone": "UTC",
+            "_save": "Save",
+        },  # "is_active" left out: the box is unticked
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not User.objects.get(pk=requester.pk).is_active
+    assert not Token.objects.filter(pk=legacy.pk).exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "can no longer sign in; their sessions, API tokens and delegations ended" in page
