@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
-from . import tokens
-from .models import ApiToken, Delegation, Department, Scope, User
+from . import services, tokens
+from .models import ApiToken, ClaimMapping, Delegation, Department, Scope, User
 
 
 @admin.register(User)
@@ -17,11 +17,33 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "first_name", "last_name", "department", "is_staff"]
     list_filter = [*DjangoUserAdmin.list_filter, "is_service_account", "department"]
 
+    actions = ["deactivate_selected"]
+
     def save_model(self, request, obj, form, change):
         # A service account signs in only with API tokens, never with a password.
         if obj.is_service_account:
             obj.set_unusable_password()
         super().save_model(request, obj, form, change)
+        # Unticking "Active" is leaving: sessions, tokens and delegations end with it.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.deactivate_user(obj)
+            self.message_user(
+                request,
+                f"{obj} can no longer sign in; their sessions, API tokens and delegations ended.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Deactivate the selected people (they leave)")
+    def deactivate_selected(self, request, queryset):
+        people = list(queryset.exclude(pk=request.user.pk))
+        for person in people:
+            services.deactivate_user(person)
+        self.message_user(
+            request,
+            f"{len(people)} can no longer sign in; their sessions, API tokens and delegations "
+            "ended.",
+            messages.SUCCESS,
+        )
 
     list_select_related = ["department"]
     search_fields = ["username", "first_name", "last_name", "email"]
@@ -31,6 +53,17 @@ class UserAdmin(DjangoUserAdmin):
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "cost_centre"]
     search_fields = ["name", "cost_centre"]
+
+
+@admin.register(ClaimMapping)
+class ClaimMappingAdmin(admin.ModelAdmin):
+    """Which of the identity provider's groups give which Tandem role or department; applied
+    at each sign-in through the provider (README "Signing in")."""
+
+    list_display = ["claim", "value", "group", "department"]
+    list_filter = ["claim", "group", "department"]
+    list_select_related = ["group", "department"]
+    search_fields = ["value"]
 
 
 @admin.register(Delegation)

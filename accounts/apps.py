@@ -13,4 +13,12 @@ class AccountsConfig(AppConfig):
         # group of a rule), people read its display name, not its code.
         Group.__str__ = lambda group: roles.group_label(group.name)
 
-        from . import schema  # noqa: F401 - registers the API token scheme with drf-spectacular
+        from allauth.account.signals import user_logged_in
+
+        from . import (
+            schema,  # noqa: F401 - registers the API token scheme with drf-spectacular
+            sso,
+        )
+
+        # Every sign-in through the identity provider re-applies the person's claims.
+        user_logged_in.connect(sso.on_user_logged_in, dispatch_uid="tandem-apply-claims")

@@ -131,3 +131,64 @@ class ApiToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class ClaimMapping(models.Model):
+    """How the company's identity provider names Tandem's roles and departments: a person whose
+    sign-in carries `value` in the claim `claim` (e.g. `it-security` in `groups`) is in `group`
+    or in `department`. Re-applied at every sign-in through the provider: a group that some
+    mapping names is added when a mapping matches and removed when none does; groups no mapping
+    names are left as they are (README "Signing in")."""
+
+    claim = models.CharField(
+        max_length=100,
+        default="groups",
+        help_text="The claim in the provider's ID token or user info, usually “groups”.",
+    )
+    value = models.CharField(
+        max_length=200, help_text="The value at the provider, e.g. “it-security”."
+    )
+    group = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="claim_mappings",
+        help_text="The Tandem role it gives.",
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="claim_mappings",
+        help_text="Or the department it puts the person in.",
+    )
+
+    class Meta:
+        ordering = ["claim", "value", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(group__isnull=False, department__isnull=True)
+                | Q(group__isnull=True, department__isnull=False),
+                name="claim_mapping_gives_a_role_or_a_department",
+            ),
+            models.UniqueConstraint(
+                fields=["claim", "value", "group"],
+                condition=Q(group__isnull=False),
+                name="claim_mapping_role_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["claim", "value", "department"],
+                condition=Q(department__isnull=False),
+                name="claim_mapping_department_unique",
+            ),
+        ]
+
+    def __str__(self):
+        target = self.group if self.group_id else self.department
+        return f"{self.claim} “{self.value}” → {target}"
+
+    def clean(self):
+        if bool(self.group_id) == bool(self.department_id):
+            raise ValidationError("Choose either a role or a department.")

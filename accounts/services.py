@@ -1,11 +1,20 @@
-"""Writes on people's own settings: out-of-office delegations (SPEC §1)."""
+"""Writes on people: out-of-office delegations (SPEC §1), the roles and department that the
+company's identity provider gives them at each sign-in, and their leaving."""
 
+import logging
+
+from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
 from core.errors import TransitionNotAllowed
 
-from .models import Delegation
+from .models import ApiToken, ClaimMapping, Delegation, Department, User
+
+log = logging.getLogger(__name__)
 
 
 def create_delegation(*, delegator, delegate, starts_at, ends_at) -> Delegation:
@@ -34,3 +43,99 @@ def end_delegation(delegation: Delegation, *, now=None) -> Delegation | None:
         delegation.ends_at = now
         delegation.save(update_fields=["ends_at"])
     return delegation
+
+
+# Signing in through the company's identity provider
+
+
+def claim_values(claims: dict, name: str) -> set[str]:
+    """A claim as a set of strings: providers send groups as a list, a department as a string."""
+    value = claims.get(name)
+    if value is None:
+        return set()
+    if isinstance(value, list | tuple):
+        return {str(item) for item in value if isinstance(item, str | int)}
+    if isinstance(value, str | int):
+        return {str(value)}
+    return set()
+
+
+def apply_claims(user: User, claims: dict) -> dict:
+    """Gives `user` the roles and department their claims map to (admin: Claim mappings), and
+    their name and address. Groups some mapping names are added or removed to match the claims;
+    groups no mapping names are left alone. Returns the group names added and removed."""
+    mappings = list(ClaimMapping.objects.select_related("group", "department"))
+    matches = [m for m in mappings if m.value in claim_values(claims, m.claim)]
+    governed = {m.group_id: m.group for m in mappings if m.group_id}
+    granted = {m.group_id for m in matches if m.group_id}
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        current = set(user.groups.values_list("pk", flat=True))
+        to_add = granted - current
+        to_remove = (set(governed) - granted) & current
+        if to_add:
+            user.groups.add(*to_add)
+        if to_remove:
+            user.groups.remove(*to_remove)
+        department = next((m.department for m in matches if m.department_id), None)
+        if department is None:
+            department = _department_named(
+                claim_values(claims, settings.TANDEM_OIDC_DEPARTMENT_CLAIM)
+            )
+        fields = {
+            "first_name": str(claims.get("given_name") or "")[:150],
+            "last_name": str(claims.get("family_name") or "")[:150],
+            "email": str(claims.get("email") or "")[:254],
+        }
+        changed = [name for name, value in fields.items() if value and getattr(user, name) != value]
+        for name in changed:
+            setattr(user, name, fields[name])
+        if department is not None and user.department_id != department.pk:
+            user.department = department
+            changed.append("department")
+        if changed:
+            user.save(update_fields=changed)
+    change = {
+        "added": sorted(governed[pk].name for pk in to_add),
+        "removed": sorted(governed[pk].name for pk in to_remove),
+    }
+    if change["added"] or change["removed"]:
+        log.info("roles of user %s from the identity provider: %s", user.pk, change)
+    return change
+
+
+def _department_named(values: set[str]) -> Department | None:
+    for value in sorted(values):
+        department = Department.objects.filter(
+            Q(name__iexact=value) | Q(cost_centre__iexact=value)
+        ).first()
+        if department is not None:
+            return department
+    return None
+
+
+# Leaving
+
+
+def end_sessions(user: User) -> int:
+    """Signs `user` out everywhere: every session Tandem recorded for them is deleted."""
+    sessions = list(UserSession.objects.filter(user=user))
+    for user_session in sessions:
+        user_session.end()
+    return len(sessions)
+
+
+def deactivate_user(user: User, *, now=None) -> User:
+    """Somebody leaves: they can no longer sign in; their sessions, API tokens (scoped and
+    legacy) and delegations, given and held, end now. Running it again changes nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+        Token.objects.filter(user=user).delete()
+        current = Delegation.objects.filter(Q(delegator=user) | Q(delegate=user), ends_at__gt=now)
+        for delegation in current:
+            end_delegation(delegation, now=now)
+        end_sessions(user)
+    return user

@@ -1,18 +1,25 @@
+import logging
 from datetime import timedelta
 
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core import formats
 from core.errors import TransitionNotAllowed
 from core.forms import add_service_errors
 
-from . import services, tokens
+from . import services, sso, tokens
 from .forms import ApiTokenForm, DelegationForm
 from .models import ApiToken, Delegation
+
+log = logging.getLogger(__name__)
 
 
 def out_of_office(request):
@@ -84,3 +91,31 @@ def revoke_api_token(request, pk):
     else:
         messages.success(request, f"The token “{token.name}” is revoked.")
     return redirect("accounts:api-tokens")
+
+
+@csrf_exempt  # the identity provider posts here, server to server, with a signed token
+@login_not_required
+@require_POST
+def backchannel_logout(request, provider_id):
+    """OpenID Connect back-channel logout: the provider says a person signed out there (or was
+    switched off); every Tandem session of theirs ends. 200 when the signed logout token is
+    valid, 400 (as the specification asks) when it is not."""
+    app = sso.provider_app()
+    if app is None or app["provider_id"] != provider_id:
+        raise Http404("No such identity provider.")
+    try:
+        claims = sso.verify_logout_token(request.POST.get("logout_token", ""))
+    except sso.InvalidLogoutToken as error:
+        log.warning("back-channel logout refused: %s", error)
+        return JsonResponse(
+            {"error": "invalid_request", "error_description": str(error)}, status=400
+        )
+    account = (
+        SocialAccount.objects.select_related("user")
+        .filter(provider=provider_id, uid=claims["sub"])
+        .first()
+    )
+    if account is not None:
+        ended = services.end_sessions(account.user)
+        log.info("back-channel logout of user %s: %s sessions ended", account.user_id, ended)
+    return HttpResponse(status=200)

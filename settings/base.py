@@ -37,6 +37,14 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_prometheus",
+    # Sign-in with the company's identity provider (OpenID Connect), two-factor codes for local
+    # passwords, and a record of each person's sessions (README "Signing in").
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "allauth.usersessions",
     "core",
     "accounts",
     "audit",
@@ -66,9 +74,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
     "core.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff, CIO and CPO who signed in with a password set up two-factor codes before anything.
+    "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -120,10 +132,78 @@ LOGIN_REDIRECT_URL = "intake:my-requests"
 LOGOUT_REDIRECT_URL = "login"
 
 # django-axes first: it refuses a locked-out username+address before any password is checked.
+# Then Django's password check, which refuses local passwords in SSO-only mode (accounts.backends).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PasswordBackend",
 ]
+
+# Sign-in with the company's identity provider (README "Signing in"): OpenID Connect through
+# django-allauth, configured from the environment. Without an issuer there is no SSO button
+# and people sign in with their Tandem passwords as before.
+TANDEM_OIDC_ISSUER = env("TANDEM_OIDC_ISSUER", default="")
+TANDEM_OIDC_CLIENT_ID = env("TANDEM_OIDC_CLIENT_ID", default="")
+TANDEM_OIDC_CLIENT_SECRET = env("TANDEM_OIDC_CLIENT_SECRET", default="")
+# What the button says: "Sign in with <name>".
+TANDEM_OIDC_NAME = env("TANDEM_OIDC_NAME", default="your company account")
+TANDEM_OIDC_SCOPES = env.list("TANDEM_OIDC_SCOPES", default=["openid", "profile", "email"])
+# The claim naming the person's department (by name or cost centre) when no mapping does; each
+# claim mapping (admin) names its own claim, usually "groups".
+TANDEM_OIDC_DEPARTMENT_CLAIM = env("TANDEM_OIDC_DEPARTMENT_CLAIM", default="department")
+# The part of the redirect URL naming the provider: <site>/auth/oidc/<id>/login/callback/.
+TANDEM_OIDC_PROVIDER_ID = "company"
+if TANDEM_OIDC_ISSUER and not (TANDEM_OIDC_CLIENT_ID and TANDEM_OIDC_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "TANDEM_OIDC_ISSUER is set: set TANDEM_OIDC_CLIENT_ID and TANDEM_OIDC_CLIENT_SECRET too."
+    )
+# SSO-only: local passwords are refused, except for these break-glass admins' usernames.
+TANDEM_SSO_ONLY = env.bool("TANDEM_SSO_ONLY", default=False)
+TANDEM_BREAK_GLASS_ADMINS = env.list("TANDEM_BREAK_GLASS_ADMINS", default=[])
+# Two-factor codes (TOTP) for staff, CIO and CPO who sign in with a password: on by default,
+# off in settings.dev and settings.test (the demo users and browser tests sign in with passwords).
+TANDEM_REQUIRE_MFA = env.bool("TANDEM_REQUIRE_MFA", default=True)
+
+
+def oidc_providers(issuer, client_id, secret, name, scopes) -> dict:
+    """allauth's provider settings for one OpenID Connect provider, or none without an issuer."""
+    if not issuer:
+        return {}
+    app = {
+        "provider_id": TANDEM_OIDC_PROVIDER_ID,
+        "name": name,
+        "client_id": client_id,
+        "secret": secret,
+        "settings": {
+            "server_url": issuer,
+            "scope": list(scopes),
+            "oauth_pkce_enabled": True,
+        },
+    }
+    return {"openid_connect": {"APPS": [app]}}
+
+
+SOCIALACCOUNT_PROVIDERS = oidc_providers(
+    TANDEM_OIDC_ISSUER,
+    TANDEM_OIDC_CLIENT_ID,
+    TANDEM_OIDC_CLIENT_SECRET,
+    TANDEM_OIDC_NAME,
+    TANDEM_OIDC_SCOPES,
+)
+ACCOUNT_ADAPTER = "accounts.sso.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.sso.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+# The provider's `sub` names the person; two people may share an address at the provider.
+ACCOUNT_UNIQUE_EMAIL = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Tandem"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -34,3 +34,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Two-factor codes are not asked of the demo users and test users who sign in with passwords;
+# tests that check them turn this on (README "Signing in").
+TANDEM_REQUIRE_MFA = env.bool("TANDEM_REQUIRE_MFA", default=False)

@@ -20,3 +20,6 @@ STORAGES = {
 }
 # django-axes logs every sign-in at INFO; in tests that is noise around every failure.
 LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "axes": {"level": "WARNING"}}}  # noqa: F405
+# Two-factor codes are not asked of the demo users and test users who sign in with passwords;
+# tests that check them turn this on (README "Signing in").
+TANDEM_REQUIRE_MFA = False

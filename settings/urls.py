@@ -5,7 +5,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.login import SignInForm
+from accounts import views as accounts_views
+from accounts.login import SignInView
 from core import views as core_views
 
 admin.site.site_header = "Tandem administration"
@@ -15,16 +16,21 @@ admin.site.index_title = "Rules, people and settings"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="intake:my-requests"), name="home"),
     path("favicon.ico", core_views.favicon),
-    path(
-        "accounts/login/",
-        login_not_required(
-            auth_views.LoginView.as_view(
-                authentication_form=SignInForm, redirect_authenticated_user=True
-            )
-        ),
-        name="login",
-    ),
+    path("accounts/login/", login_not_required(SignInView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # django-allauth: the identity provider's sign-in and callback (auth/oidc/<id>/login/…),
+    # two-factor codes (auth/2fa/…) and sessions (auth/sessions/). Its own sign-in, sign-up
+    # and password-reset pages are not used: they lead to Tandem's sign-in page.
+    *[
+        path(f"auth/{route}", login_not_required(RedirectView.as_view(pattern_name="login")))
+        for route in ("login/", "signup/", "password/reset/")
+    ],
+    path(
+        "auth/oidc/<str:provider_id>/backchannel-logout/",
+        accounts_views.backchannel_logout,
+        name="oidc-backchannel-logout",
+    ),
+    path("auth/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("requests/", include("intake.urls")),
     path("approvals/", include("approvals.urls")),
@@ -32,6 +38,11 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("insights/", include("insights.urls")),
     path("operations/", include("operations.urls")),
+    # The admin signs in on Tandem's page too, so its two-factor code is never skipped.
+    path(
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
+    ),
     path("", include("reach.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("settings.api_urls")),
