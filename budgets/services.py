@@ -199,6 +199,27 @@ def owner_for(check: BudgetCheck, purchase_request):
     return owner
 
 
+def save_budget(budget: Budget, *, by, created: bool) -> Budget:
+    """Saves a budget set by hand (admin) with its audit event, the budget row locked like
+    every change of a budget's figures."""
+    with transaction.atomic():
+        lock_audit_chain()
+        if budget.pk:
+            Budget.objects.select_for_update().filter(pk=budget.pk).first()
+        budget.save()
+        record_event(
+            budget,
+            actor=by,
+            kind="budget_created" if created else "budget_changed",
+            payload={
+                "amount": budget.amount,
+                "owner": budget.owner.username,
+                "overrun_action": budget.overrun_action,
+            },
+        )
+    return budget
+
+
 # CSV import of budgets
 
 CSV_COLUMNS = ["cost_centre", "category", "amount", "owner", "overrun_action"]

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "notifications.context_processors.unread",
                 "approvals.context_processors.waiting_count",
+                "budgets.context_processors.renewals_nav",
             ],
             # money, when, day, role_label: one way to show them on every page and e-mail.
             "builtins": ["core.templatetags.tandem"],

@@ -31,6 +31,7 @@ urlpatterns = [
     path("vendors/", include("vendors.urls")),
     path("notifications/", include("notifications.urls")),
     path("insights/", include("insights.urls")),
+    path("budgets/", include("budgets.urls")),
     path("operations/", include("operations.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("settings.api_urls")),
