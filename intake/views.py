@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from approvals import workflow
 from approvals.forms import DecisionForm
 from approvals.selectors import decision_panels, with_waiting_on
+from budgets import services as budgets
 from core.errors import DomainError
 from core.forms import add_service_errors
 from core.pages import error_text, perform
@@ -65,6 +66,8 @@ def request_edit(request, pk):
     if request.method != "POST" and request.GET.get("check"):
         # After a submit that failed: the saved draft with what it still lacks marked.
         errors = services.submission_errors(purchase_request)
+        # A budget set to block refuses what takes it over (budgets.services).
+        errors.update(budgets.submit_blocked_errors(budgets.check_request(purchase_request)))
         return _render_form(
             request,
             purchase_request,
