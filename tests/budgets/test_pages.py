@@ -72,9 +72,7 @@ def test_a_request_without_a_department_cannot_be_submitted(client, api):
     assert response.json()["department"] == ["Give the department to charge."]
 
 
-def test_a_blocking_budget_refuses_submit_on_the_page(
-    client, requester, department, make_budget
-):
+def test_a_blocking_budget_refuses_submit_on_the_page(client, requester, department, make_budget):
     make_budget("100", fiscal_year=(timezone.localdate() + timedelta(days=10)).year,
                 overrun_action="block")  # fmt: skip
     client.force_login(requester)
@@ -139,7 +137,9 @@ def test_importing_a_year_of_budgets(client, admin_user, budget_owner, software)
     assert AuditEvent.objects.filter(kind="budget_imported").count() == 3
     again = "cost_centre,amount,owner\nMKT,130000,olga\n"
     client.post("/budgets/import/", {"fiscal_year": 2027, "file": upload(again)})
-    assert Budget.objects.get(fiscal_year=2027, category=None, department__cost_centre="MKT").amount == Decimal("130000")
+    assert Budget.objects.get(
+        fiscal_year=2027, category=None, department__cost_centre="MKT"
+    ).amount == Decimal("130000")
 
 
 def test_a_file_with_errors_imports_nothing_and_names_each_line(client, admin_user, budget_owner):
@@ -160,9 +160,7 @@ def test_a_file_with_errors_imports_nothing_and_names_each_line(client, admin_us
     assert not Budget.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "content", [b"\xff\xfe\x00bad", b"cost_centre\n", b"", b"a,b\n1,2\n"]
-)
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00bad", b"cost_centre\n", b"", b"a,b\n1,2\n"])
 def test_a_bad_file_is_refused_without_an_error_page(client, admin_user, content):
     client.force_login(admin_user)
     response = client.post(

@@ -19,6 +19,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,21 @@ from accounts import roles
 from accounts.models import Delegation
 from approvals import workflow
 from approvals.models import ApprovalRule, ApprovalStep
+from budgets import services as budget_services
+from budgets.models import Budget
 from intake.models import Attachment, PurchaseRequest
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 from tests.security.conftest import PASSWORD, delegate_of
 from tests.support import rolled_back_atomic
-from vendors.models import AnswerOption, Certificate, SecurityQuestion, Vendor, VendorRating
+from vendors.models import (
+    AnswerOption,
+    Certificate,
+    Contract,
+    SecurityQuestion,
+    Vendor,
+    VendorRating,
+)
 
 ROLES = (
     "anonymous",
@@ -381,6 +391,23 @@ MATRIX = {
         (LOGIN,  403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
     "metrics (API)": Row("GET", "/api/metrics/",
         (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+    # Budgets and renewals (SPEC §8a)
+    "budget panel (form)": Row("GET", "/budgets/intake-panel/?title=X",
+        (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
+    "renewals page": Row("GET", "/budgets/renewals/",
+        (LOGIN,  403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
+    "budget import page": Row("GET", "/budgets/import/",
+        (LOGIN,  403,    403,    403,    403,    403,    403,    200,    200,    403,    403)),
+    "list budgets (API)": Row("GET", "/api/budgets/",
+        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+    "one budget (API)": Row("GET", "/api/budgets/{budget}/",
+        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+    "no such budget (API)": Row("GET", "/api/budgets/0/",
+        (401,    403,    403,    404,    404,    404,    404,    404,    404,    403,    403)),
+    "list renewals (API)": Row("GET", "/api/renewals/",
+        (401,    403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
+    "one renewal (API)": Row("GET", "/api/renewals/{renewal}/",
+        (401,    403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
     # CSV exports (SPEC §6): each user's visible requests; the audit trail for leaders and admins.
     "export requests": Row("GET", "/insights/export/requests.csv",
         (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
@@ -548,6 +575,21 @@ def _build_world(media_root) -> World:
         # The questionnaire page wants every question answered.
         "every_answer": {f"question_{q}": str(o) for q, o in first_options.items()},
     }
+    ids["budget"] = Budget.objects.create(
+        department=rita.department,
+        fiscal_year=today.year,
+        amount=Decimal("100000"),
+        owner=users["finance"],
+    ).pk
+    contract = Contract.objects.create(
+        vendor=pr.vendor,
+        title="Matrix contract",
+        starts_on=today - timedelta(days=300),
+        ends_on=today + timedelta(days=60),
+        annual_value=Decimal("1200"),
+        owner=users["procurement"],
+    )
+    ids["renewal"] = budget_services.create_renewal(contract).pk
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     sessions = {}
     for role, user in users.items():  # signed in once; every cell reuses the session
