@@ -133,6 +133,8 @@ def preview_query_for(rule: ApprovalRule) -> dict[str, str]:
             query[key] = values[0]
     if rule.personal_data is not None:
         query["personal_data"] = "true" if rule.personal_data else "false"
+    if rule.over_budget is not None:
+        query["over_budget"] = "true" if rule.over_budget else "false"
     return query
 
 
