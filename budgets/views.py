@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
+from intake.selectors import requests_visible_to
 
 from . import fiscal, policies, selectors, services
 from .forms import BudgetImportForm
@@ -44,15 +45,23 @@ def renewals(request):
     page = Paginator(selectors.renewals_visible_to(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    renewals_shown = list(page.object_list)
+    # A draft is its owner's until submitted: link only the requests this reader may open.
+    visible = set(
+        requests_visible_to(request.user)
+        .filter(pk__in=[r.request_id for r in renewals_shown if r.request_id])
+        .values_list("pk", flat=True)
+    )
     rows = [
         {
             "renewal": renewal,
+            "may_open": renewal.request_id in visible,
             "contract": renewal.contract,
             "deadline": selectors.notice_deadline(renewal.contract),
             "status": selectors.renewal_status(renewal, today),
             "missed": selectors.deadline_missed(renewal, today),
         }
-        for renewal in page.object_list
+        for renewal in renewals_shown
     ]
     context = {
         "page": page,
