@@ -182,8 +182,9 @@ def record_overrun(purchase_request, check: BudgetCheck, *, by, moment: str) -> 
             ],
             action="Open the request",
             url=purchase_request.get_absolute_url(),
+            # Once per budget, moment and submission (a resubmit may overrun again).
             dedupe_key=f"over-budget:{purchase_request.pk}:{line.budget.pk}:{moment}:"
-            f"{purchase_request.submitted_at:%Y%m%d%H%M%S%f}",
+            f"{(purchase_request.submitted_at or timezone.now()).timestamp()}",
         )
 
 
