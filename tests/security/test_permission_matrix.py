@@ -589,7 +589,8 @@ def _build_world(media_root) -> World:
         annual_value=Decimal("1200"),
         owner=users["procurement"],
     )
-    ids["renewal"] = budget_services.create_renewal(contract).pk
+    renewal = budget_services.create_renewal(contract)
+    ids["renewal"], ids["renewal_draft"] = renewal.pk, renewal.request_id
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     sessions = {}
     for role, user in users.items():  # signed in once; every cell reuses the session
@@ -638,11 +639,13 @@ LISTED = {
     "requester": ALL_REQUESTS,
     "other_requester": set(),
     "it_reviewer": SUBMITTED,
-    "procurement": SUBMITTED,
-    "cio": ALL_REQUESTS,
-    "cpo": ALL_REQUESTS,
+    # Paul owns the contract whose renewal draft the world has: his own draft, which the
+    # leaders and admins see as they see every draft.
+    "procurement": SUBMITTED | {"renewal_draft"},
+    "cio": ALL_REQUESTS | {"renewal_draft"},
+    "cpo": ALL_REQUESTS | {"renewal_draft"},
     "finance": SUBMITTED,
-    "admin": ALL_REQUESTS,
+    "admin": ALL_REQUESTS | {"renewal_draft"},
     "delegate": SUBMITTED,
     "ex_delegate": set(),
 }
