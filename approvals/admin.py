@@ -41,6 +41,7 @@ class ApprovalRuleAdmin(admin.ModelAdmin):
                     "vendor_statuses",
                     "vendor_risk_tiers",
                     "departments",
+                    "over_budget",
                 ]
             },
         ),

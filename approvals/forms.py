@@ -38,6 +38,13 @@ class RuleAdminForm(forms.ModelForm):
         widget=NullBooleanRadioSelect(choices=EITHER_YES_NO),
         help_text="Either: the rule does not look at personal data.",
     )
+    over_budget = forms.NullBooleanField(
+        label="Over budget",
+        required=False,
+        widget=NullBooleanRadioSelect(choices=EITHER_YES_NO),
+        help_text="Yes: requests that take their department's budget over (the budget's own "
+        "setting still adds its owner's step, warns or blocks); either: not looked at.",
+    )
     vendor_statuses = forms.MultipleChoiceField(
         label="Vendor statuses",
         choices=VENDOR_STATUS_CHOICES,
@@ -58,8 +65,9 @@ class RuleAdminForm(forms.ModelForm):
         fields = [
             "name", "active", "kind", "min_total", "max_total", "categories",
             "data_classifications", "personal_data", "vendor_statuses", "vendor_risk_tiers",
-            "departments", "reviewer_group", "reviewer_user", "side", "stage", "sla_hours",
-            "repeat_every_hours", "escalate_after_hours", "escalation_group", "escalation_user",
+            "departments", "over_budget", "reviewer_group", "reviewer_user", "side", "stage",
+            "sla_hours", "repeat_every_hours", "escalate_after_hours", "escalation_group",
+            "escalation_user",
         ]  # fmt: skip
         widgets = {"categories": forms.CheckboxSelectMultiple}
         help_texts = {
@@ -117,6 +125,7 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
         choices=[("", "Any"), *DataClassification.choices], required=False
     )
     personal_data = forms.NullBooleanField(label="Handles personal data", required=False)
+    over_budget = forms.NullBooleanField(label="Over budget", required=False)
     vendor_status = forms.ChoiceField(choices=[("", "Any"), *VENDOR_STATUS_CHOICES], required=False)
     vendor_risk_tier = forms.ChoiceField(
         label="Vendor risk tier", choices=[("", "Any"), *RiskTier.choices], required=False
@@ -129,6 +138,7 @@ class PreviewForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.requests = requests if requests is not None else PurchaseRequest.objects.none()
         self.fields["personal_data"].widget.choices = EITHER_YES_NO
+        self.fields["over_budget"].widget.choices = EITHER_YES_NO
         self.fields["total"].label = f"Total cost ({settings.TANDEM_BASE_CURRENCY})"
 
     def clean_number(self):

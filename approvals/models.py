@@ -84,6 +84,12 @@ class ApprovalRule(models.Model):
         default=list, blank=True, help_text=f"Any of: {', '.join(RiskTier.values)}"
     )
     departments = models.ManyToManyField("accounts.Department", blank=True, related_name="+")
+    over_budget = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Yes: only requests that take their department's budget over; no: only "
+        "requests within budget; empty for either.",
+    )
 
     # The step it adds
     reviewer_group = models.ForeignKey(

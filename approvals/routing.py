@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 
 from accounts import roles
+from budgets import services as budgets
+from budgets.models import OverrunAction
 from intake.models import DataClassification
 from vendors.models import RiskTier
 
@@ -37,9 +39,15 @@ class RequestFacts:
     vendor_risk_tier: str = ""
     department_id: int | None = None
     department_name: str = ""
+    # The budget check (budgets.services): over budget, and the budget owner whose approval
+    # the overrun needs (None and needs_owner: finance approves, as the owner filed it).
+    over_budget: bool | None = None
+    budget_reasons: tuple = ()
+    budget_needs_owner: bool = False
+    budget_owner: object = None
 
     @classmethod
-    def of(cls, purchase_request) -> "RequestFacts":
+    def of(cls, purchase_request, budget_check=None) -> "RequestFacts":
         vendor = purchase_request.vendor if purchase_request.vendor_id else None
         if vendor is not None:
             vendor_status, tier = vendor.status, vendor.risk_tier
@@ -58,7 +66,23 @@ class RequestFacts:
             vendor_risk_tier=tier,
             department_id=purchase_request.department_id,
             department_name=department.name if department else "",
+            **budget_facts(
+                budget_check or budgets.check_request(purchase_request), purchase_request
+            ),
         )
+
+
+def budget_facts(check, purchase_request=None) -> dict:
+    """The facts of a budget check: over budget or not (None when no budget applies)."""
+    if not check.lines:
+        return {}
+    needs_owner = check.action == OverrunAction.OWNER_APPROVAL
+    return {
+        "over_budget": check.over_budget,
+        "budget_reasons": tuple(check.reasons()),
+        "budget_needs_owner": needs_owner,
+        "budget_owner": budgets.owner_for(check, purchase_request) if needs_owner else None,
+    }
 
 
 def facts_from_draft(data: dict) -> RequestFacts:
@@ -74,6 +98,7 @@ def facts_from_draft(data: dict) -> RequestFacts:
         vendor_risk_tier=data.get("vendor_risk_tier") or "",
         department_id=department.pk if department else None,
         department_name=department.name if department else "",
+        over_budget=data.get("over_budget"),
     )
 
 
@@ -114,6 +139,8 @@ def preview_query_for(rule: ApprovalRule) -> dict[str, str]:
             query[key] = values[0]
     if rule.personal_data is not None:
         query["personal_data"] = "true" if rule.personal_data else "false"
+    if rule.over_budget is not None:
+        query["over_budget"] = "true" if rule.over_budget else "false"
     return query
 
 
@@ -154,6 +181,10 @@ def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
         if facts.department_id not in rule.department_ids:
             return None
         reasons.append(f"department is {facts.department_name}")
+    if rule.over_budget is not None:
+        if facts.over_budget is None or facts.over_budget is not rule.over_budget:
+            return None
+        reasons.append("over budget" if rule.over_budget else "within budget")
     return reasons or [EVERY_REQUEST]
 
 
@@ -289,7 +320,7 @@ def plan(facts: RequestFacts, rules: list[ApprovalRule] | None = None) -> Routin
         vendor_review.ensure_joint_sides()
     else:
         for rule, reasons in matches:
-            if rule.kind == RuleKind.AUTO_APPROVE:
+            if rule.kind == RuleKind.AUTO_APPROVE and not facts.budget_needs_owner:
                 return RoutingPlan(steps=[], auto_approved_by=rule, auto_approval_reasons=reasons)
 
     request_steps = _StepSet()
@@ -300,7 +331,25 @@ def plan(facts: RequestFacts, rules: list[ApprovalRule] | None = None) -> Routin
         if rule.kind == RuleKind.ROUTE:
             request_steps.add(rule, reasons)
     request_steps.ensure_joint_sides()
-    return RoutingPlan(steps=request_steps.ordered(), vendor_steps=vendor_review.ordered())
+    steps = request_steps.ordered()
+    if facts.budget_needs_owner:
+        steps.append(budget_owner_step(facts, after_stage=max(s.stage for s in steps)))
+    return RoutingPlan(steps=steps, vendor_steps=vendor_review.ordered())
+
+
+def budget_owner_step(facts: RequestFacts, *, after_stage: int) -> PlannedStep:
+    """The budget owner approves an overrun, after the reviews (the budget's default setting);
+    finance does when the owner filed the request."""
+    owner = facts.budget_owner
+    return PlannedStep(
+        side=Side.FINANCE,
+        stage=min(after_stage + 1, 20),
+        rule=None,
+        rule_name=budgets.OWNER_STEP_NAME,
+        group=None if owner else Group.objects.get(name=roles.FINANCE),
+        user=owner,
+        reasons=[f"over budget: {reason}" for reason in facts.budget_reasons],
+    )
 
 
 def plan_vendor_review(vendor) -> list[PlannedStep]:

@@ -4,6 +4,8 @@ steps, opens stages, settles the request or vendor when a round ends, and runs s
 resubmit, which hand a request from intake to review (SPEC §2, §3, §5). Each function runs in
 its caller's transaction unless it is the outermost service of a user action."""
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -15,6 +17,8 @@ from django_fsm import can_proceed
 from accounts import roles
 from audit.services import lock_audit_chain, record_event
 from audit.transitions import PAST_TENSE, apply_transition, ensure_can
+from budgets import services as budgets
+from budgets.models import OverrunAction
 from core.errors import TransitionNotAllowed
 from intake import policies as intake_policies
 from intake.models import ExchangeRate, PurchaseRequest, State
@@ -25,7 +29,7 @@ from vendors.models import Vendor, VendorStatus
 
 from . import carry_over, notices
 from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState
-from .routing import PlannedStep, RequestFacts, plan, plan_vendor_review
+from .routing import PlannedStep, RequestFacts, budget_owner_step, plan, plan_vendor_review
 from .subjects import subject_kind
 
 
@@ -60,11 +64,15 @@ def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> 
                 f"In {settings.TANDEM_BASE_CURRENCY}: {message}"
                 for message in error.message_dict["total_cost_base"]
             )
+        # The budget rows stay locked to the end: a request submitted at the same moment is
+        # counted after this one, never beside it.
+        budget_check = budgets.check_request(purchase_request, lock=True)
+        errors.update(budgets.submit_blocked_errors(budget_check))
         if errors:
             raise ValidationError(errors)
         purchase_request.submitted_at = timezone.now()
         apply_transition(purchase_request, transition, by=by)
-        route_request(purchase_request, by=by)
+        route_request(purchase_request, by=by, budget_check=budget_check)
     return purchase_request
 
 
@@ -110,12 +118,15 @@ def review_in_progress(vendor) -> bool:
     return vendor.steps.filter(state__in=(StepState.WAITING, StepState.OPEN)).exists()
 
 
-def route_request(purchase_request, *, by) -> None:
+def route_request(purchase_request, *, by, budget_check=None) -> None:
     """Snapshots the plan into approval steps for a new round and opens the first stage, or
     approves at once when an auto-approval rule matches. When the vendor must be approved first,
     the steps wait for the vendor's joint review (started here if it is not under way). On a
     resubmit, approvals carry over as `carry_over` allows. Runs in submit's transaction."""
-    routing = plan(RequestFacts.of(purchase_request))
+    budget_check = budget_check or budgets.check_request(purchase_request, lock=True)
+    if budget_check.over_budget:
+        budgets.record_overrun(purchase_request, budget_check, by=by, moment="submit")
+    routing = plan(RequestFacts.of(purchase_request, budget_check))
     if routing.auto_approved_by is not None:
         apply_transition(
             purchase_request,
@@ -346,6 +357,8 @@ def _supersede(steps) -> None:
 
 def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of) -> None:
     """The request follows its steps: the one place where that happens."""
+    if outcome == StepState.APPROVED and _budget_owner_step_added(purchase_request, decided, by=by):
+        return
     transition = {
         StepState.APPROVED: "approve",
         StepState.REJECTED: "reject",
@@ -370,6 +383,40 @@ def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of
         )
         if transition == "approve":
             open_order(purchase_request)
+
+
+def _budget_owner_step_added(purchase_request, decided, *, by) -> bool:
+    """The approval gate on budgets: approving must not push what is committed past a budget
+    unnoticed. With the budget rows locked (so two approvals at the same moment count one after
+    the other), an approval that would overrun adds the budget owner's step (unless the owner
+    already approved this round) and the request stays in review; a budget set to warn only is
+    told, and the request is approved."""
+    check = budgets.check_request(purchase_request, lock=True, committed_only=True)
+    if not check.over_budget:
+        return False
+    round_steps = purchase_request.steps.filter(round=decided.round, kind=StepKind.REVIEW)
+    owner_approved = round_steps.filter(
+        rule_name=budgets.OWNER_STEP_NAME, state=StepState.APPROVED
+    ).exists()
+    if owner_approved:
+        return False
+    budgets.record_overrun(purchase_request, check, by=by, moment="approval")
+    if check.action == OverrunAction.WARN:
+        return False
+    facts = RequestFacts.of(purchase_request, check)
+    last_stage = round_steps.aggregate(last=Max("stage"))
+    planned = budget_owner_step(
+        replace(facts, budget_needs_owner=True), after_stage=last_stage["last"] or 1
+    )
+    steps = create_steps([planned], request=purchase_request, round=decided.round)
+    open_stage(steps, stage=planned.stage, because="the approval would take a budget over")
+    record_event(
+        purchase_request,
+        actor=by,
+        kind="stage_opened",
+        payload={"stage": planned.stage, "reviewers": [planned.reviewer_label]},
+    )
+    return True
 
 
 def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:

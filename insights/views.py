@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 
+from budgets import fiscal
+from budgets import selectors as budget_selectors
 from intake.selectors import requests_visible_to
 
 from . import exports, policies, selectors
@@ -39,7 +41,15 @@ def dashboard(request):
         for key in SPEND_TITLES
     ]
     charts = chart_data(figures)
+    fiscal_year = budget_selectors.current_fiscal_year()
+    budgets = list(
+        budget_selectors.budget_list(fiscal_year=fiscal_year, department=filters.department)
+    )
+    if budgets:
+        charts["budgets"] = budget_chart(budgets)
     context = {
+        "budgets": budgets,
+        "budget_year": fiscal.label(fiscal_year),
         "form": form,
         "figures": figures,
         "spend_charts": spend,
@@ -51,6 +61,22 @@ def dashboard(request):
         "may_export_audit": policies.can_export_audit(request.user).allowed,
     }
     return render(request, "insights/dashboard.html", context)
+
+
+def budget_chart(budgets) -> dict:
+    """Budget against committed and in flight, per department and category: stacked bars of
+    committed, in flight and what stays available (an overrun shows as a bar past the budget
+    with nothing available)."""
+    return {
+        "type": "bar",
+        "stacked": True,
+        "labels": [budget.scope_label for budget in budgets],
+        "datasets": [
+            {"label": "Committed", "data": [float(b.committed) for b in budgets]},
+            {"label": "In flight", "data": [float(b.in_flight) for b in budgets]},
+            {"label": "Available", "data": [max(float(b.available), 0) for b in budgets]},
+        ],
+    }
 
 
 def chart_data(figures: selectors.Figures) -> dict:

@@ -18,6 +18,7 @@ from approvals.selectors import (
     with_waiting_on,
     work_after_approval,
 )
+from budgets import services as budgets
 from core.errors import DomainError
 from core.forms import add_service_errors
 from core.pages import error_text, perform
@@ -71,6 +72,8 @@ def request_edit(request, pk):
     if request.method != "POST" and request.GET.get("check"):
         # After a submit that failed: the saved draft with what it still lacks marked.
         errors = services.submission_errors(purchase_request)
+        # A budget set to block refuses what takes it over (budgets.services).
+        errors.update(budgets.submit_blocked_errors(budgets.check_request(purchase_request)))
         return _render_form(
             request,
             purchase_request,

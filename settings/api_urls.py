@@ -13,6 +13,7 @@ from approvals.api.views import (
     RuleViewSet,
     StepViewSet,
 )
+from budgets.api.views import BudgetViewSet, RenewalViewSet
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView
 from intake.api.views import CategoryViewSet, PurchaseRequestViewSet
 from reach.api.views import SlackInteractivityView
@@ -27,6 +28,8 @@ router.register("vendors", VendorViewSet, basename="vendor")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("delegations", DelegationViewSet, basename="delegation")
 router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("budgets", BudgetViewSet, basename="budget")
+router.register("renewals", RenewalViewSet, basename="renewal")
 
 urlpatterns = [
     path("auth/token/", obtain_token, name="api-token"),

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "audit",
     "vendors",
     "intake",
+    "budgets",
     "approvals",
     "notifications",
     "webhooks",
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "notifications.context_processors.unread",
                 "approvals.context_processors.waiting_count",
+                "budgets.context_processors.renewals_nav",
             ],
             # money, when, day, role_label: one way to show them on every page and e-mail.
             "builtins": ["core.templatetags.tandem"],
@@ -242,6 +244,14 @@ TANDEM_MAX_ATTACHMENT_BYTES_PER_REQUEST = 50 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 TANDEM_MAX_REQUEST_BYTES = 60 * 1024 * 1024
 TANDEM_BASE_CURRENCY = env("TANDEM_BASE_CURRENCY", default="EUR")
+# Budgets and renewals (SPEC §8a): the month fiscal years start in, how many days before a
+# contract's notice deadline its renewal request is drafted, and when an undecided renewal
+# is escalated to the CIO and the CPO.
+TANDEM_FISCAL_YEAR_START_MONTH = env.int("TANDEM_FISCAL_YEAR_START_MONTH", default=1)
+if not 1 <= TANDEM_FISCAL_YEAR_START_MONTH <= 12:
+    raise ImproperlyConfigured("TANDEM_FISCAL_YEAR_START_MONTH must be a month, 1 to 12.")
+TANDEM_RENEWAL_LEAD_DAYS = env.int("TANDEM_RENEWAL_LEAD_DAYS", default=90)
+TANDEM_RENEWAL_ESCALATE_DAYS = env.int("TANDEM_RENEWAL_ESCALATE_DAYS", default=7)
 TANDEM_SITE_URL = env("TANDEM_SITE_URL", default="http://127.0.0.1:8000")
 # Optional Slack or Teams incoming webhook; its failures are retried and never block anything.
 TANDEM_WEBHOOK_URL = env("TANDEM_WEBHOOK_URL", default="")

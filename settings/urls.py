@@ -37,6 +37,7 @@ urlpatterns = [
     path("vendors/", include("vendors.urls")),
     path("notifications/", include("notifications.urls")),
     path("insights/", include("insights.urls")),
+    path("budgets/", include("budgets.urls")),
     path("operations/", include("operations.urls")),
     # The admin signs in on Tandem's page too, so its two-factor code is never skipped.
     path(

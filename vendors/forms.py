@@ -142,6 +142,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
             "notice_days",
             "annual_value",
             "currency",
+            "seats",
             "owner",
             "requests",
         ]

@@ -313,6 +313,13 @@ class Contract(models.Model):
         max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
     )
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
+    seats = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(1_000_000)],
+        help_text="Licences or seats it covers, when it is priced per seat: its renewal "
+        "request lists them as a line item.",
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

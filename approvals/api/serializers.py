@@ -134,6 +134,7 @@ class PreviewRequestSerializer(serializers.Serializer):
         choices=DataClassification.choices, required=False, allow_blank=True
     )
     personal_data = serializers.BooleanField(required=False, allow_null=True, default=None)
+    over_budget = serializers.BooleanField(required=False, allow_null=True, default=None)
     vendor_status = serializers.CharField(required=False, allow_blank=True)
     vendor_risk_tier = serializers.CharField(required=False, allow_blank=True)
     department = serializers.SlugRelatedField(

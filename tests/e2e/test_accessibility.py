@@ -120,10 +120,10 @@ def pages_for(role: str, data: dict) -> list[str]:
             "/requests/999999/",
         ],
         "it_reviewer": [*reviewer_pages, "/vendors/new/", sent_back.get_absolute_url()],
-        "procurement": [*reviewer_pages, approved.get_absolute_url()],
+        "procurement": [*reviewer_pages, approved.get_absolute_url(), "/budgets/renewals/"],
         "cio": [*reviewer_pages, approved.get_absolute_url()],
         "cpo": reviewer_pages,
-        "finance": reviewer_pages,
+        "finance": [*reviewer_pages, "/budgets/import/"],
         "admin": [
             *reviewer_pages,
             "/admin/",
@@ -133,6 +133,8 @@ def pages_for(role: str, data: dict) -> list[str]:
             "/admin/accounts/delegation/add/",
             "/admin/intake/category/",
             "/admin/vendors/vendor/",
+            "/admin/budgets/budget/",
+            "/admin/budgets/budget/add/",
         ],
     }[role]
 

@@ -31,7 +31,7 @@ def test_an_admin_writes_a_rule_with_checkboxes_and_previews_it(live_server, sig
     page.get_by_label("Name:").fill("Restricted personal data needs the CIO")
     page.get_by_label("E2E SaaS").check()
     page.get_by_label("Restricted").check()
-    page.get_by_label("Yes", exact=True).check()
+    page.locator(".field-personal_data").get_by_label("Yes", exact=True).check()
     page.get_by_label("Under review").check()
     page.get_by_label("High", exact=True).check()
     page.get_by_label("Critical").check()

@@ -183,8 +183,8 @@ def organisation(size: int):
 
 # session, user, groups, notifications; department (filter, options); requests; percentiles (2,
 # SQLite only); sides; spend (3); renewals (2); certificates (2); the steps waiting for the user
-# in the navigation (delegations, count)
-DASHBOARD_QUERIES = 19
+# in the navigation (delegations, count); budgets with their figures (1)
+DASHBOARD_QUERIES = 20
 
 
 @pytest.mark.parametrize("size", [2, 30])

@@ -19,6 +19,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,8 @@ from accounts import roles
 from accounts.models import Delegation
 from approvals import workflow
 from approvals.models import ApprovalRule, ApprovalStep
+from budgets import services as budget_services
+from budgets.models import Budget
 from intake.models import Attachment, PurchaseRequest
 from notifications.models import Channel, Notification
 from reach.models import TokenKind
@@ -43,7 +46,14 @@ from reach.services import issue_token
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 from tests.security.conftest import PASSWORD, delegate_of
 from tests.support import rolled_back_atomic
-from vendors.models import AnswerOption, Certificate, SecurityQuestion, Vendor, VendorRating
+from vendors.models import (
+    AnswerOption,
+    Certificate,
+    Contract,
+    SecurityQuestion,
+    Vendor,
+    VendorRating,
+)
 
 ROLES = (
     "anonymous",
@@ -392,6 +402,23 @@ MATRIX = {
         (LOGIN,  403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
     "metrics (API)": Row("GET", "/api/metrics/",
         (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+    # Budgets and renewals (SPEC §8a)
+    "budget panel (form)": Row("GET", "/budgets/intake-panel/?title=X",
+        (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
+    "renewals page": Row("GET", "/budgets/renewals/",
+        (LOGIN,  403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
+    "budget import page": Row("GET", "/budgets/import/",
+        (LOGIN,  403,    403,    403,    403,    403,    403,    200,    200,    403,    403)),
+    "list budgets (API)": Row("GET", "/api/budgets/",
+        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+    "one budget (API)": Row("GET", "/api/budgets/{budget}/",
+        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+    "no such budget (API)": Row("GET", "/api/budgets/0/",
+        (401,    403,    403,    404,    404,    404,    404,    404,    404,    403,    403)),
+    "list renewals (API)": Row("GET", "/api/renewals/",
+        (401,    403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
+    "one renewal (API)": Row("GET", "/api/renewals/{renewal}/",
+        (401,    403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
     # CSV exports (SPEC §6): each user's visible requests; the audit trail for leaders and admins.
     "export requests": Row("GET", "/insights/export/requests.csv",
         (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
@@ -566,6 +593,22 @@ def _build_world(media_root) -> World:
         # The questionnaire page wants every question answered.
         "every_answer": {f"question_{q}": str(o) for q, o in first_options.items()},
     }
+    ids["budget"] = Budget.objects.create(
+        department=rita.department,
+        fiscal_year=today.year,
+        amount=Decimal("100000"),
+        owner=users["finance"],
+    ).pk
+    contract = Contract.objects.create(
+        vendor=pr.vendor,
+        title="Matrix contract",
+        starts_on=today - timedelta(days=300),
+        ends_on=today + timedelta(days=60),
+        annual_value=Decimal("1200"),
+        owner=users["procurement"],
+    )
+    renewal = budget_services.create_renewal(contract)
+    ids["renewal"], ids["renewal_draft"] = renewal.pk, renewal.request_id
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
     sessions = {}
     for role, user in users.items():  # signed in once; every cell reuses the session
@@ -614,11 +657,13 @@ LISTED = {
     "requester": ALL_REQUESTS,
     "other_requester": set(),
     "it_reviewer": SUBMITTED,
-    "procurement": SUBMITTED,
-    "cio": ALL_REQUESTS,
-    "cpo": ALL_REQUESTS,
+    # Paul owns the contract whose renewal draft the world has: his own draft, which the
+    # leaders and admins see as they see every draft.
+    "procurement": SUBMITTED | {"renewal_draft"},
+    "cio": ALL_REQUESTS | {"renewal_draft"},
+    "cpo": ALL_REQUESTS | {"renewal_draft"},
     "finance": SUBMITTED,
-    "admin": ALL_REQUESTS,
+    "admin": ALL_REQUESTS | {"renewal_draft"},
     "delegate": SUBMITTED,
     "ex_delegate": set(),
 }

@@ -183,6 +183,7 @@ class ContractSerializer(serializers.ModelSerializer):
             "notice_days",
             "annual_value",
             "currency",
+            "seats",
             "owner",
             "requests",
             "is_active",

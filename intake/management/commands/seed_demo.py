@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -111,6 +112,7 @@ class Command(BaseCommand):
         self._demo_requests(users["rita"], vendors)
         self._demo_consultation(asked_by=users["ivan"], colleague=users["cora"])
         self._demo_pipeline(users, vendors)
+        call_command("seed_budgets", stdout=self.stdout)
         self._print_users()
 
     def _demo_vendor_records(self, vendors, *, owner, uploader):

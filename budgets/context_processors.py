@@ -1,0 +1,13 @@
+from django.utils.functional import SimpleLazyObject
+
+from . import policies
+
+
+def renewals_nav(request):
+    """`may_see_renewals` for the navigation (procurement, leaders, admins)."""
+    user = getattr(request, "user", None)
+    return {
+        "may_see_renewals": SimpleLazyObject(
+            lambda: bool(user and user.is_authenticated and policies.can_view_renewals(user))
+        )
+    }

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "budgets"
+
+urlpatterns = [
+    path("intake-panel/", views.intake_panel, name="intake-panel"),
+    path("renewals/", views.renewals, name="renewals"),
+    path("import/", views.budget_import, name="import"),
+]

@@ -1,0 +1,93 @@
+"""Budget and renewal pages: the intake form's budget panel, the renewals list and the CSV
+import of a year's budgets. Thin: policies say who, selectors and services do the work."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
+from intake.selectors import requests_visible_to
+
+from . import fiscal, policies, selectors, services
+from .forms import BudgetImportForm
+
+PAGE_SIZE = 50
+
+
+def intake_panel(request):
+    """The request form's live budget panel (htmx): the department's budget, what this request
+    takes and what stays available, from the form as it is now (unsaved)."""
+    data = request.POST if request.method == "POST" else request.GET
+    form = PurchaseRequestForm(data)
+    formset = LineItemFormSet(data, prefix=LINE_ITEMS_PREFIX)
+    form.is_valid()
+    formset.is_valid()
+    draft = form.unsaved_request(formset)
+    check = services.check_request(draft) if draft.department_id else None
+    context = {
+        "draft": draft,
+        "check": check,
+        "base_currency": settings.TANDEM_BASE_CURRENCY,
+        "year_of_start": fiscal.label(fiscal.fiscal_year_of(draft.needed_by))
+        if draft.needed_by
+        else None,
+    }
+    return render(request, "budgets/_intake_panel.html", context)
+
+
+def renewals(request):
+    """Upcoming notice deadlines with the state of their renewal request, in words; a deadline
+    passed without a decision is flagged."""
+    policies.can_view_renewals(request.user).enforce()
+    today = timezone.localdate()
+    page = Paginator(selectors.renewals_visible_to(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    renewals_shown = list(page.object_list)
+    # A draft is its owner's until submitted: link only the requests this reader may open.
+    visible = set(
+        requests_visible_to(request.user)
+        .filter(pk__in=[r.request_id for r in renewals_shown if r.request_id])
+        .values_list("pk", flat=True)
+    )
+    rows = [
+        {
+            "renewal": renewal,
+            "may_open": renewal.request_id in visible,
+            "contract": renewal.contract,
+            "deadline": selectors.notice_deadline(renewal.contract),
+            "status": selectors.renewal_status(renewal, today),
+            "missed": selectors.deadline_missed(renewal, today),
+        }
+        for renewal in renewals_shown
+    ]
+    context = {
+        "page": page,
+        "rows": rows,
+        "lead_days": settings.TANDEM_RENEWAL_LEAD_DAYS,
+        "escalate_days": settings.TANDEM_RENEWAL_ESCALATE_DAYS,
+    }
+    return render(request, "budgets/renewals.html", context)
+
+
+def budget_import(request):
+    """Finance and admins load a year's budgets from a CSV file: every row or none, with the
+    error of each refused row."""
+    policies.can_import_budgets(request.user).enforce()
+    form = BudgetImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = services.import_budgets(
+            form.cleaned_data["text"], fiscal_year=form.cleaned_data["fiscal_year"], by=request.user
+        )
+        if not result.errors:
+            messages.success(
+                request,
+                f"Imported the budgets of {fiscal.label(form.cleaned_data['fiscal_year'])}: "
+                f"{result.created} new, {result.updated} changed.",
+            )
+            return redirect("budgets:import")
+    context = {"form": form, "result": result, "columns": services.CSV_COLUMNS}
+    return render(request, "budgets/import.html", context)
