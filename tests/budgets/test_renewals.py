@@ -67,6 +67,15 @@ def test_running_the_schedule_twice_creates_one_renewal_request_per_term(
 
 
 @pytest.mark.django_db
+def test_the_renewal_s_timeline_says_where_it_came_from(client, make_contract, contract_owner):
+    make_contract(date(2027, 3, 3))
+    services.run_renewal_schedule(TODAY)
+    client.force_login(contract_owner)
+    page = client.get(Renewal.objects.get().request.get_absolute_url()).content.decode()
+    assert "Renewal drafted from the contract ending 3 Mar 2027" in page
+
+
+@pytest.mark.django_db
 def test_the_next_term_gets_its_own_renewal(make_contract):
     contract = make_contract(date(2027, 3, 3))
     services.run_renewal_schedule(TODAY)

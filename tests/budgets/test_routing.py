@@ -75,6 +75,17 @@ def test_over_budget_adds_the_owner_step_after_the_reviews(
     assert Notification.objects.filter(recipient=budget_owner, channel="in_app").exists()
 
 
+def test_the_timeline_names_the_overrun_in_words(
+    client, make_budget, file_request, requester, budget_owner
+):
+    budget = make_budget("5000", fiscal_year=this_year())
+    purchase_request = workflow.submit_request(file_request("6000"), by=requester)
+    client.force_login(requester)
+    page = client.get(purchase_request.get_absolute_url()).content.decode()
+    assert f"Over budget: {budget}" in page
+    assert "Over Budget" not in page
+
+
 def test_what_others_have_in_flight_counts(make_budget, file_request, requester, charged):
     make_budget("5000", fiscal_year=this_year())
     charged("in_review", "3000", timezone.localdate() + timedelta(days=2))
