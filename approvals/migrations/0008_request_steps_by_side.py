@@ -5,18 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0007_bounded_rule_input'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('intake', '0007_bounded_request_input'),
-        ('vendors', '0006_vendor_proposed_by'),
+        ("approvals", "0007_bounded_rule_input"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("intake", "0007_bounded_request_input"),
+        ("vendors", "0006_vendor_proposed_by"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='approvalstep',
-            index=models.Index(condition=models.Q(('request__isnull', False)), fields=['side', 'request'], name='request_steps_by_side'),
+            model_name="approvalstep",
+            index=models.Index(
+                condition=models.Q(("request__isnull", False)),
+                fields=["side", "request"],
+                name="request_steps_by_side",
+            ),
         ),
     ]
