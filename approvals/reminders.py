@@ -12,8 +12,17 @@ from accounts import roles
 from core import formats
 from notifications.services import notify
 
-from .models import AlertKind, ApprovalStep, Side, StepAlert, StepState
-from .notices import describe, reviewers_of
+from . import notices
+from .models import (
+    AlertKind,
+    ApprovalStep,
+    Consultation,
+    ConsultationReminder,
+    Side,
+    StepAlert,
+    StepState,
+)
+from .notices import describe, reviewers_of, step_topic, why_this_step
 
 BATCH = 500
 # Whom an escalation reaches when the step names no escalation target.
@@ -92,11 +101,13 @@ def _notify_reminder(step: ApprovalStep, sequence: int) -> None:
         lines=[
             f"The {step.get_side_display()} step of {describe(step)} was due "
             f"{formats.when(step.due_at)}.",
+            *why_this_step(step),
             "Please approve, request changes or reject it.",
         ],
         action="Decide now",
         url=f"{step.subject.get_absolute_url()}#steps",
         dedupe_key=f"reminder:{step.pk}:{sequence}",
+        topic=step_topic(step),
     )
 
 
@@ -113,4 +124,49 @@ def _notify_escalation(step: ApprovalStep) -> None:
         action="Open it",
         url=f"{step.subject.get_absolute_url()}#steps",
         dedupe_key=f"escalation:{step.pk}",
+        topic=step_topic(step),
     )
+
+
+# Second opinions: one reminder per unanswered consultation.
+
+
+def due_consultations(now, limit: int = BATCH):
+    """Only consultations whose reminder is due, through the partial index on `remind_at`."""
+    return (
+        Consultation.objects.filter(remind_at__lte=now)
+        .select_related(
+            "step", "step__request", "step__request__requester", "step__vendor",
+            "asked_by", "colleague",
+        )
+        .order_by("remind_at", "id")[:limit]
+    )  # fmt: skip
+
+
+def sweep_due_consultations(now=None) -> int:
+    """Reminds each colleague whose answer is overdue, once; returns how many were recorded.
+    A consultation answered, or whose step was decided meanwhile, is only cleared."""
+    now = now or timezone.now()
+    recorded = 0
+    while True:
+        batch = list(due_consultations(now))
+        for consultation in batch:
+            recorded += remind_consultation(consultation)
+        if len(batch) < BATCH:
+            return recorded
+
+
+def remind_consultation(consultation: Consultation) -> int:
+    with transaction.atomic():
+        cleared = Consultation.objects.filter(pk=consultation.pk, remind_at__isnull=False).update(
+            remind_at=None
+        )
+        if not cleared or consultation.is_answered or consultation.step.state != StepState.OPEN:
+            return 0
+        try:
+            with transaction.atomic():
+                ConsultationReminder.objects.create(consultation=consultation)
+        except IntegrityError:
+            return 0  # another run already reminded
+        notices.consultation_reminder(consultation)
+    return 1
