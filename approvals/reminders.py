@@ -20,6 +20,7 @@ from .models import (
     ConsultationReminder,
     Side,
     StepAlert,
+    StepKind,
     StepState,
 )
 from .notices import describe, reviewers_of, step_topic, why_this_step
@@ -59,7 +60,7 @@ def alert_step(step: ApprovalStep, now) -> int:
                 recorded += 1
                 _notify_reminder(step, sequence)
         escalated = step.escalated_at is not None
-        if not escalated and now >= step.escalate_at:
+        if not escalated and step.escalate_at is not None and now >= step.escalate_at:
             escalated = True
             if _record(step, AlertKind.ESCALATION, 0):
                 recorded += 1
@@ -95,6 +96,9 @@ def escalation_targets(step: ApprovalStep):
 
 
 def _notify_reminder(step: ApprovalStep, sequence: int) -> None:
+    if step.kind != StepKind.REVIEW:
+        _notify_work_item_reminder(step, sequence)
+        return
     notify(
         reviewers_of(step),
         subject=f"Reminder: {step.subject_label} waits for your decision",
@@ -111,7 +115,51 @@ def _notify_reminder(step: ApprovalStep, sequence: int) -> None:
     )
 
 
+def _notify_work_item_reminder(step: ApprovalStep, sequence: int) -> None:
+    request = step.request
+    if step.kind == StepKind.ORDER:
+        subject = f"Reminder: {request.number} {request.title} is waiting to be ordered"
+        lines = [
+            f"{describe(step)} was approved and its order was due {formats.when(step.due_at)}.",
+            "Place the order and record its PO number.",
+        ]
+        action = "Record the order"
+    else:
+        subject = f"Reminder: has {request.number} {request.title} arrived?"
+        lines = [
+            f"Your request {request.number} “{request.title}” was ordered on "
+            f"{formats.day(request.ordered_on)} (PO {request.po_number}).",
+            "When it has arrived, confirm receipt to close the request.",
+        ]
+        action = "Confirm receipt"
+    notify(
+        reviewers_of(step),
+        subject=subject,
+        lines=lines,
+        action=action,
+        url=f"{request.get_absolute_url()}#after-approval",
+        dedupe_key=f"reminder:{step.pk}:{sequence}",
+        topic=step_topic(step),
+    )
+
+
 def _notify_escalation(step: ApprovalStep) -> None:
+    if step.kind == StepKind.ORDER:
+        request = step.request
+        notify(
+            escalation_targets(step),
+            subject=f"Escalated: {request.number} {request.title} is not ordered yet",
+            lines=[
+                f"{describe(step)} was approved on "
+                f"{timezone.localtime(step.opened_at):%Y-%m-%d %H:%M %Z} and is still waiting "
+                "for procurement to place the order.",
+                "Follow it up with procurement, or record the order yourself.",
+            ],
+            action="Open it",
+            url=f"{request.get_absolute_url()}#after-approval",
+            dedupe_key=f"escalation:{step.pk}",
+        )
+        return
     notify(
         escalation_targets(step),
         subject=f"Escalated: {step.subject_label} is overdue",
