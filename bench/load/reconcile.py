@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.db.models import Count, Q  # noqa: E402
 
-from approvals.models import ApprovalStep, StepState  # noqa: E402
+from approvals.models import ApprovalStep, StepKind, StepState  # noqa: E402
 from audit.chain import verify_chain  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
 from bench.load import mail  # noqa: E402
@@ -52,7 +52,7 @@ def submitted_requests_have_steps(figures: dict) -> bool:
     ).values_list("object_id", "kind"):
         events[object_id, "entered" if kind != "routed" else "routed"] += 1
     rounds = dict(
-        ApprovalStep.objects.filter(request__isnull=False)
+        ApprovalStep.objects.filter(request__isnull=False, kind=StepKind.REVIEW)
         .values("request")
         .annotate(rounds=Count("round", distinct=True))
         .values_list("request", "rounds")
@@ -76,21 +76,37 @@ def submitted_requests_have_steps(figures: dict) -> bool:
 
 
 def one_event_per_decision(figures: dict) -> bool:
+    """A decided review step has one decision event; an approval carried over from an earlier
+    round has one `approval_carried_over` event instead."""
     events = Counter(
         AuditEvent.objects.filter(kind__in=DECISION_KINDS).values_list("payload__step", flat=True)
     )
-    decided = dict(
-        ApprovalStep.objects.filter(state__in=DECIDED, decided_by__isnull=False).values_list(
-            "pk", "state"
+    carried_events = Counter(
+        AuditEvent.objects.filter(kind="approval_carried_over").values_list(
+            "payload__step", flat=True
         )
     )
+    review = ApprovalStep.objects.filter(
+        kind=StepKind.REVIEW, state__in=DECIDED, decided_by__isnull=False
+    )
+    decided = dict(review.filter(carried_from__isnull=True).values_list("pk", "state"))
+    carried = set(review.filter(carried_from__isnull=False).values_list("pk", flat=True))
     problems = [
         f"step {pk}: {events.get(pk, 0)} decision events"
         for pk in decided
         if events.get(pk, 0) != 1
     ]
     problems += [f"event for step {pk}, which is not decided" for pk in events if pk not in decided]
+    problems += [
+        f"step {pk}: {carried_events.get(pk, 0)} carry-over events"
+        for pk in carried
+        if carried_events.get(pk, 0) != 1
+    ]
+    problems += [
+        f"carry-over event for step {pk}, not carried" for pk in carried_events if pk not in carried
+    ]
     figures["decisions"] = len(decided)
+    figures["approvals carried over"] = len(carried)
     return _report("every decision has exactly one event", problems)
 
 
@@ -115,7 +131,7 @@ def one_notification_per_reviewer(figures: dict) -> bool:
         for (step, channel, user), count in sent.items()
         if count != 1
     ]
-    opened = ApprovalStep.objects.filter(opened_at__isnull=False).values_list(
+    opened = ApprovalStep.objects.filter(opened_at__isnull=False, kind=StepKind.REVIEW).values_list(
         "pk", "group_id", "user_id"
     )
     for pk, group_id, user_id in opened:

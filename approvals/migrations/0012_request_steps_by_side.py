@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("approvals", "0008_consultations"),
+        ("approvals", "0011_carry_over_approvals"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("intake", "0007_bounded_request_input"),
         ("vendors", "0006_vendor_proposed_by"),
