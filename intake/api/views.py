@@ -1,14 +1,15 @@
+from django.db.models import prefetch_related_objects
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from approvals import workflow
-from approvals.selectors import steps_awaiting, with_waiting_on
+from approvals.selectors import steps_awaiting, waiting_on_lookups, with_waiting_on
 from core.idempotency import HEADER, idempotent
 from core.keyset import in_calendar
 from core.schema import ExactSchema
@@ -22,6 +23,7 @@ from .serializers import (
     CloseSerializer,
     CommentSerializer,
     MarkOrderedSerializer,
+    PurchaseRequestListSerializer,
     PurchaseRequestSerializer,
     WithdrawSerializer,
 )
@@ -36,7 +38,10 @@ def _page_schema(*, counted: bool) -> dict:
             **({"count": {"type": "integer", "example": 123}} if counted else {}),
             "next": link,
             "previous": link,
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/PurchaseRequest"}},
+            "results": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/PurchaseRequestList"},
+            },
         },
     }
     if not counted:
@@ -50,9 +55,11 @@ REQUEST_LIST_SCHEMA = ExactSchema(
         "oneOf": [_page_schema(counted=True), _page_schema(counted=False)],
         "description": (
             "Paged by `page` with a `count`; with `awaiting=me` alone (and `cursor`, `page_size`), "
-            "paged by `cursor`, without a count, most urgent first."
+            "paged by `cursor`, without a count, most urgent first. Each request as lists "
+            "show it: no line items or long texts (GET the request for those)."
         ),
-    }
+    },
+    serializers=[PurchaseRequestListSerializer],
 )
 CURSOR = OpenApiParameter(
     "cursor",
@@ -98,14 +105,23 @@ class PurchaseRequestViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return PurchaseRequest.objects.none()
-        return with_waiting_on(selectors.requests_visible_to(self.request.user)).prefetch_related(
-            "line_items"
-        )
+        requests = with_waiting_on(selectors.requests_visible_to(self.request.user))
+        if self.action == "list":
+            return requests  # the slim list has no line items
+        return requests.prefetch_related("line_items")
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return PurchaseRequestListSerializer
+        return PurchaseRequestSerializer
 
     @extend_schema(parameters=[CURSOR], responses={200: REQUEST_LIST_SCHEMA})
     def list(self, request, *args, **kwargs):
         if set(request.query_params) - {"cursor", "page_size"} == {"awaiting"}:
-            self.filter_queryset(self.get_queryset())  # validates awaiting=me (400 otherwise)
+            # Validates awaiting=me (400 otherwise) without building the filtered queryset.
+            filters = self.filterset_class(request.query_params, request=request)
+            if not filters.is_valid():
+                raise ValidationError(filters.errors)
             return self._awaiting_me()
         return super().list(request, *args, **kwargs)
 
@@ -116,19 +132,10 @@ class PurchaseRequestViewSet(
         fetched in one query. A request with such a step is visible to the caller by
         definition, so no visibility filter over every request is needed."""
         paginator = AwaitingCursorPagination()
-        steps = (
-            steps_awaiting(self.request.user)
-            .select_related(None)
-            .only("request_id", "due_at", "state")
-        )
+        steps = steps_awaiting(self.request.user).select_related("request", "request__requester")
         page = paginator.paginate_queryset(steps, self.request, view=self)
-        page_ids = list(dict.fromkeys(step.request_id for step in page if step.request_id))
-        found = (
-            with_waiting_on(selectors.requests_with_details())
-            .prefetch_related("line_items")
-            .in_bulk(page_ids)
-        )
-        rows = [found[pk] for pk in page_ids]
+        rows = list({step.request_id: step.request for step in page if step.request_id}.values())
+        prefetch_related_objects(rows, *waiting_on_lookups())
         return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
 
     def perform_create(self, serializer):

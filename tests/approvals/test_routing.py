@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from approvals import workflow
+from approvals import services, workflow
 from approvals.models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
-from approvals.routing import RequestFacts, plan
+from approvals.routing import RequestFacts, active_rules, plan
 from audit.models import AuditEvent
 from intake.models import State
 from tests.factories import CategoryFactory, DepartmentFactory, VendorFactory
@@ -187,3 +188,45 @@ def test_resubmit_routes_a_fresh_round(submitted, requester, it_reviewer):
         (1, "procurement", "procurement", "open"),
     ]
     assert ApprovalStep.objects.get(pk=it_step.pk).state == StepState.CHANGES_REQUESTED
+
+
+# Active rules are compiled once and reused until a rule changes (approvals.routing)
+
+
+def test_an_edited_rule_takes_effect_at_the_next_submit(submitted, group, admin_user):
+    rule = ApprovalRule.objects.create(
+        name="CIO above 1,000", min_total=Decimal("1000"), reviewer_group=group("cio"), side="it",
+        stage=2,
+    )  # fmt: skip
+    assert (2, "it", "cio", "waiting") in reviewers(submitted(total_cost=Decimal("2000")))
+    services.save_rule(rule, by=admin_user, fields={"min_total": Decimal("5000")})
+    assert (2, "it", "cio", "waiting") not in reviewers(submitted(total_cost=Decimal("2000")))
+    services.save_rule(rule, by=admin_user, fields={"min_total": Decimal("1500")})
+    assert (2, "it", "cio", "waiting") in reviewers(submitted(total_cost=Decimal("2000")))
+
+
+def test_a_rule_changed_by_another_process_takes_effect_at_the_next_submit(submitted, group):
+    """No signal reaches this process: the rules' version, read at each routing, shows it."""
+    rule = ApprovalRule.objects.create(
+        name="CPO above 1,000", min_total=Decimal("1000"), reviewer_group=group("cpo"),
+        side="procurement", stage=2,
+    )  # fmt: skip
+    cpo_step = (2, "procurement", "cpo", "waiting")
+    assert cpo_step in reviewers(submitted(total_cost=Decimal("2000")))
+    ApprovalRule.objects.filter(pk=rule.pk).update(active=False)  # a bulk update, no save()
+    assert cpo_step not in reviewers(submitted(total_cost=Decimal("2000")))
+    ApprovalRule.objects.filter(pk=rule.pk).update(
+        active=True, min_total=Decimal("3000"), updated_at=timezone.now()
+    )  # another process's save
+    assert cpo_step not in reviewers(submitted(total_cost=Decimal("2000")))
+    assert cpo_step in reviewers(submitted(total_cost=Decimal("4000")))
+    ApprovalRule.objects.filter(pk=rule.pk).delete()
+    assert cpo_step not in reviewers(submitted(total_cost=Decimal("4000")))
+
+
+def test_routing_reads_the_rules_once_while_they_do_not_change(
+    submitted, leadership_rules, django_assert_max_num_queries
+):
+    submitted()
+    with django_assert_max_num_queries(1):
+        assert len(active_rules()) >= len(leadership_rules)

@@ -1,0 +1,59 @@
+"""Insights on 100,000 requests: the dashboard page and GET /api/metrics/ for a reviewer (the
+figures of their own side) and for the CIO (every side), in-process through Django's test
+client, median of several runs after a warm-up. Floor, in the same run: one pass over the
+requests (`SELECT count(*), sum(total_cost_base)`), the least any figure over them costs.
+Target: the reviewer's insights under 300 ms."""
+
+import statistics
+import time
+
+from bench import seed
+
+RUNS = 7
+TARGET_MS = 300
+
+
+def _median_ms(call) -> float:
+    call()  # warm-up: first-use caches, connection
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def run() -> None:
+    seed.setup()
+    handles = seed.seed()
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+
+    def floor():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), sum(total_cost_base) FROM intake_purchaserequest")
+            cursor.fetchall()
+
+    def fetch(client, path):
+        def call():
+            response = client.get(path, HTTP_HOST="localhost")
+            assert response.status_code == 200, (path, response.status_code)
+
+        return call
+
+    figures = {"one pass over the requests (floor)": _median_ms(floor)}
+    for label, username in (("IT reviewer", "bench-it_reviewers"), ("CIO", "bench-cio")):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        figures[f"{label}: insights page"] = _median_ms(fetch(client, "/insights/"))
+        figures[f"{label}: GET /api/metrics/"] = _median_ms(fetch(client, "/api/metrics/"))
+    floor_ms = figures["one pass over the requests (floor)"]
+    print(f"median of {RUNS} runs in-process; data: {handles}")
+    print(f"{'what':42} {'ms':>8} {'/floor':>8}")
+    for name, value in figures.items():
+        print(f"{name:42} {value:8.1f} {value / floor_ms:7.1f}x")
+    for name in ("IT reviewer: insights page", "IT reviewer: GET /api/metrics/"):
+        verdict = "PASS" if figures[name] < TARGET_MS else "MISS"
+        print(f"target under {TARGET_MS} ms: {name}: {verdict} ({figures[name]:.0f} ms)")

@@ -1,0 +1,220 @@
+"""`make load`: Tandem's production shape under 200 simulated people, then the reconciliation.
+
+gunicorn (4 workers) and two Celery workers run with production's settings (bench/load/
+settings.py) on a fresh PostgreSQL database (LOAD_DATABASE_URL, default `tandem_load`, dropped
+and created anew) and a Redis database (LOAD_REDIS_URL) as broker; Locust (bench/load/
+locustfile.py) drives 150 requesters and 50 reviewers for LOAD_DURATION (default 5m). Then the
+outbox is left to drain, every process is stopped, the figures are printed per endpoint, and
+bench/load/reconcile.py proves nothing was lost or doubled. Exit status 1 on any 5xx (or a
+connection refused) or a failed reconciliation. Logs and results are under var/load/."""
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import psycopg2
+import redis
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+OUT = BASE_DIR / "var" / "load"
+DURATION = os.environ.get("LOAD_DURATION", "5m")
+USERS = int(os.environ.get("LOAD_USERS", "200"))
+SPAWN_RATE = os.environ.get("LOAD_SPAWN_RATE", "20")
+PORT = int(os.environ.get("LOAD_PORT", "8170"))
+DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tandem_load")
+REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13")
+DRAIN_TIMEOUT = 180
+
+
+def _fresh_database() -> None:
+    parts = urllib.parse.urlsplit(DATABASE_URL)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parts.hostname or "127.0.0.1", port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or "postgres"),
+        password=urllib.parse.unquote(parts.password or ""), dbname="postgres",
+    )  # fmt: skip
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def _environment() -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.load.settings",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        DATABASE_URL=DATABASE_URL,
+        CELERY_BROKER_URL=REDIS_URL,
+        LOAD_REDIS_URL=REDIS_URL,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        LOAD_DATA=str(OUT / "people.json"),
+        LOAD_RESULTS=str(OUT / "results.json"),
+    )
+    return env
+
+
+def _start(name: str, args: list[str], env: dict) -> subprocess.Popen:
+    log = (OUT / f"{name}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", *args], cwd=BASE_DIR, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _wait_for_server() -> None:
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=1)  # noqa: S310
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"gunicorn did not answer on port {PORT}; see {OUT / 'gunicorn.log'}")
+
+
+def _drain(env: dict) -> str:
+    """Waits until the outbox has no e-mail left to deliver; returns what is left."""
+    code = (
+        "import django; django.setup()\n"
+        "from notifications.models import Notification\n"
+        "print(Notification.objects.filter(status__in=['pending', 'sending', 'failed']).count())"
+    )
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while True:
+        left = subprocess.run(
+            [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+            check=True,
+        ).stdout.strip()  # fmt: skip
+        if left == "0" or time.monotonic() > deadline:
+            return left
+        time.sleep(2)
+
+
+def _print_figures(results: dict) -> None:
+    total = results["total"]
+    print(
+        f"\n{USERS} users (150 requesters, 50 reviewers) for {DURATION}: "
+        f"{total['requests']} requests, {total['rps']:.1f} requests/s"
+    )
+    print(f"{'endpoint':58} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6}  statuses")
+    for row in results["endpoints"]:
+        statuses = " ".join(f"{k}:{v}" for k, v in sorted(row["statuses"].items()))
+        print(
+            f"{row['endpoint']:58} {row['requests']:8d} {row['p50']:7.0f} {row['p95']:7.0f} "
+            f"{row['rps']:6.2f}  {statuses}"
+        )
+    print(
+        f"{'all':58} {total['requests']:8d} {total['p50']:7.0f} {total['p95']:7.0f} "
+        f"{total['rps']:6.2f}"
+    )
+    print(f"5xx or no answer: {results['server_errors']}")
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = _environment()
+    broker = redis.Redis.from_url(REDIS_URL)
+    broker.delete("celery", "tandem-load:mail")  # what an earlier run left queued or counted
+    print(f"fresh database {DATABASE_URL}, Redis {REDIS_URL}", flush=True)
+    _fresh_database()
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=BASE_DIR, env=env,
+        check=True,
+    )  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "bench.load.seed", env["LOAD_DATA"]], cwd=BASE_DIR, env=env,
+        check=True,
+    )  # fmt: skip
+    processes = [
+        _start(
+            "gunicorn",
+            ["gunicorn", "settings.wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}", "--timeout", "60"],
+            env,
+        ),
+        *(
+            _start(
+                f"worker-{n}",
+                [
+                    "celery",
+                    "-A",
+                    "settings",
+                    "worker",
+                    "-c",
+                    "1",
+                    "-n",
+                    f"load-{n}@%h",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                env,
+            )  # fmt: skip
+            for n in (1, 2)
+        ),
+    ]
+    try:
+        _wait_for_server()
+        print(f"Locust: {USERS} users for {DURATION} against gunicorn on port {PORT}", flush=True)
+        locust = subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")),
+             "--headless", "-u", str(USERS), "-r", SPAWN_RATE, "-t", DURATION,
+             "--host", f"http://127.0.0.1:{PORT}", "--only-summary", "--loglevel", "WARNING",
+             "--stop-timeout", "10"],
+            cwd=BASE_DIR, env=env, check=False, stdout=(OUT / "locust.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        left = _drain(env)
+    finally:
+        _stop(processes)
+    results = json.loads((OUT / "results.json").read_text())
+    _print_figures(results)
+    print(f"outbox rows still undelivered after the drain: {left}")
+    print("\nreconciliation:", flush=True)
+    reconciled = subprocess.run(
+        [sys.executable, "-m", "bench.load.reconcile"], cwd=BASE_DIR, env=env, check=False
+    )
+    if locust.returncode != 0:
+        print(f"Locust reported failures (exit {locust.returncode}): {OUT / 'locust.log'}")
+    ok = (
+        results["server_errors"] == 0
+        and locust.returncode == 0
+        and reconciled.returncode == 0
+        and left == "0"
+    )
+    verdict = "PASS" if ok else "FAIL"
+    print(f"\nload test: {verdict} (zero 5xx, no failure, outbox drained, reconciled)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
