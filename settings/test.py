@@ -20,3 +20,11 @@ STORAGES = {
 }
 # django-axes logs every sign-in at INFO; in tests that is noise around every failure.
 LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "axes": {"level": "WARNING"}}}  # noqa: F405
+# Most tests count SLAs in elapsed hours; the working-hours tests give their groups a calendar
+# (or override this default) to prove the clock of Monday to Friday, holidays and closures.
+TANDEM_WORKING_HOURS = {
+    "TIME_ZONE": "UTC",
+    "WEEKDAYS": [0, 1, 2, 3, 4, 5, 6],
+    "STARTS": "00:00",
+    "ENDS": "00:00",
+}
