@@ -9,7 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import roles
+from calendars.selectors import working_hours_by_group
 from core import formats
+from core.working_hours import WorkingHours
 from notifications.services import notify
 
 from .models import AlertKind, ApprovalStep, Side, StepAlert, StepState
@@ -34,23 +36,24 @@ def sweep_due_steps(now=None) -> int:
     recorded = 0
     while True:
         batch = list(due_steps(now))
+        calendars = working_hours_by_group({step.group_id for step in batch})
         for step in batch:
-            recorded += alert_step(step, now)
+            recorded += alert_step(step, now, calendars[step.group_id])
         if len(batch) < BATCH:
             return recorded
 
 
-def alert_step(step: ApprovalStep, now) -> int:
+def alert_step(step: ApprovalStep, now, calendar: WorkingHours) -> int:
     recorded = 0
     with transaction.atomic():
         sequence = None
         if now >= step.due_at:
-            sequence = step.reminder_sequence(now)
+            sequence = step.reminder_sequence(now, calendar)
             if _record(step, AlertKind.REMINDER, sequence):
                 recorded += 1
                 _notify_reminder(step, sequence)
         escalated = step.escalated_at is not None
-        if not escalated and now >= step.escalate_at:
+        if not escalated and step.escalate_at is not None and now >= step.escalate_at:
             escalated = True
             if _record(step, AlertKind.ESCALATION, 0):
                 recorded += 1
@@ -59,7 +62,7 @@ def alert_step(step: ApprovalStep, now) -> int:
                 )
                 _notify_escalation(step)
         ApprovalStep.objects.filter(pk=step.pk, state=StepState.OPEN).update(
-            next_alert_at=step.next_alert(sequence=sequence, escalated=escalated)
+            next_alert_at=step.next_alert(sequence=sequence, escalated=escalated, calendar=calendar)
         )
     return recorded
 
