@@ -12,10 +12,9 @@ from accounts import roles
 from calendars.selectors import working_hours_by_group
 from core import formats
 from core.working_hours import WorkingHours
-from notifications.services import notify
 
 from .models import AlertKind, ApprovalStep, Side, StepAlert, StepState
-from .notices import describe, reviewers_of
+from .notices import describe, notify_in_their_zones, reviewers_of
 
 BATCH = 500
 # Whom an escalation reaches when the step names no escalation target.
@@ -51,7 +50,7 @@ def alert_step(step: ApprovalStep, now, calendar: WorkingHours) -> int:
             sequence = step.reminder_sequence(now, calendar)
             if _record(step, AlertKind.REMINDER, sequence):
                 recorded += 1
-                _notify_reminder(step, sequence)
+                _notify_reminder(step, sequence, calendar.zone)
         escalated = step.escalated_at is not None
         if not escalated and step.escalate_at is not None and now >= step.escalate_at:
             escalated = True
@@ -60,7 +59,7 @@ def alert_step(step: ApprovalStep, now, calendar: WorkingHours) -> int:
                 ApprovalStep.objects.filter(pk=step.pk, escalated_at__isnull=True).update(
                     escalated_at=now
                 )
-                _notify_escalation(step)
+                _notify_escalation(step, calendar.zone)
         ApprovalStep.objects.filter(pk=step.pk, state=StepState.OPEN).update(
             next_alert_at=step.next_alert(sequence=sequence, escalated=escalated, calendar=calendar)
         )
@@ -88,32 +87,41 @@ def escalation_targets(step: ApprovalStep):
     return list(User.objects.filter(group, is_active=True).distinct())
 
 
-def _notify_reminder(step: ApprovalStep, sequence: int) -> None:
-    notify(
+def _notify_reminder(step: ApprovalStep, sequence: int, zone) -> None:
+    notify_in_their_zones(
         reviewers_of(step),
-        subject=f"Reminder: {step.subject_label} waits for your decision",
-        lines=[
-            f"The {step.get_side_display()} step of {describe(step)} was due "
-            f"{formats.when(step.due_at)}.",
-            "Please approve, request changes or reject it.",
-        ],
-        action="Decide now",
-        url=f"{step.subject.get_absolute_url()}#steps",
-        dedupe_key=f"reminder:{step.pk}:{sequence}",
+        step,
+        lambda: {
+            "subject": f"Reminder: {step.subject_label} waits for your decision",
+            "lines": [
+                f"The {step.get_side_display()} step of {describe(step)} was due "
+                f"{formats.due(step.due_at, dated=True)}.",
+                "Please approve, request changes or reject it.",
+            ],
+            "action": "Decide now",
+            "url": f"{step.subject.get_absolute_url()}#steps",
+            "dedupe_key": f"reminder:{step.pk}:{sequence}",
+        },
+        team_zone=zone,
     )
 
 
-def _notify_escalation(step: ApprovalStep) -> None:
-    notify(
+def _notify_escalation(step: ApprovalStep, zone) -> None:
+    notify_in_their_zones(
         escalation_targets(step),
-        subject=f"Escalated: {step.subject_label} is overdue",
-        lines=[
-            f"The {step.get_side_display()} step of {describe(step)} for {step.reviewer_label} "
-            f"has waited since {formats.when(step.opened_at)}.",
-            "It stays with its reviewers; you may decide it if you are in their group, or "
-            "follow it up with them.",
-        ],
-        action="Open it",
-        url=f"{step.subject.get_absolute_url()}#steps",
-        dedupe_key=f"escalation:{step.pk}",
+        step,
+        lambda: {
+            "subject": f"Escalated: {step.subject_label} is overdue",
+            "lines": [
+                f"The {step.get_side_display()} step of {describe(step)} for "
+                f"{step.reviewer_label} has waited since {formats.when(step.opened_at)}; it was "
+                f"due {formats.due(step.due_at, dated=True)}.",
+                "It stays with its reviewers; you may decide it if you are in their group, or "
+                "follow it up with them.",
+            ],
+            "action": "Open it",
+            "url": f"{step.subject.get_absolute_url()}#steps",
+            "dedupe_key": f"escalation:{step.pk}",
+        },
+        team_zone=zone,
     )

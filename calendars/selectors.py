@@ -29,11 +29,11 @@ def working_hours_of(group_id) -> WorkingHours:
     return working_hours_by_group([group_id])[group_id]
 
 
-def time_zone_of_groups(group_ids) -> str | None:
-    """The time zone of the first of these groups that has a calendar (by calendar name), or
-    None: a viewer without a preference sees times in their team's zone."""
+def team_time_zone(user) -> str | None:
+    """The time zone of the working-hours calendar of one of the user's groups (the first by
+    calendar name), or None. One query."""
     return (
-        WorkCalendar.objects.filter(groupcalendar__group_id__in=list(group_ids))
+        WorkCalendar.objects.filter(groupcalendar__group__user=user)
         .order_by("name")
         .values_list("time_zone", flat=True)
         .first()

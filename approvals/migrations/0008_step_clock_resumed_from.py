@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0007_bounded_rule_input'),
+        ("approvals", "0007_bounded_rule_input"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='approvalstep',
-            name='clock_resumed_from',
-            field=models.ForeignKey(blank=True, help_text="The earlier round's step whose SLA clock this step continues: it stopped while the request waited for its requester.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='approvals.approvalstep'),
+            model_name="approvalstep",
+            name="clock_resumed_from",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The earlier round's step whose SLA clock this step continues: it stopped while the request waited for its requester.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="approvals.approvalstep",
+            ),
         ),
     ]

@@ -123,9 +123,7 @@ def test_reminders_and_escalation_count_working_hours(
     assert sweep_at(berlin(2026, 12, 8, 16), capture) == 0  # exactly once
 
 
-def test_the_clock_stops_while_the_request_is_with_its_requester(
-    office, requester, it_reviewer
-):
+def test_the_clock_stops_while_the_request_is_with_its_requester(office, requester, it_reviewer):
     purchase_request = submit_at(berlin(2026, 12, 7, 9), requester)  # Monday 9:00
     assert due(purchase_request, "procurement") == berlin(2026, 12, 7, 17)
     with time_machine.travel(berlin(2026, 12, 7, 13), tick=False):  # 4 of 8 hours used
