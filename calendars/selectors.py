@@ -7,7 +7,7 @@ from .models import GroupCalendar, WorkCalendar, default_working_hours
 
 def working_hours_by_group(group_ids) -> dict[int | None, WorkingHours]:
     """Each group's working hours (the default calendar for a group without one, and for
-    None), in two queries whatever the number of groups."""
+    None), in three queries whatever the number of groups."""
     group_ids = {g for g in group_ids if g is not None}
     default = default_working_hours()
     if not group_ids:

@@ -15,7 +15,8 @@ from approvals.models import ApprovalRule, StepAlert, StepState
 from approvals.reminders import sweep_due_steps
 from approvals.services import decide_step
 from calendars.models import Closure, GroupCalendar, WorkCalendar
-from tests.factories import PurchaseRequestFactory
+from notifications.models import Channel, Notification
+from tests.factories import PurchaseRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +168,17 @@ def test_the_clock_does_not_run_while_the_vendor_is_reviewed(
         decide_step(vendor.steps.get(side="procurement"), by=procurement, decision="approve")
     # The request's clock starts when the vendor is approved: 8 working hours from Tuesday 10:00.
     assert due(purchase_request) == berlin(2026, 12, 9, 10)
+
+
+def test_each_reviewer_reads_the_due_time_in_their_own_zone(office, requester):
+    from_team = UserFactory(roles=[roles.IT_REVIEWERS], time_zone="")
+    in_tokyo = UserFactory(roles=[roles.IT_REVIEWERS], time_zone="Asia/Tokyo")
+    submit_at(berlin(2026, 12, 4, 16), requester)
+    body = {
+        n.recipient: n.body
+        for n in Notification.objects.filter(channel=Channel.EMAIL, subject__startswith="For")
+    }
+    assert "It is due Monday 16:00 CET (7 Dec 2026)." in body[from_team]
+    assert "It is due Tuesday 00:00 JST (8 Dec 2026)." in body[in_tokyo]
+    # One message per person and cause, whatever the zones.
+    assert Notification.objects.filter(recipient=in_tokyo, channel=Channel.EMAIL).count() == 1
