@@ -165,3 +165,22 @@ def test_a_person_without_a_zone_sees_times_in_their_team_calendars_zone(rf, set
     assert zone_seen_by(chicago, rf) == "America/Chicago"
     settings.TANDEM_WORKING_HOURS = {**settings.TANDEM_WORKING_HOURS, "TIME_ZONE": "Europe/Paris"}
     assert zone_seen_by(UserFactory(roles=[roles.CPO], time_zone=""), rf) == "Europe/Paris"
+
+
+def test_a_person_chooses_their_time_zone_or_their_teams(client):
+    person = UserFactory(roles=[roles.IT_REVIEWERS], time_zone="UTC")
+    client.force_login(person)
+    page = client.get("/accounts/time-zone/").content.decode()
+    assert "The time zone of my team&#x27;s working hours" in page
+    response = client.post("/accounts/time-zone/", {"time_zone": "Asia/Tokyo"}, follow=True)
+    assert "Times now show in Asia/Tokyo." in response.content.decode()
+    person.refresh_from_db()
+    assert person.time_zone == "Asia/Tokyo"
+    client.post("/accounts/time-zone/", {"time_zone": ""})
+    person.refresh_from_db()
+    assert person.time_zone == ""
+    refused = client.post("/accounts/time-zone/", {"time_zone": "Mars/Olympus"})
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
+    person.refresh_from_db()
+    assert person.time_zone == ""
