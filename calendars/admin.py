@@ -14,13 +14,13 @@ from .models import (
 )
 
 
-class ClosureInline(admin.TabularInline):
+class ClosureInline(admin.StackedInline):
     model = Closure
     extra = 1
     fields = ["name", "first_day", "last_day"]
 
 
-class GroupCalendarInline(admin.TabularInline):
+class GroupCalendarInline(admin.StackedInline):
     model = GroupCalendar
     extra = 1
     fields = ["group"]
