@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 
-from accounts.models import Department
+from accounts.models import Department, User
 from core.forms import BootstrapFormMixin
 from intake.models import Category, DataClassification, PurchaseRequest
 from vendors.models import RiskTier
@@ -81,6 +81,23 @@ class DecisionForm(BootstrapFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to reject or to request changes.",
     )
+
+
+class ConsultForm(forms.Form):
+    """Ask a colleague: whom (checked by the service's policy) and what."""
+
+    colleague = forms.ModelChoiceField(
+        User.objects.filter(is_active=True),
+        error_messages={"required": "Choose the colleague to ask.",
+                        "invalid_choice": "Choose a colleague from the list."},
+    )  # fmt: skip
+    question = forms.CharField(
+        max_length=10_000, error_messages={"required": "Write the question for your colleague."}
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(max_length=10_000, error_messages={"required": "Write your answer."})
 
 
 class PreviewForm(BootstrapFormMixin, forms.Form):

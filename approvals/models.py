@@ -431,3 +431,69 @@ class StepAlert(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.sequence} for step {self.step_id}"
+
+
+class Consultation(models.Model):
+    """A second opinion (SPEC §3): a reviewer who may decide an open step asks a named colleague
+    a question. The colleague sees the request and answers; they get no decision power (the
+    approval policy never reads this table). An unanswered question is reminded once, at
+    `remind_at`, through the sweep: the reminder is a row whose unique key makes it once."""
+
+    step = models.ForeignKey(ApprovalStep, on_delete=models.CASCADE, related_name="consultations")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    colleague = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations"
+    )
+    question = models.TextField()
+    answer = models.TextField(blank=True)
+    asked_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweep reminds the colleague; cleared once answered or reminded.",
+    )
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "colleague"],
+                condition=Q(answered_at__isnull=True),
+                name="one_open_consultation_per_colleague",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(remind_at__isnull=False),
+                name="consultations_to_remind",
+            ),
+            models.Index(
+                fields=["colleague", "asked_at"],
+                condition=Q(answered_at__isnull=True),
+                name="open_consultations_by_person",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.asked_by} asks {self.colleague} about step {self.step_id}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+
+class ConsultationReminder(models.Model):
+    """The one reminder of an unanswered consultation. The unique consultation key is what makes
+    it exactly once: a second sweep, a retried task or a second beat inserts nothing."""
+
+    consultation = models.OneToOneField(
+        Consultation, on_delete=models.CASCADE, related_name="reminder"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Reminder for consultation {self.consultation_id}"

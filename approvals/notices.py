@@ -1,5 +1,8 @@
 """Who is told what when a review moves (SPEC §4): reviewers when their step opens, the
-requester when their request is decided. Nobody is told before their stage is open."""
+requester when their request is decided, a colleague when asked for a second opinion and the
+asker when answered. Nobody is told before their stage is open. Every notice names who acted,
+the request (number and title) and the reason or comment; notices asking for a decision carry
+the step as their topic, so deciding it settles them for the whole group."""
 
 import zoneinfo
 from collections.abc import Callable
@@ -11,7 +14,7 @@ from calendars import selectors as calendar_selectors
 from core import formats
 from notifications.services import notify
 
-from .models import ApprovalStep
+from .models import ApprovalStep, Consultation
 from .subjects import subject_of
 
 
@@ -47,33 +50,119 @@ def zone_of(name: str):
         return None
 
 
-def step_opened(step: ApprovalStep) -> None:
+def step_topic(step: ApprovalStep) -> str:
+    """The topic of every notice asking for a decision on this step (opened, reminders,
+    escalation): settled once the step is decided or closed."""
+    return f"step:{step.pk}"
+
+
+def consultation_topic(consultation: Consultation) -> str:
+    return f"consultation:{consultation.pk}"
+
+
+def why_this_step(step: ApprovalStep) -> list[str]:
+    return [f"Why this step: {'; '.join(step.reasons)}."] if step.reasons else []
+
+
+def quoted(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return f"“{text[:limit]}{'…' if len(text) > limit else ''}”"
+
+
+def step_opened(step: ApprovalStep, *, because: str = "") -> None:
+    """`because` says who opened it and how, e.g. "Paul Pruitt approved stage 1"."""
+    opened = (
+        f"The {step.get_side_display()} step (stage {step.stage}) of {describe(step)} is open "
+        f"for {step.reviewer_label}."
+    )
     notify_in_their_zones(
         reviewers_of(step),
         step,
         lambda: {
             "subject": f"For your decision: {step.subject_label}",
             "lines": [
-                f"The {step.get_side_display()} step (stage {step.stage}) of {describe(step)} "
-                f"is open for {step.reviewer_label}.",
+                f"{because}. {opened}" if because else opened,
+                *why_this_step(step),
                 f"It is due {formats.due(step.due_at, dated=True)}.",
             ],
             "action": "Review it",
             "url": f"{step.subject.get_absolute_url()}#steps",
             "dedupe_key": f"opened:{step.pk}",
+            "topic": step_topic(step),
         },
     )
 
 
-def request_decided(purchase_request, *, outcome: str, round: int, comment: str = "") -> None:
-    lines = [f"Your request {purchase_request.number} “{purchase_request.title}” was {outcome}."]
+def request_decided(
+    purchase_request,
+    *,
+    outcome: str,
+    round: int,
+    comment: str = "",
+    by=None,
+    on_behalf_of=None,
+    step: ApprovalStep | None = None,
+) -> None:
+    who = f"{by}{f' (for {on_behalf_of})' if on_behalf_of else ''}" if by else "Tandem"
+    what = f"{purchase_request.number} “{purchase_request.title}”"
+    on_step = f" at the {step.reviewer_label} step" if step is not None else ""
+    lines = [f"{who} decided{on_step}: your request {what} was {outcome}."]
     if comment:
-        lines.append(f"Comment: {comment}")
+        lines.append(f"{'Comment' if outcome == 'approved' else 'Reason'}: {quoted(comment)}")
     notify(
         [purchase_request.requester],
-        subject=f"{purchase_request.number} {outcome}",
+        subject=f"{what} {outcome} by {by or 'Tandem'}",
         lines=lines,
         action="Open the request",
         url=purchase_request.get_absolute_url(),
         dedupe_key=f"decided:{purchase_request.pk}:{round}:{purchase_request.state}",
+    )
+
+
+def consultation_asked(consultation: Consultation) -> None:
+    step = consultation.step
+    notify(
+        [consultation.colleague],
+        subject=f"{consultation.asked_by} asks your opinion on {step.subject_label}",
+        lines=[
+            f"{consultation.asked_by} reviews the {step.get_side_display()} step of "
+            f"{describe(step)} and asks you: {quoted(consultation.question)}",
+            "Your answer is shown to the reviewers on the request; you do not decide the step.",
+        ],
+        action="Answer",
+        url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
+        dedupe_key=f"consultation:{consultation.pk}:asked",
+        topic=consultation_topic(consultation),
+    )
+
+
+def consultation_answered(consultation: Consultation) -> None:
+    step = consultation.step
+    notify(
+        [consultation.asked_by],
+        subject=f"{consultation.colleague} answered your question on {step.subject_label}",
+        lines=[
+            f"You asked {consultation.colleague}: {quoted(consultation.question, 200)}",
+            f"{consultation.colleague} answered: {quoted(consultation.answer)}",
+        ],
+        action="Open it",
+        url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
+        dedupe_key=f"consultation:{consultation.pk}:answered",
+    )
+
+
+def consultation_reminder(consultation: Consultation) -> None:
+    step = consultation.step
+    notify(
+        [consultation.colleague],
+        subject=f"Reminder: {consultation.asked_by} waits for your opinion on {step.subject_label}",
+        lines=[
+            f"{consultation.asked_by} asked you on {consultation.asked_at:%Y-%m-%d %H:%M} UTC "
+            f"about {describe(step)}: {quoted(consultation.question)}",
+            "Your answer helps them decide; you do not decide the step.",
+        ],
+        action="Answer",
+        url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
+        dedupe_key=f"consultation:{consultation.pk}:reminder",
+        topic=consultation_topic(consultation),
     )

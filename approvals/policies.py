@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.reviewers import ReviewerIdentity, reviewer_identity
-from accounts.roles import is_reviewer
+from accounts.roles import ALL_GROUPS, has_role, is_reviewer
 from core.policies import ALLOWED, Verdict, deny
 from intake.models import PurchaseRequest
 
-from .models import JOINT_SIDES, ApprovalStep, Side, StepState
+from .models import JOINT_SIDES, ApprovalStep, Consultation, Side, StepState
 from .subjects import subject_of
 
 OTHER_SIDE = {Side.IT: Side.PROCUREMENT, Side.PROCUREMENT: Side.IT}
@@ -40,7 +40,7 @@ def can_decide(
       `procurement` side are disjoint, in every round and across every delegation.
     Whether the step is open is the state machine's business (409), not this policy's (403)."""
     subject = subject_of(step)
-    barred = _barred_people(subject)
+    barred = barred_people(step)
     if user.pk in barred:
         return _deny(subject.barred_reason)
     identity = identity or reviewer_identity(user)
@@ -103,8 +103,10 @@ def decidable_steps(user) -> QuerySet[ApprovalStep]:
     return ApprovalStep.objects.filter(allowed)
 
 
-def _barred_people(subject) -> set[int]:
-    """Who never decides a step of this subject; read once per subject object."""
+def barred_people(step: ApprovalStep) -> set[int]:
+    """Who never decides this step (the subject says who: the requester; for a vendor review,
+    whoever proposed the vendor or filed a request naming it). Read once per subject object."""
+    subject = subject_of(step)
     barred = getattr(subject.obj, "_four_eyes_barred", None)
     if barred is None:
         barred = subject.obj._four_eyes_barred = subject.barred_people()
@@ -142,3 +144,46 @@ def why_not_open(step: ApprovalStep) -> str:
         return "This step was closed when the round ended."
     by = f" by {step.decided_by}" if step.decided_by_id else ""
     return f"This step is already {step.get_state_display().lower()}{by}."
+
+
+# Second opinions (SPEC §3). Nothing here feeds `can_decide` or `decidable_steps`: being asked
+# for an opinion never gives a right to decide (tests/approvals/test_consultations.py).
+
+
+def can_consult(user, step: ApprovalStep, identity: ReviewerIdentity | None = None) -> Verdict:
+    """A reviewer asks a colleague for a second opinion on a step they may decide themself."""
+    verdict = can_decide(user, step, identity)
+    if verdict.allowed:
+        return ALLOWED
+    return deny(
+        f"Only a reviewer who may decide this step asks a colleague about it. {verdict.reason}"
+    )
+
+
+def can_be_consulted(colleague, step: ApprovalStep, *, asked_by) -> Verdict:
+    """The colleague is a reviewer or leader (IT, procurement, CIO, CPO, finance), active, not
+    the one asking, and never the requester (for a vendor review: never whoever proposed the
+    vendor or filed a request naming it)."""
+    if colleague.pk == asked_by.pk:
+        return deny("Ask somebody else: you cannot ask yourself for a second opinion.")
+    if not colleague.is_active:
+        return deny(f"{colleague} no longer uses Tandem.")
+    if colleague.pk in barred_people(step):
+        if step.request_id:
+            return deny(f"{colleague} filed this request: the requester is never asked.")
+        return deny(
+            f"{colleague} proposed this vendor or named it on a request: ask somebody else."
+        )
+    if not has_role(colleague, *ALL_GROUPS):
+        return deny(
+            f"{colleague} is not a reviewer or leader: ask a member of IT, procurement, "
+            "finance, the CIO or the CPO."
+        )
+    return ALLOWED
+
+
+def can_answer(user, consultation: Consultation) -> Verdict:
+    """Only the colleague who was asked answers."""
+    if consultation.colleague_id == user.pk:
+        return ALLOWED
+    return deny(f"This question is for {consultation.colleague}: only they answer it.")

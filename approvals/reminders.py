@@ -13,8 +13,17 @@ from calendars.selectors import working_hours_by_group
 from core import formats
 from core.working_hours import WorkingHours
 
-from .models import AlertKind, ApprovalStep, Side, StepAlert, StepState
-from .notices import describe, notify_in_their_zones, reviewers_of
+from . import notices
+from .models import (
+    AlertKind,
+    ApprovalStep,
+    Consultation,
+    ConsultationReminder,
+    Side,
+    StepAlert,
+    StepState,
+)
+from .notices import describe, notify_in_their_zones, reviewers_of, step_topic, why_this_step
 
 BATCH = 500
 # Whom an escalation reaches when the step names no escalation target.
@@ -96,11 +105,13 @@ def _notify_reminder(step: ApprovalStep, sequence: int, zone) -> None:
             "lines": [
                 f"The {step.get_side_display()} step of {describe(step)} was due "
                 f"{formats.due(step.due_at, dated=True)}.",
+                *why_this_step(step),
                 "Please approve, request changes or reject it.",
             ],
             "action": "Decide now",
             "url": f"{step.subject.get_absolute_url()}#steps",
             "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "topic": step_topic(step),
         },
         team_zone=zone,
     )
@@ -122,6 +133,51 @@ def _notify_escalation(step: ApprovalStep, zone) -> None:
             "action": "Open it",
             "url": f"{step.subject.get_absolute_url()}#steps",
             "dedupe_key": f"escalation:{step.pk}",
+            "topic": step_topic(step),
         },
         team_zone=zone,
     )
+
+
+# Second opinions: one reminder per unanswered consultation.
+
+
+def due_consultations(now, limit: int = BATCH):
+    """Only consultations whose reminder is due, through the partial index on `remind_at`."""
+    return (
+        Consultation.objects.filter(remind_at__lte=now)
+        .select_related(
+            "step", "step__request", "step__request__requester", "step__vendor",
+            "asked_by", "colleague",
+        )
+        .order_by("remind_at", "id")[:limit]
+    )  # fmt: skip
+
+
+def sweep_due_consultations(now=None) -> int:
+    """Reminds each colleague whose answer is overdue, once; returns how many were recorded.
+    A consultation answered, or whose step was decided meanwhile, is only cleared."""
+    now = now or timezone.now()
+    recorded = 0
+    while True:
+        batch = list(due_consultations(now))
+        for consultation in batch:
+            recorded += remind_consultation(consultation)
+        if len(batch) < BATCH:
+            return recorded
+
+
+def remind_consultation(consultation: Consultation) -> int:
+    with transaction.atomic():
+        cleared = Consultation.objects.filter(pk=consultation.pk, remind_at__isnull=False).update(
+            remind_at=None
+        )
+        if not cleared or consultation.is_answered or consultation.step.state != StepState.OPEN:
+            return 0
+        try:
+            with transaction.atomic():
+                ConsultationReminder.objects.create(consultation=consultation)
+        except IntegrityError:
+            return 0  # another run already reminded
+        notices.consultation_reminder(consultation)
+    return 1

@@ -9,13 +9,14 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.reviewers import reviewer_identity
+from accounts.roles import ALL_GROUPS
 from core.keyset import BY_AMOUNT_DESC, BY_DUE, Keyset
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
 from . import policies, routing
-from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, Side, StepState
+from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, Consultation, Side, StepState
 from .subjects import subject_kind
 
 
@@ -46,10 +47,16 @@ def with_waiting_on(requests: QuerySet[PurchaseRequest]) -> QuerySet[PurchaseReq
 
 def steps_of(subject) -> QuerySet[ApprovalStep]:
     """The steps of a purchase request or of a vendor's review, every round, with the people
-    of each step's group (who can take it)."""
+    of each step's group (who can take it) and each step's second opinions (`consultations`)."""
     return subject.steps.select_related(
         "group", "user", "decided_by", "decided_for"
-    ).prefetch_related(_group_members("group__user_set"))
+    ).prefetch_related(
+        _group_members("group__user_set"),
+        Prefetch(
+            "consultations",
+            queryset=Consultation.objects.select_related("asked_by", "colleague"),
+        ),
+    )
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:
@@ -203,13 +210,61 @@ def steps_visible_to(user) -> QuerySet[ApprovalStep]:
     return ApprovalStep.objects.filter(visible)
 
 
+def consultations_visible_to(user) -> QuerySet[Consultation]:
+    """Second opinions on the steps the user may see."""
+    return Consultation.objects.filter(step__in=steps_visible_to(user).values("pk")).select_related(
+        "step", "step__group", "step__user", "asked_by", "colleague"
+    )
+
+
+def consultations_awaiting(user) -> QuerySet[Consultation]:
+    """Questions asked of the user and not answered yet, on steps still open, oldest first."""
+    return (
+        Consultation.objects.filter(
+            colleague=user, answered_at__isnull=True, step__state=StepState.OPEN
+        )
+        .select_related(
+            "asked_by",
+            "step",
+            "step__group",
+            "step__user",
+            "step__request",
+            "step__request__requester",
+            "step__vendor",
+        )
+        .order_by("asked_at", "id")
+    )
+
+
+def colleagues_to_ask(user, step: ApprovalStep) -> list:
+    """Whom `user` may ask about `step`: active reviewers and leaders, never themself or the
+    requester (as `policies.can_be_consulted` says), by name."""
+    candidates = (
+        User.objects.filter(is_active=True, groups__name__in=ALL_GROUPS)
+        .exclude(pk=user.pk)
+        .exclude(pk__in=policies.barred_people(step))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    return list(candidates)
+
+
+@dataclass(frozen=True)
+class ConsultationPanel:
+    consultation: Consultation
+    may_answer: bool
+
+
 @dataclass(frozen=True)
 class StepPanel:
-    """A step as the request page shows it to one user: may they decide it, and if not, why."""
+    """A step as the request page shows it to one user: may they decide it, and if not, why;
+    its second opinions, and whom the user may ask when they may decide it."""
 
     step: ApprovalStep
     may_decide: bool
     reason: str = ""
+    consultations: tuple = ()
+    colleagues: tuple = ()
 
 
 def decision_panels(subject, user) -> list[StepPanel]:
@@ -221,19 +276,30 @@ def decision_panels(subject, user) -> list[StepPanel]:
     latest = steps[0].round
     identity = reviewer_identity(user)
     panels = []
+    colleagues = None
     for step in (s for s in steps if s.round == latest):
         subject_kind(step)(subject).attach(step)
-        if step.state != StepState.OPEN:
-            panels.append(
-                StepPanel(
-                    step,
-                    False,
-                    policies.why_not_open(step) if step.state == StepState.WAITING else "",
-                )
-            )
+        is_open = step.state == StepState.OPEN
+        consultations = tuple(
+            ConsultationPanel(c, is_open and not c.is_answered and c.colleague_id == user.pk)
+            for c in step.consultations.all()
+        )
+        if not is_open:
+            reason = policies.why_not_open(step) if step.state == StepState.WAITING else ""
+            panels.append(StepPanel(step, False, reason, consultations))
             continue
         verdict = policies.can_decide(user, step, identity)
-        panels.append(StepPanel(step, verdict.allowed, verdict.reason))
+        if verdict.allowed and colleagues is None:
+            colleagues = tuple(colleagues_to_ask(user, step))  # the same for every step
+        panels.append(
+            StepPanel(
+                step,
+                verdict.allowed,
+                verdict.reason,
+                consultations,
+                colleagues if verdict.allowed else (),
+            )
+        )
     return panels
 
 

@@ -3,16 +3,20 @@ approved when every step is approved; rejected on any rejection; changes request
 request for changes, closing the other open steps of that round. Each decision locks its
 subject first, so two decisions on one request (or vendor) never interleave."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import lock_audit_chain, record_event
+from calendars import selectors as calendar_selectors
 from core.errors import ConcurrentDecision, TransitionNotAllowed
+from core.working_hours import add_working_time
+from notifications.services import mark_done
 
-from . import policies, workflow
-from .models import ApprovalRule, ApprovalStep, StepState
+from . import notices, policies, workflow
+from .models import ApprovalRule, ApprovalStep, Consultation, StepState
 from .subjects import subject_kind
 
 DECISIONS = {
@@ -71,7 +75,130 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
             },
         )
         workflow.settle(subject.obj, step, by=by, on_behalf_of=verdict.on_behalf_of)
+        _settle_notices(subject.obj, step, by=by)
     return step
+
+
+def _settle_notices(subject, decided: ApprovalStep, *, by) -> None:
+    """The decided step's "for your decision" notices (and those of steps the decision closed)
+    are done for every member of the group: nobody is left thinking it waits on them."""
+    mark_done([notices.step_topic(decided)], note=f"{decided.get_state_display()} by {by}")
+    closed = subject.steps.filter(round=decided.round, state=StepState.SUPERSEDED).exclude(
+        pk=decided.pk
+    )
+    mark_done(
+        [notices.step_topic(step) for step in closed.only("pk")],
+        note=f"Closed after {by}'s decision",
+    )
+
+
+def _step_payload(step: ApprovalStep) -> dict:
+    return {
+        "step": step.pk,
+        "reviewer": step.reviewer_label,
+        "side": step.side,
+        "stage": step.stage,
+    }
+
+
+def ask_colleague(step: ApprovalStep, *, by, colleague, question: str) -> Consultation:
+    """A second opinion (SPEC §3): a reviewer who may decide this open step asks a named
+    colleague (a reviewer or leader, never the requester) a question. The colleague is told,
+    sees the request and answers; they get no right to decide. Unanswered after
+    TANDEM_CONSULTATION_REMIND_AFTER_HOURS working hours, they are reminded once."""
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": ["Write the question for your colleague."]})
+    with transaction.atomic(durable=True):
+        lock_audit_chain()
+        subject = subject_kind(step).locked(step)
+        step = ApprovalStep.objects.select_related("group", "user").get(pk=step.pk)
+        subject.attach(step)
+        verdict = policies.can_decide(by, step)
+        policies.can_consult(by, step).enforce()
+        if step.state != StepState.OPEN:
+            raise TransitionNotAllowed(
+                f"{policies.why_not_open(step)} Ask a colleague only while it is open."
+            )
+        allowed = policies.can_be_consulted(colleague, step, asked_by=by)
+        if not allowed:
+            raise ValidationError({"colleague": [allowed.reason]})
+        if step.consultations.filter(colleague=colleague, answered_at__isnull=True).exists():
+            raise TransitionNotAllowed(
+                f"{colleague} has not answered the question already asked on this step yet."
+            )
+        now = timezone.now()
+        consultation = Consultation.objects.create(
+            step=step,
+            asked_by=by,
+            colleague=colleague,
+            question=question,
+            asked_at=now,
+            # Working hours of the step's reviewer group, like the step's own reminders.
+            remind_at=add_working_time(
+                now,
+                settings.TANDEM_CONSULTATION_REMIND_AFTER_HOURS,
+                calendar_selectors.working_hours_of(step.group_id),
+            ),
+        )
+        record_event(
+            subject.obj,
+            actor=by,
+            on_behalf_of=verdict.on_behalf_of,
+            kind="consultation_asked",
+            payload={
+                **_step_payload(step),
+                "consultation": consultation.pk,
+                "colleague": str(colleague),
+                "question": question,
+            },
+        )
+        notices.consultation_asked(consultation)
+    return consultation
+
+
+def answer_consultation(consultation: Consultation, *, by, answer: str) -> Consultation:
+    """Only the colleague who was asked answers, once, while the step is open. The answer sits
+    on the step and in the timeline, and the reviewer who asked is told."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError({"answer": ["Write your answer."]})
+    with transaction.atomic(durable=True):
+        lock_audit_chain()
+        subject = subject_kind(consultation.step).locked(consultation.step)
+        consultation = Consultation.objects.select_related(
+            "step", "step__group", "step__user", "asked_by", "colleague"
+        ).get(pk=consultation.pk)
+        step = consultation.step
+        subject.attach(step)
+        policies.can_answer(by, consultation).enforce()
+        if consultation.is_answered:
+            raise TransitionNotAllowed(
+                f"{consultation.colleague} already answered this question on "
+                f"{consultation.answered_at:%Y-%m-%d %H:%M} UTC."
+            )
+        if step.state != StepState.OPEN:
+            raise TransitionNotAllowed(
+                f"{policies.why_not_open(step)} The question is closed; add a comment instead."
+            )
+        consultation.answer = answer
+        consultation.answered_at = timezone.now()
+        consultation.remind_at = None
+        consultation.save(update_fields=["answer", "answered_at", "remind_at"])
+        record_event(
+            subject.obj,
+            actor=by,
+            kind="consultation_answered",
+            payload={
+                **_step_payload(step),
+                "consultation": consultation.pk,
+                "asked_by": str(consultation.asked_by),
+                "answer": answer,
+            },
+        )
+        notices.consultation_answered(consultation)
+        mark_done([notices.consultation_topic(consultation)], note=f"Answered by {by}")
+    return consultation
 
 
 def record_rule_change(rule, *, by, created: bool) -> None:

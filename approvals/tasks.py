@@ -9,8 +9,9 @@ from . import digest, reminders
 
 @shared_task
 def sweep_reminders() -> int:
-    """The sweep; once it completes, its heartbeat (an admin is alerted when it stops)."""
-    recorded = reminders.sweep_due_steps()
+    """Step reminders and escalations, then the reminders of unanswered second opinions; once
+    it completes, its heartbeat (an admin is alerted when it stops)."""
+    recorded = reminders.sweep_due_steps() + reminders.sweep_due_consultations()
     heartbeats.record(heartbeats.SWEEP)
     return recorded
 

@@ -9,6 +9,9 @@ urlpatterns = [
     path("queue/next/", views.next_in_queue, name="next-in-queue"),
     path("rules/preview/", views.rule_preview, name="rule-preview"),
     path("approvers-preview/", views.approvers_preview, name="approvers-preview"),
+    # Before the decision slugs, which would take "consult" for an unknown decision.
+    path("steps/<int:pk>/consult/", views.consult, name="consult"),
+    path("consultations/<int:pk>/answer/", views.answer, name="answer"),
     path("steps/<int:pk>/<slug:decision>/", views.decide, name="decide"),
     path("requests/<int:pk>/evidence.zip", views.evidence_packet, name="evidence-packet"),
 ]

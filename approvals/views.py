@@ -11,13 +11,21 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import sees_everything
 from core.keyset import keyset_page
-from core.pages import perform
+from core.pages import perform, show_form_errors
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_visible_to
+from notifications.services import mark_read_for_page
 
 from . import evidence, policies, routing, selectors, services
-from .forms import DecisionForm, PreviewForm, QueueFilterForm, TeamFilterForm
-from .models import ApprovalRule, ApprovalStep, Side
+from .forms import (
+    AnswerForm,
+    ConsultForm,
+    DecisionForm,
+    PreviewForm,
+    QueueFilterForm,
+    TeamFilterForm,
+)
+from .models import ApprovalRule, ApprovalStep, Consultation, Side
 from .subjects import subject_of
 
 PAGE_SIZE = 50
@@ -27,6 +35,7 @@ DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent ba
 
 def waiting_for_me(request):
     now = timezone.now()
+    mark_read_for_page(request.user, request.path)  # e.g. the daily digest points here
     form = QueueFilterForm(request.GET)
     steps, keyset = _queue(request.user, form, now)
     page = keyset_page(steps, request.GET.get("after"), PAGE_SIZE, keyset)
@@ -36,6 +45,7 @@ def waiting_for_me(request):
         "filter_form": form,
         "queue": form.query(),
         "filtered": bool(form.query()),
+        "consultations": list(selectors.consultations_awaiting(request.user)[:PAGE_SIZE]),
     }
     if sees_everything(request.user):
         team_form = TeamFilterForm(request.GET)
@@ -133,6 +143,58 @@ def approvers_preview(request):
         "base_currency": settings.TANDEM_BASE_CURRENCY,
     }
     return render(request, "approvals/_approvers_preview.html", context)
+
+
+@require_POST
+def consult(request, pk):
+    """ "Ask a colleague" on a step the user may decide (SPEC §3, second opinion)."""
+    try:
+        step = (
+            selectors.steps_visible_to(request.user).select_related("request", "vendor").get(pk=pk)
+        )
+    except ApprovalStep.DoesNotExist:
+        raise Http404("No such step.") from None
+    form = ConsultForm(request.POST)
+    if not form.is_valid():
+        show_form_errors(request, form)
+        return redirect(f"{step.subject.get_absolute_url()}#step-{step.pk}")
+    consultation = perform(
+        request, services.ask_colleague, step, by=request.user, **form.cleaned_data
+    )
+    if consultation:
+        messages.success(
+            request,
+            f"Your question was sent to {consultation.colleague}; their answer will show here.",
+        )
+        return redirect(f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}")
+    return redirect(f"{step.subject.get_absolute_url()}#step-{step.pk}")
+
+
+@require_POST
+def answer(request, pk):
+    """The colleague's answer to a second-opinion question."""
+    try:
+        consultation = (
+            selectors.consultations_visible_to(request.user)
+            .select_related("step__request", "step__vendor")
+            .get(pk=pk)
+        )
+    except Consultation.DoesNotExist:
+        raise Http404("No such question.") from None
+    back = f"{consultation.step.subject.get_absolute_url()}#consultation-{consultation.pk}"
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        show_form_errors(request, form)
+        return redirect(back)
+    perform(
+        request,
+        services.answer_consultation,
+        consultation,
+        by=request.user,
+        success=f"Your answer was sent to {consultation.asked_by}.",
+        **form.cleaned_data,
+    )
+    return redirect(back)
 
 
 def rule_preview(request):

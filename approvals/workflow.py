@@ -131,7 +131,8 @@ def route_request(purchase_request, *, by) -> None:
         },
     )
     if vendor is None:
-        open_stage(steps, stage=min(step.stage for step in steps))
+        verb = "resubmitted" if last_round else "submitted"
+        open_stage(steps, stage=min(step.stage for step in steps), because=f"{by} {verb} it")
 
 
 def create_steps(planned_steps: list[PlannedStep], *, round: int, request=None, vendor=None):
@@ -200,7 +201,11 @@ def start_vendor_review(vendor, planned_steps: list[PlannedStep], *, by, payload
         kind="routed",
         payload=_routed(planned_steps, round=last_round + 1),
     )
-    open_stage(steps, stage=min(step.stage for step in steps))
+    if payload and payload.get("request"):
+        because = f"{by} filed {payload['request']}, which names this vendor"
+    else:
+        because = f"{by} started the vendor's review"
+    open_stage(steps, stage=min(step.stage for step in steps), because=because)
     return vendor
 
 
@@ -215,9 +220,10 @@ def _routed(planned_steps: list[PlannedStep], *, round: int) -> dict:
     }
 
 
-def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:
+def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> list[ApprovalStep]:
     """Opens the waiting steps of `stage`: their SLA clock starts now, in working hours of
-    each reviewer group's calendar, or resumes where a changes request stopped it."""
+    each reviewer group's calendar, or resumes where a changes request stopped it. `because`
+    tells the reviewers who opened it and how ("Paul Pruitt approved stage 1")."""
     now = timezone.now()
     opened = [s for s in steps if s.stage == stage and s.state == StepState.WAITING]
     calendars = working_hours_by_group({s.group_id for s in opened})
@@ -225,7 +231,7 @@ def open_stage(steps: list[ApprovalStep], *, stage: int) -> list[ApprovalStep]:
     for step in opened:
         step.open(at=now, calendar=calendars[step.group_id], resumes=stopped.get(_clock_key(step)))
         step.save()
-        notices.step_opened(step)
+        notices.step_opened(step, because=because)
     return opened
 
 
@@ -292,7 +298,10 @@ def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:
     if not waiting:
         return StepState.APPROVED
     next_stage = min(s.stage for s in waiting)
-    opened = open_stage(waiting, stage=next_stage)
+    comment = f" (“{decided.comment}”)" if decided.comment else ""
+    opened = open_stage(
+        waiting, stage=next_stage, because=f"{by} approved stage {decided.stage}{comment}"
+    )
     record_event(
         subject,
         actor=by,
@@ -329,6 +338,9 @@ def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of
             outcome=PAST_TENSE[transition],
             round=decided.round,
             comment=decided.comment,
+            by=by,
+            on_behalf_of=on_behalf_of,
+            step=decided,
         )
 
 
@@ -340,7 +352,11 @@ def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
         apply_transition(vendor, transition, by=by, on_behalf_of=on_behalf_of)
         for purchase_request in _requests_waiting_for(vendor):
             waiting = list(purchase_request.steps.filter(state=StepState.WAITING))
-            opened = open_stage(waiting, stage=min(s.stage for s in waiting))
+            opened = open_stage(
+                waiting,
+                stage=min(s.stage for s in waiting),
+                because=f"{by} approved the vendor {vendor.name}",
+            )
             record_event(
                 purchase_request,
                 actor=by,

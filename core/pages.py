@@ -25,3 +25,10 @@ def perform(request, action, *args, success: str = "", **kwargs):
     if success:
         messages.success(request, success)
     return result
+
+
+def show_form_errors(request, form) -> None:
+    """A small form posted from a panel of a page (a question, an answer) that is invalid: its
+    errors become messages on the page the user returns to."""
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))

@@ -16,6 +16,7 @@ from approvals.selectors import decision_panels, with_waiting_on
 from core.errors import DomainError
 from core.forms import add_service_errors
 from core.pages import error_text, perform
+from notifications.services import mark_read_for_page
 from vendors import selectors as vendor_selectors
 from vendors.policies import can_rate
 from vendors.services import rate_vendor
@@ -84,6 +85,7 @@ def _edit_and_check(purchase_request):
 def request_detail(request, pk):
     purchase_request = _visible_or_404(request.user, pk)
     user = request.user
+    mark_read_for_page(user, purchase_request.get_absolute_url())  # the reader is here now
     today = timezone.localdate()
     context = {
         "pr": purchase_request,

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .models import Channel, Notification
+from .services import unread_for
 
 
 def unread(request):
@@ -10,8 +10,6 @@ def unread(request):
     def unread_notifications():
         if not (user and user.is_authenticated):
             return 0
-        return Notification.objects.filter(
-            recipient=user, channel=Channel.IN_APP, read_at__isnull=True
-        ).count()
+        return unread_for(user).count()
 
     return {"unread_notifications": SimpleLazyObject(unread_notifications)}

@@ -33,7 +33,16 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     body_html = models.TextField(blank=True)
+    summary = models.TextField(
+        blank=True, help_text="What happened, who did it and why, as the inbox shows it."
+    )
     url = models.CharField(max_length=500, help_text="The page where the reader acts.")
+    topic = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="What the reader is asked to act on (e.g. a step); done when it is settled.",
+    )
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -44,6 +53,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(
+        null=True, blank=True, help_text="When what it asked for was settled, by anyone."
+    )
+    done_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

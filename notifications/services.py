@@ -32,11 +32,22 @@ def absolute_url(path: str) -> str:
     return f"{settings.TANDEM_SITE_URL.rstrip('/')}{path}"
 
 
-def notify(recipients, *, subject: str, lines: list[str], action: str, url: str, dedupe_key: str):
+def notify(
+    recipients,
+    *,
+    subject: str,
+    lines: list[str],
+    action: str,
+    url: str,
+    dedupe_key: str,
+    topic: str = "",
+):
     """Writes e-mail and in-app notifications for each recipient (and one webhook message when
     configured) in the caller's transaction, and enqueues their delivery after it commits.
     `dedupe_key` names the cause: the same cause never notifies the same person twice. Every
-    message links to `url`, the page where the reader acts."""
+    message links to `url`, the page where the reader acts; `lines` say who did what and why
+    (the inbox shows them too). `topic` names what the reader is asked to act on: `mark_done`
+    settles every notification of a topic when somebody has acted on it."""
     # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
     subject = one_line(subject)
     context = {"subject": subject, "lines": lines, "action": action, "url": absolute_url(url)}
@@ -56,6 +67,7 @@ def notify(recipients, *, subject: str, lines: list[str], action: str, url: str,
     created = []
     for row in rows:
         row.subject, row.body, row.url = subject[:200], body, url
+        row.summary, row.topic = "\n".join(lines), topic[:100]
         row.dedupe_key = f"{dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
         try:
             with transaction.atomic():
@@ -151,6 +163,36 @@ def undelivered_ids(now=None, limit: int = 500) -> list[int]:
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def unread_for(user):
+    """The user's in-app notifications still to look at: not read, and not settled by anyone."""
+    return Notification.objects.filter(
+        recipient=user, channel=Channel.IN_APP, read_at__isnull=True, done_at__isnull=True
+    )
+
+
+def mark_read_for_page(user, path: str) -> int:
+    """Opening a page reads the user's notifications that point to it (`path`, or an anchor or
+    query of it), whether the reader came from the bell, an e-mail or anywhere else."""
+    if not (user and user.is_authenticated):
+        return 0
+    return (
+        Notification.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True)
+        .filter(Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?"))
+        .update(read_at=timezone.now())
+    )
+
+
+def mark_done(topics, *, note: str = "") -> int:
+    """Settles the in-app notifications of these topics for every recipient: somebody acted on
+    what they asked for (e.g. a colleague decided the step), so they no longer wait on anyone."""
+    topics = [t for t in topics if t]
+    if not topics:
+        return 0
+    return Notification.objects.filter(
+        topic__in=topics, channel=Channel.IN_APP, done_at__isnull=True
+    ).update(done_at=timezone.now(), done_note=note[:200])
 
 
 def mark_read(user, notification_ids=None) -> int:

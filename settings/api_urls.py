@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.token import obtain_token
 from accounts.api.views import ApiTokenViewSet, DelegationViewSet
 from approvals.api.views import (
+    ConsultationViewSet,
     RequestEvidenceView,
     RequestStepsView,
     RulePreviewView,
@@ -19,6 +20,7 @@ from vendors.api.views import VendorViewSet
 router = DefaultRouter()
 router.register("requests", PurchaseRequestViewSet, basename="request")
 router.register("steps", StepViewSet, basename="step")
+router.register("consultations", ConsultationViewSet, basename="consultation")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("categories", CategoryViewSet, basename="category")

@@ -189,6 +189,10 @@ TANDEM_AUDIT_SIGNING_KEY = env("TANDEM_AUDIT_SIGNING_KEY", default="")
 TANDEM_WEBHOOKS_ALLOW_PRIVATE = env.bool("TANDEM_WEBHOOKS_ALLOW_PRIVATE", default=False)
 # How long a webhook delivery is retried (exponential backoff with jitter) before giving up.
 TANDEM_WEBHOOK_RETRY_HOURS = env.int("TANDEM_WEBHOOK_RETRY_HOURS", default=72)
+# Hours after which an unanswered second-opinion question is reminded (once) to the colleague.
+TANDEM_CONSULTATION_REMIND_AFTER_HOURS = env.int(
+    "TANDEM_CONSULTATION_REMIND_AFTER_HOURS", default=24
+)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))

@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from core.forms import add_service_errors
 from core.pages import perform
 from intake.selectors import requests_visible_to
+from notifications.services import mark_read_for_page
 
 from . import policies, selectors, services
 from .forms import (
@@ -72,7 +73,9 @@ def _vendor_form(request, vendor):
 
 
 def vendor_detail(request, pk):
-    return _render_detail(request, _vendor_or_404(request.user, pk))
+    vendor = _vendor_or_404(request.user, pk)
+    mark_read_for_page(request.user, vendor.get_absolute_url())  # the reader is here now
+    return _render_detail(request, vendor)
 
 
 @require_POST

@@ -4,7 +4,46 @@ from rest_framework import serializers
 from accounts.models import Department, User
 from intake.models import Category, DataClassification
 
-from ..models import ApprovalRule, ApprovalStep
+from ..models import ApprovalRule, ApprovalStep, Consultation
+
+
+class ConsultationSerializer(serializers.ModelSerializer):
+    """A second opinion on a step: who asked whom what, and the answer once given."""
+
+    asked_by = serializers.StringRelatedField()
+    colleague = serializers.StringRelatedField()
+    colleague_username = serializers.CharField(source="colleague.username", read_only=True)
+    step = serializers.PrimaryKeyRelatedField(read_only=True)
+    answered = serializers.BooleanField(source="is_answered", read_only=True)
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "id",
+            "step",
+            "asked_by",
+            "colleague",
+            "colleague_username",
+            "question",
+            "asked_at",
+            "answered",
+            "answer",
+            "answered_at",
+        ]
+
+
+class ConsultInputSerializer(serializers.Serializer):
+    colleague = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        error_messages={"does_not_exist": "Nobody has the username “{value}”."},
+        help_text="The username of the reviewer or leader asked.",
+    )
+    question = serializers.CharField(max_length=10_000)
+
+
+class AnswerInputSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=10_000)
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -18,6 +57,7 @@ class StepSerializer(serializers.ModelSerializer):
     # Null on the steps of a vendor's review, which belong to the vendor, not to a request.
     request = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     vendor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    consultations = ConsultationSerializer(many=True, read_only=True)
 
     class Meta:
         model = ApprovalStep
@@ -40,6 +80,7 @@ class StepSerializer(serializers.ModelSerializer):
             "decided_for",
             "decided_at",
             "comment",
+            "consultations",
         ]
 
 

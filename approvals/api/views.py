@@ -1,7 +1,7 @@
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, mixins, permissions, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -12,10 +12,13 @@ from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 
 from .. import policies, selectors, services
-from ..models import ApprovalStep
+from ..models import ApprovalStep, Consultation
 from ..views import zip_response
 from .serializers import (
+    AnswerInputSerializer,
     ApprovalRuleSerializer,
+    ConsultationSerializer,
+    ConsultInputSerializer,
     DecisionSerializer,
     PreviewRequestSerializer,
     PreviewSerializer,
@@ -33,8 +36,10 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return ApprovalStep.objects.none()
-        return selectors.steps_visible_to(self.request.user).select_related(
-            "group", "user", "decided_by", "decided_for"
+        return (
+            selectors.steps_visible_to(self.request.user)
+            .select_related("group", "user", "decided_by", "decided_for")
+            .prefetch_related("consultations__asked_by", "consultations__colleague")
         )
 
     def _decide(self, decision):
@@ -60,6 +65,69 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request, pk=None):
         return self._decide("request_changes")
+
+    @extend_schema(
+        summary="Ask a colleague for a second opinion",
+        description=(
+            "A reviewer who may decide this open step asks a named colleague (a reviewer or "
+            "leader, never the requester) a question. The colleague is notified and answers at "
+            "/api/consultations/{id}/answer/; they get no right to decide the step."
+        ),
+        request=ConsultInputSerializer,
+        responses={
+            201: ConsultationSerializer,
+            400: OpenApiResponse(
+                description="Missing question, or a colleague who cannot be asked."
+            ),
+            403: OpenApiResponse(description="The caller may not decide this step."),
+            404: OpenApiResponse(description="No such step, or not visible to the caller."),
+            409: OpenApiResponse(
+                description="The step is not open, or the colleague has an open question on it."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def consult(self, request, pk=None):
+        step = self.get_object()  # 404 when the caller may not see the request
+        serializer = ConsultInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consultation = services.ask_colleague(step, by=request.user, **serializer.validated_data)
+        return Response(ConsultationSerializer(consultation).data, status=status.HTTP_201_CREATED)
+
+
+class ConsultationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Second opinions on the steps the caller may see; the colleague asked answers them."""
+
+    serializer_class = ConsultationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Consultation.objects.none()
+        return selectors.consultations_visible_to(self.request.user)
+
+    @extend_schema(
+        summary="Answer a second-opinion question",
+        description="Only the colleague asked answers, once, while the step is open.",
+        request=AnswerInputSerializer,
+        responses={
+            200: ConsultationSerializer,
+            400: OpenApiResponse(description="Missing answer."),
+            403: OpenApiResponse(description="The caller is not the colleague asked."),
+            404: OpenApiResponse(description="No such question, or not visible to the caller."),
+            409: OpenApiResponse(
+                description="Already answered, or the step was decided meanwhile."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        consultation = self.get_object()  # 404 when the caller may not see the request
+        serializer = AnswerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consultation = services.answer_consultation(
+            consultation, by=request.user, **serializer.validated_data
+        )
+        return Response(ConsultationSerializer(consultation).data)
 
 
 class RequestStepsView(generics.ListAPIView):

@@ -10,8 +10,18 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Department, User
+from approvals import selectors as approval_selectors
+from approvals import services as approval_services
 from approvals import workflow
-from approvals.models import NEW_VENDOR, ApprovalRule, ApprovalStep, RuleKind, Side, StepState
+from approvals.models import (
+    NEW_VENDOR,
+    ApprovalRule,
+    ApprovalStep,
+    Consultation,
+    RuleKind,
+    Side,
+    StepState,
+)
 from calendars.models import GroupCalendar, WorkCalendar
 from calendars.selectors import working_hours_by_group
 from core.working_hours import add_working_time
@@ -21,6 +31,7 @@ from vendors.models import Certificate, Contract, RiskTier, Vendor, VendorStatus
 
 DEMO_PASSWORD = "tandem-demo"
 OVERDUE_DEMO_TITLE = "Atlassian Confluence for the sales team"
+CONSULTED_DEMO_TITLE = "Miro whiteboards for the marketing team"
 
 DEPARTMENTS = [
     ("Marketing", "CC-100"),
@@ -98,6 +109,7 @@ class Command(BaseCommand):
         self._demo_calendar()
         self._demo_vendor_records(vendors, owner=users["paul"], uploader=users["ivan"])
         self._demo_requests(users["rita"], vendors)
+        self._demo_consultation(asked_by=users["ivan"], colleague=users["cora"])
         self._print_users()
 
     def _demo_vendor_records(self, vendors, *, owner, uploader):
@@ -190,7 +202,7 @@ class Command(BaseCommand):
         demo = [
             (
                 {
-                    "title": "Miro whiteboards for the marketing team",
+                    "title": CONSULTED_DEMO_TITLE,
                     "description": "Online whiteboards for campaign planning with agencies.",
                     "business_justification": "Replaces ad-hoc tools; agencies already use Miro.",
                     "expected_benefit": "Faster campaign planning.",
@@ -276,6 +288,26 @@ class Command(BaseCommand):
         )
         for group in Group.objects.filter(name__in=roles.ALL_GROUPS):
             GroupCalendar.objects.get_or_create(group=group, defaults={"calendar": calendar})
+
+    def _demo_consultation(self, *, asked_by, colleague):
+        """An open second opinion: Ivan, deciding the IT step of the Miro request, asks Cora a
+        question she has not answered yet (it is under her Waiting for me)."""
+        if Consultation.objects.filter(step__request__title=CONSULTED_DEMO_TITLE).exists():
+            return
+        step = (
+            approval_selectors.steps_awaiting(asked_by)
+            .filter(request__title=CONSULTED_DEMO_TITLE)
+            .first()
+        )
+        if step is None:
+            return
+        approval_services.ask_colleague(
+            step,
+            by=asked_by,
+            colleague=colleague,
+            question="Agencies will upload campaign drafts to Miro: is its EU data residency "
+            "enough for us, or do we need the Enterprise plan?",
+        )
 
     def _make_overdue(self, title, *, days):
         """Demo data: the request's open steps opened at least `days` ago and long enough ago
