@@ -13,7 +13,7 @@ from accounts import roles
 from approvals import workflow
 from approvals.models import ApprovalRule, StepAlert, StepState
 from approvals.reminders import sweep_due_steps
-from approvals.services import decide_step
+from approvals.services import ask_colleague, decide_step
 from calendars.models import Closure, GroupCalendar, WorkCalendar
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, UserFactory
@@ -182,3 +182,19 @@ def test_each_reviewer_reads_the_due_time_in_their_own_zone(office, requester):
     assert "It is due Tuesday 00:00 JST (8 Dec 2026)." in body[in_tokyo]
     # One message per person and cause, whatever the zones.
     assert Notification.objects.filter(recipient=in_tokyo, channel=Channel.EMAIL).count() == 1
+
+
+def test_a_second_opinion_is_reminded_after_working_hours(
+    office, requester, it_reviewer, cio, settings
+):
+    settings.TANDEM_CONSULTATION_REMIND_AFTER_HOURS = 24
+    purchase_request = submit_at(berlin(2026, 12, 4, 15), requester)  # Friday 15:00
+    with time_machine.travel(berlin(2026, 12, 4, 16), tick=False):
+        consultation = ask_colleague(
+            purchase_request.steps.get(side="it"),
+            by=it_reviewer,
+            colleague=cio,
+            question="Is the EU hosting enough?",
+        )
+    # Friday 1 h, Monday 8 h, Tuesday 8 h, Wednesday 7 h.
+    assert consultation.remind_at.astimezone(BERLIN) == berlin(2026, 12, 9, 16)
