@@ -6,7 +6,7 @@ from core.admin import ReadOnlyAdmin
 
 from . import services
 from .forms import RuleAdminForm
-from .models import ApprovalRule, ApprovalStep
+from .models import ApprovalRule, ApprovalStep, ProcessSettings
 
 
 @admin.register(ApprovalRule)
@@ -84,3 +84,38 @@ class ApprovalStepAdmin(ReadOnlyAdmin):
     list_display = ["request", "round", "stage", "side", "reviewer_label", "state", "due_at"]
     list_filter = ["state", "side"]
     list_select_related = ["request", "group", "user"]
+
+
+@admin.register(ProcessSettings)
+class ProcessSettingsAdmin(admin.ModelAdmin):
+    """One row: the work after approval and the carry-over of approvals on resubmit."""
+
+    fieldsets = [
+        (
+            "After approval: procurement places the order",
+            {
+                "fields": [
+                    ("order_sla_hours", "order_repeat_every_hours"),
+                    ("order_escalate_after_hours", "order_escalation_group"),
+                ]
+            },
+        ),
+        (
+            "After the order: the requester confirms receipt",
+            {"fields": [("receipt_sla_hours", "receipt_repeat_every_hours")]},
+        ),
+        (
+            "Resubmit after changes",
+            {"fields": ["carry_over_approvals", "cost_tolerance_percent"]},
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return not ProcessSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.record_settings_change(obj, by=request.user, changed=form.changed_data)

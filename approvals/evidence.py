@@ -146,6 +146,8 @@ def _request(purchase_request: PurchaseRequest) -> dict:
 def _step(step) -> dict:
     return {
         "id": step.pk,
+        "kind": step.kind,
+        "carried_from": step.carried_from_id,
         "round": step.round,
         "stage": step.stage,
         "side": step.side,

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -45,7 +46,10 @@ JOINT_SIDES = (Side.IT, Side.PROCUREMENT)
 
 class RuleKind(models.TextChoices):
     ROUTE = "route", "Adds a step when it matches"
-    DEFAULT = "default", "Default step: added when no matching rule covered its side"
+    BASELINE = (
+        "baseline",
+        "Baseline review: added to every routed request while its conditions hold",
+    )
     AUTO_APPROVE = "auto_approve", "Approves at once when it matches"
     VENDOR_REVIEW = "vendor_review", "Vendor review: the vendor must be approved first"
 
@@ -154,6 +158,22 @@ class StepState(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     SUPERSEDED = "superseded", "Superseded"
+    DONE = "done", "Done"
+
+
+class StepKind(models.TextChoices):
+    """A review step is a decision (approve, request changes, reject) under the four-eyes rules.
+    The work after approval rides on the same rows so that the queue, due times, reminders,
+    escalations and keyset paging serve it unchanged: procurement's order, then the
+    requester's confirmation of receipt. Those are done by their action (mark ordered, close),
+    never decided, and four eyes and settling ignore them."""
+
+    REVIEW = "review", "Review"
+    ORDER = "order", "Place the order"
+    RECEIPT = "receipt", "Confirm receipt"
+
+
+WORK_ITEM_KINDS = (StepKind.ORDER, StepKind.RECEIPT)
 
 
 DECIDED_STATES = (StepState.APPROVED, StepState.REJECTED, StepState.CHANGES_REQUESTED)
@@ -186,6 +206,7 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     vendor = models.ForeignKey(
         "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="steps"
     )
+    kind = models.CharField(max_length=10, choices=StepKind.choices, default=StepKind.REVIEW)
     round = models.PositiveSmallIntegerField(default=1, help_text="1 on submit, +1 per resubmit.")
     stage = models.PositiveSmallIntegerField(default=1)
     side = models.CharField(max_length=20, choices=Side.choices)
@@ -236,6 +257,14 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         help_text="The delegator, when the decision was taken by their delegate.",
     )
     comment = models.TextField(blank=True)
+    carried_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The approval of an earlier round this step carries over.",
+    )
     clock_resumed_from = models.ForeignKey(
         "self",
         null=True,
@@ -250,14 +279,14 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         ordering = ["round", "stage", "side", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["request", "round", "group", "stage"],
+                fields=["request", "kind", "round", "group", "stage"],
                 condition=Q(group__isnull=False),
-                name="one_step_per_group_and_stage",
+                name="one_step_per_kind_group_and_stage",
             ),
             models.UniqueConstraint(
-                fields=["request", "round", "user", "stage"],
+                fields=["request", "kind", "round", "user", "stage"],
                 condition=Q(user__isnull=False),
-                name="one_step_per_user_and_stage",
+                name="one_step_per_kind_user_and_stage",
             ),
             models.UniqueConstraint(
                 fields=["vendor", "round", "group", "stage"],
@@ -315,6 +344,19 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         return roles.people_phrase([m for m in members if m.pk != requester_id], self.group.name)
 
     @property
+    def is_review(self) -> bool:
+        return self.kind == StepKind.REVIEW
+
+    @property
+    def task_label(self) -> str:
+        """What the step asks of its holder, in plain words (lists and notifications)."""
+        if self.kind == StepKind.ORDER:
+            return "To order: record the purchase order"
+        if self.kind == StepKind.RECEIPT:
+            return "Confirm receipt when it arrives"
+        return f"Stage {self.stage} · {self.get_side_display()} · {self.reviewer_label}"
+
+    @property
     def subject(self):
         """The purchase request or the vendor this step decides on."""
         return subject_of(self).obj
@@ -355,7 +397,7 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
             candidates.append(
                 add_working_time(self.due_at, self.repeat_every_hours * (sequence + 1), calendar)
             )
-        if not escalated and self.escalate_at is not None:
+        if not escalated and self.escalate_at:  # receipt steps are never escalated
             candidates.append(self.escalate_at)
         return min(candidates) if candidates else None
 
@@ -379,9 +421,27 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         else:
             self.due_at = add_working_time(at, self.sla_hours, calendar)
             self.escalate_at = add_working_time(at, self.escalate_after_hours, calendar)
+        # Confirming receipt is reminded, never escalated: it is the requester's own item.
+        if self.kind == StepKind.RECEIPT:
+            self.escalate_at = None
         self.next_alert_at = self.next_alert(
             sequence=None, escalated=self.escalated_at is not None, calendar=calendar
         )
+
+    @transition(field=state, source=StepState.WAITING, target=StepState.APPROVED)
+    def carry_over(self, *, approval: "ApprovalStep"):
+        """The approval of an earlier round stands in this round: same decider, same time."""
+        self.carried_from = approval
+        self.decided_by = approval.decided_by
+        self.decided_for = approval.decided_for
+        self.decided_at = approval.decided_at
+        self.comment = approval.comment
+        self.next_alert_at = None
+
+    @transition(field=state, source=StepState.OPEN, target=StepState.DONE)
+    def complete(self, *, by, at):
+        """A work item (order, receipt) is done by its action, not decided."""
+        self._record_decision(by, None, "", at)
 
     @transition(field=state, source=StepState.OPEN, target=StepState.APPROVED)
     def approve(self, *, by, on_behalf_of=None, comment="", at):
@@ -407,6 +467,103 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         self.decided_for = on_behalf_of
         self.comment = comment
         self.decided_at = at
+
+
+class ProcessSettings(models.Model):
+    """The admin's settings of the process around the reviews (one row, edited in the admin):
+    the due time, reminders and escalation of the work after approval, and whether approvals
+    carry over when a request comes back without a material change."""
+
+    order_sla_hours = models.PositiveIntegerField(
+        "order due after (hours)",
+        default=72,
+        help_text="Procurement places the order of an approved request within this time.",
+    )
+    order_repeat_every_hours = models.PositiveIntegerField(
+        "repeat the order reminder every (hours)", default=24, help_text="0: remind once."
+    )
+    order_escalate_after_hours = models.PositiveIntegerField(
+        "escalate an order not placed after (hours)", default=120
+    )
+    order_escalation_group = models.ForeignKey(
+        Group,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who hears of an order not placed in time; empty: the CPO.",
+    )
+    receipt_sla_hours = models.PositiveIntegerField(
+        "receipt confirmation due after (hours)",
+        default=336,
+        help_text="The requester confirms receipt within this time after the order.",
+    )
+    receipt_repeat_every_hours = models.PositiveIntegerField(
+        "repeat the receipt reminder every (hours)", default=168, help_text="0: remind once."
+    )
+    carry_over_approvals = models.BooleanField(
+        "carry approvals over on resubmit",
+        default=True,
+        help_text="When a request comes back without a material change, the approvals of the "
+        "sides that did not ask for changes carry over into the new round.",
+    )
+    cost_tolerance_percent = models.DecimalField(
+        "cost tolerance (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="A total cost up by more than this share of the submitted cost is a material "
+        "change; a cost up by exactly this much, or down, is not.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "process settings"
+
+    def __str__(self):
+        return "Process settings"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1  # one row: the settings of this installation
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def current(cls) -> "ProcessSettings":
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class RoundSnapshot(models.Model):
+    """What a request looked like when it entered a review round: a resubmit compares the
+    request against the previous round's snapshot to tell a material change (SPEC §3)."""
+
+    request = models.ForeignKey(
+        "intake.PurchaseRequest", on_delete=models.CASCADE, related_name="round_snapshots"
+    )
+    round = models.PositiveSmallIntegerField()
+    taken_at = models.DateTimeField(auto_now_add=True)
+    total_cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    total_cost_base = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_vendor_name = models.CharField(max_length=200, blank=True)
+    category = models.ForeignKey(
+        "intake.Category", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data_classification = models.CharField(max_length=20, blank=True)
+    handles_personal_data = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request", "round"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "round"], name="one_snapshot_per_round"),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} round {self.round}"
 
 
 class AlertKind(models.TextChoices):

@@ -14,7 +14,7 @@ from calendars import selectors as calendar_selectors
 from core import formats
 from notifications.services import notify
 
-from .models import ApprovalStep, Consultation
+from .models import ApprovalStep, Consultation, StepKind
 from .subjects import subject_of
 
 
@@ -157,7 +157,7 @@ def consultation_reminder(consultation: Consultation) -> None:
         [consultation.colleague],
         subject=f"Reminder: {consultation.asked_by} waits for your opinion on {step.subject_label}",
         lines=[
-            f"{consultation.asked_by} asked you on {consultation.asked_at:%Y-%m-%d %H:%M} UTC "
+            f"{consultation.asked_by} asked you on {formats.when(consultation.asked_at)} "
             f"about {describe(step)}: {quoted(consultation.question)}",
             "Your answer helps them decide; you do not decide the step.",
         ],
@@ -166,3 +166,38 @@ def consultation_reminder(consultation: Consultation) -> None:
         dedupe_key=f"consultation:{consultation.pk}:reminder",
         topic=consultation_topic(consultation),
     )
+
+
+def work_item_opened(step: ApprovalStep) -> None:
+    """Procurement hears that an approved request is theirs to order; the requester that their
+    order is placed and receipt is theirs to confirm."""
+    request = step.request
+
+    def message():
+        due = f"It is due {formats.due(step.due_at, dated=True)}."
+        if step.kind == StepKind.ORDER:
+            subject = f"To order: {request.number} {request.title}"
+            lines = [
+                f"{request.number} “{request.title}” from {request.requester} is approved and "
+                "ready to order.",
+                f"Place the order and record its PO number. {due}",
+            ]
+            action = "Record the order"
+        else:
+            subject = f"Ordered: {request.number} {request.title}"
+            lines = [
+                f"Your request {request.number} “{request.title}” was ordered "
+                f"(PO {request.po_number}).",
+                f"When it arrives, confirm receipt to close the request. {due}",
+            ]
+            action = "Confirm receipt"
+        return {
+            "subject": subject,
+            "lines": lines,
+            "action": action,
+            "url": f"{request.get_absolute_url()}#after-approval",
+            "dedupe_key": f"opened:{step.pk}",
+            "topic": step_topic(step),
+        }
+
+    notify_in_their_zones(reviewers_of(step), step, message)

@@ -11,7 +11,7 @@ from accounts.roles import ALL_GROUPS, has_role, is_reviewer
 from core.policies import ALLOWED, Verdict, deny
 from intake.models import PurchaseRequest
 
-from .models import JOINT_SIDES, ApprovalStep, Consultation, Side, StepState
+from .models import JOINT_SIDES, ApprovalStep, Consultation, Side, StepKind, StepState
 from .subjects import subject_of
 
 OTHER_SIDE = {Side.IT: Side.PROCUREMENT, Side.PROCUREMENT: Side.IT}
@@ -38,7 +38,12 @@ def can_decide(
     - a user decides only steps of groups they belong to, or hold by a delegation in its window;
     - the people involved on the `it` side of a request (or vendor review) and those on its
       `procurement` side are disjoint, in every round and across every delegation.
-    Whether the step is open is the state machine's business (409), not this policy's (403)."""
+    Whether the step is open is the state machine's business (409), not this policy's (403).
+    Work after approval (placing the order, confirming receipt) is never decided here."""
+    if step.kind == StepKind.ORDER:
+        return _deny("This is the order, not a decision: procurement records it with the PO.")
+    if step.kind == StepKind.RECEIPT:
+        return _deny("This is the requester's confirmation of receipt, not a decision.")
     subject = subject_of(step)
     barred = barred_people(step)
     if user.pk in barred:
@@ -75,9 +80,14 @@ def can_decide(
 
 
 def decidable_steps(user) -> QuerySet[ApprovalStep]:
-    """`can_decide` in SQL: the steps `user` may decide, whatever their state. One branch per
-    principal the user can act for (themself and each open delegation), each with the same
-    three rules as `can_decide`."""
+    """`can_decide` in SQL: the steps `user` may decide, whatever their state."""
+    return ApprovalStep.objects.filter(decidable(user))
+
+
+def decidable(user) -> Q:
+    """The condition of `decidable_steps`: one branch per principal the user can act for
+    (themself and each open delegation), each with the same three rules as `can_decide`; only
+    review steps are decided."""
     identity = reviewer_identity(user)
     allowed = Q(pk__in=[])
     for principal, group_ids in identity.principals:
@@ -90,7 +100,7 @@ def decidable_steps(user) -> QuerySet[ApprovalStep]:
             | Q(vendor__in=requesters.filter(vendor__isnull=False).values("vendor_id"))
         )
         other_side_decided = (
-            ApprovalStep.objects.filter(side__in=JOINT_SIDES)
+            ApprovalStep.objects.filter(side__in=JOINT_SIDES, kind=StepKind.REVIEW)
             .filter(
                 Q(request__isnull=False, request=OuterRef("request"))
                 | Q(vendor__isnull=False, vendor=OuterRef("vendor"))
@@ -100,7 +110,17 @@ def decidable_steps(user) -> QuerySet[ApprovalStep]:
         )
         four_eyes = Q(side__in=JOINT_SIDES) & Exists(other_side_decided)
         allowed |= holds & ~barred & ~four_eyes
-    return ApprovalStep.objects.filter(allowed)
+    return allowed & Q(kind=StepKind.REVIEW)
+
+
+def work_items(user) -> Q:
+    """The work after approval that is the user's, whatever its state: orders of the groups the
+    user holds (their own, or by an open delegation: procurement places orders), and the
+    confirmation of receipt of their own requests."""
+    identity = reviewer_identity(user)
+    return Q(kind=StepKind.ORDER, group_id__in=identity.all_group_ids) | Q(
+        kind=StepKind.RECEIPT, user_id=user.pk
+    )
 
 
 def barred_people(step: ApprovalStep) -> set[int]:
@@ -121,7 +141,7 @@ def _people_on_side(subject, side: str | None) -> set[int]:
     decided = getattr(subject, "_four_eyes_people", None)
     if decided is None:
         decided = {}
-        rows = subject.steps.filter(decided_by__isnull=False).values_list(
+        rows = subject.steps.filter(decided_by__isnull=False, kind=StepKind.REVIEW).values_list(
             "side", "decided_by_id", "decided_for_id"
         )
         for step_side, decided_by, decided_for in rows:

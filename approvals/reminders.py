@@ -21,6 +21,7 @@ from .models import (
     ConsultationReminder,
     Side,
     StepAlert,
+    StepKind,
     StepState,
 )
 from .notices import describe, notify_in_their_zones, reviewers_of, step_topic, why_this_step
@@ -97,6 +98,9 @@ def escalation_targets(step: ApprovalStep):
 
 
 def _notify_reminder(step: ApprovalStep, sequence: int, zone) -> None:
+    if step.kind != StepKind.REVIEW:
+        _notify_work_item_reminder(step, sequence, zone)
+        return
     notify_in_their_zones(
         reviewers_of(step),
         step,
@@ -117,7 +121,66 @@ def _notify_reminder(step: ApprovalStep, sequence: int, zone) -> None:
     )
 
 
+def _notify_work_item_reminder(step: ApprovalStep, sequence: int, zone) -> None:
+    request = step.request
+    if step.kind == StepKind.ORDER:
+        subject = f"Reminder: {request.number} {request.title} is waiting to be ordered"
+
+        def lines():
+            return [
+                f"{describe(step)} was approved and its order was due "
+                f"{formats.due(step.due_at, dated=True)}.",
+                "Place the order and record its PO number.",
+            ]
+
+        action = "Record the order"
+    else:
+        subject = f"Reminder: has {request.number} {request.title} arrived?"
+
+        def lines():
+            return [
+                f"Your request {request.number} “{request.title}” was ordered on "
+                f"{formats.day(request.ordered_on)} (PO {request.po_number}).",
+                "When it has arrived, confirm receipt to close the request.",
+            ]
+
+        action = "Confirm receipt"
+    notify_in_their_zones(
+        reviewers_of(step),
+        step,
+        lambda: {
+            "subject": subject,
+            "lines": lines(),
+            "action": action,
+            "url": f"{request.get_absolute_url()}#after-approval",
+            "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "topic": step_topic(step),
+        },
+        team_zone=zone,
+    )
+
+
 def _notify_escalation(step: ApprovalStep, zone) -> None:
+    if step.kind == StepKind.ORDER:
+        request = step.request
+        notify_in_their_zones(
+            escalation_targets(step),
+            step,
+            lambda: {
+                "subject": f"Escalated: {request.number} {request.title} is not ordered yet",
+                "lines": [
+                    f"{describe(step)} was approved on {formats.when(step.opened_at)}, its "
+                    f"order was due {formats.due(step.due_at, dated=True)}, and it is still "
+                    "waiting for procurement to place the order.",
+                    "Follow it up with procurement, or record the order yourself.",
+                ],
+                "action": "Open it",
+                "url": f"{request.get_absolute_url()}#after-approval",
+                "dedupe_key": f"escalation:{step.pk}",
+            },
+            team_zone=zone,
+        )
+        return
     notify_in_their_zones(
         escalation_targets(step),
         step,

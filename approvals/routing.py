@@ -1,6 +1,9 @@
-"""Routing (SPEC §3): which approval steps a request gets, and why. The union of the steps of
-every matching rule, one step per (reviewer, stage); default steps make sure both the IT and
-the procurement side sign off; an auto-approval rule that matches approves at once."""
+"""Routing (SPEC §3): which approval steps a request gets, and why. The baseline review steps
+(an IT and a procurement review at stage 1, admin-configurable rules of kind "baseline") plus
+the union of the steps of every matching rule, one step per (reviewer, stage): rules add steps,
+they never remove the baseline. A side no rule covers still gets a built-in step, so both the
+IT and the procurement side always sign off; an auto-approval rule that matches approves at
+once."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +19,9 @@ from .models import JOINT_SIDES, NEW_VENDOR, VENDOR_STATUS_CHOICES, ApprovalRule
 
 # Used only if an admin removed the default rules of a side: joint sign-off is not optional.
 BUILT_IN_DEFAULTS = {Side.IT: roles.IT_REVIEWERS, Side.PROCUREMENT: roles.PROCUREMENT}
+
+
+EVERY_REQUEST = "applies to every request"
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
         if facts.department_id not in rule.department_ids:
             return None
         reasons.append(f"department is {facts.department_name}")
-    return reasons or ["applies to every request"]
+    return reasons or [EVERY_REQUEST]
 
 
 @dataclass
@@ -251,11 +257,23 @@ class _StepSet:
                     rule=None,
                     rule_name="Joint sign-off (built in)",
                     group=group,
-                    reasons=[f"every review needs the {side.label} side; no rule supplied it"],
+                    reasons=[
+                        f"joint sign-off needs the {Side(side).label} side and no active rule "
+                        "supplied it: the built-in safety net adds this step"
+                    ],
                 )
 
     def ordered(self) -> list[PlannedStep]:
         return sorted(self.steps.values(), key=lambda s: (s.stage, s.side))
+
+
+def baseline_reasons(rule: ApprovalRule, reasons: list[str]) -> list[str]:
+    """Why a baseline rule added its step: every routed request gets it, unless an admin
+    restricted it with conditions, which then say why this request qualifies."""
+    side = rule.get_side_display()
+    if reasons == [EVERY_REQUEST]:
+        return [f"baseline {side} review of every routed request"]
+    return [f"baseline {side} review of the requests where {' and '.join(reasons)}"]
 
 
 def plan(facts: RequestFacts, rules: list[ApprovalRule] | None = None) -> RoutingPlan:
@@ -276,12 +294,11 @@ def plan(facts: RequestFacts, rules: list[ApprovalRule] | None = None) -> Routin
 
     request_steps = _StepSet()
     for rule, reasons in matches:
+        if rule.kind == RuleKind.BASELINE:
+            request_steps.add(rule, baseline_reasons(rule, reasons))
+    for rule, reasons in matches:
         if rule.kind == RuleKind.ROUTE:
             request_steps.add(rule, reasons)
-    covered = request_steps.sides
-    for rule, reasons in matches:
-        if rule.kind == RuleKind.DEFAULT and rule.side not in covered:
-            request_steps.add(rule, [f"default {rule.get_side_display()} step", *reasons])
     request_steps.ensure_joint_sides()
     return RoutingPlan(steps=request_steps.ordered(), vendor_steps=vendor_review.ordered())
 

@@ -16,7 +16,16 @@ from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
 from . import policies, routing
-from .models import MEMBER_ORDER, ApprovalRule, ApprovalStep, Consultation, Side, StepState
+from .models import (
+    MEMBER_ORDER,
+    WORK_ITEM_KINDS,
+    ApprovalRule,
+    ApprovalStep,
+    Consultation,
+    Side,
+    StepKind,
+    StepState,
+)
 from .subjects import subject_kind
 
 
@@ -49,7 +58,7 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
     """The steps of a purchase request or of a vendor's review, every round, with the people
     of each step's group (who can take it) and each step's second opinions (`consultations`)."""
     return subject.steps.select_related(
-        "group", "user", "decided_by", "decided_for"
+        "group", "user", "decided_by", "decided_for", "carried_from"
     ).prefetch_related(
         _group_members("group__user_set"),
         Prefetch(
@@ -60,10 +69,11 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
 
 
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:
-    """Open steps the user may decide, most urgent first: exactly those `can_decide` allows
-    (their groups and delegations, never their own requests, four eyes by principal)."""
+    """Open steps waiting for the user, most urgent first: the review steps `can_decide` allows
+    (their groups and delegations, never their own requests, four eyes by principal), and their
+    work after approval (orders to place, receipts to confirm)."""
     return (
-        policies.decidable_steps(user)
+        ApprovalStep.objects.filter(policies.decidable(user) | policies.work_items(user))
         .filter(state=StepState.OPEN)
         .select_related(
             "request",
@@ -267,10 +277,37 @@ class StepPanel:
     colleagues: tuple = ()
 
 
+@dataclass(frozen=True)
+class EarlierRound:
+    round: int
+    steps: list[ApprovalStep]
+
+
+def earlier_rounds(subject) -> list[EarlierRound]:
+    """The review steps of every round before the latest, newest first (the steps panel shows
+    them collapsed)."""
+    steps = list(steps_of(subject).filter(kind=StepKind.REVIEW).order_by("-round", "stage", "side"))
+    if not steps:
+        return []
+    latest = steps[0].round
+    rounds: dict[int, list[ApprovalStep]] = {}
+    for step in steps:
+        if step.round != latest:
+            rounds.setdefault(step.round, []).append(step)
+    return [EarlierRound(number, members) for number, members in rounds.items()]
+
+
+def work_after_approval(purchase_request) -> list[ApprovalStep]:
+    """The order and receipt items of a request, in the order they came."""
+    return list(
+        steps_of(purchase_request).filter(kind__in=WORK_ITEM_KINDS).order_by("opened_at", "id")
+    )
+
+
 def decision_panels(subject, user) -> list[StepPanel]:
-    """The steps of the latest round of a request or a vendor review, each with the user's right
-    to decide it."""
-    steps = list(steps_of(subject).order_by("-round", "stage", "side"))
+    """The review steps of the latest round of a request or a vendor review, each with the
+    user's right to decide it."""
+    steps = list(steps_of(subject).filter(kind=StepKind.REVIEW).order_by("-round", "stage", "side"))
     if not steps:
         return []
     latest = steps[0].round

@@ -239,3 +239,14 @@ def delete_rule(rule, *, by) -> None:
     with transaction.atomic():
         record_event(rule, actor=by, kind="rule_deleted", payload={"name": rule.name})
         rule.delete()
+
+
+def record_settings_change(process_settings, *, by, changed: list[str]) -> None:
+    """Changes of the process settings are part of the audit trail, like rule changes."""
+    with transaction.atomic():
+        record_event(
+            process_settings,
+            actor=by,
+            kind="settings_changed",
+            payload={name: str(getattr(process_settings, name)) for name in changed},
+        )

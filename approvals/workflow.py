@@ -5,12 +5,14 @@ resubmit, which hand a request from intake to review (SPEC §2, §3, §5). Each 
 its caller's transaction unless it is the outermost service of a user action."""
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from accounts import roles
 from audit.services import lock_audit_chain, record_event
 from audit.transitions import PAST_TENSE, apply_transition, ensure_can
 from calendars.selectors import working_hours_by_group
@@ -18,11 +20,12 @@ from core.errors import TransitionNotAllowed
 from intake import policies as intake_policies
 from intake.models import ExchangeRate, PurchaseRequest, State
 from intake.services import submission_errors
+from notifications.services import mark_done
 from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
-from . import notices
-from .models import ApprovalStep, StepState, StoppedClock
+from . import carry_over, notices
+from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState, StoppedClock
 from .routing import PlannedStep, RequestFacts, plan, plan_vendor_review
 from .subjects import subject_kind
 
@@ -39,8 +42,7 @@ def resubmit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseReques
 
 def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> PurchaseRequest:
     with transaction.atomic(durable=True):
-        lock_audit_chain()  # before any row lock: see lock_audit_chain
-        purchase_request = PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+        purchase_request = _locked(purchase_request)
         intake_policies.can_act_as_requester(by, purchase_request).enforce()
         ensure_can(purchase_request, transition)
         # Routing compares the cost in the base currency at today's rate.
@@ -64,6 +66,21 @@ def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> 
         purchase_request.submitted_at = timezone.now()
         apply_transition(purchase_request, transition, by=by)
         route_request(purchase_request, by=by)
+    return purchase_request
+
+
+def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = ""):
+    """The requester (or an admin) withdraws a request until it is decided. Its open and waiting
+    steps close with it, so nobody is asked, or reminded, to decide a withdrawn request."""
+    with transaction.atomic(durable=True):
+        purchase_request = _locked(purchase_request)
+        intake_policies.can_act_as_requester(by, purchase_request).enforce()
+        apply_transition(purchase_request, "withdraw", by=by, payload={"reason": reason})
+        _supersede(
+            purchase_request.steps.select_for_update().filter(
+                state__in=[StepState.OPEN, StepState.WAITING]
+            )
+        )
     return purchase_request
 
 
@@ -97,8 +114,8 @@ def review_in_progress(vendor) -> bool:
 def route_request(purchase_request, *, by) -> None:
     """Snapshots the plan into approval steps for a new round and opens the first stage, or
     approves at once when an auto-approval rule matches. When the vendor must be approved first,
-    the steps wait for the vendor's joint review (started here if it is not under way).
-    Runs in submit's transaction."""
+    the steps wait for the vendor's joint review (started here if it is not under way). On a
+    resubmit, approvals carry over as `carry_over` allows. Runs in submit's transaction."""
     routing = plan(RequestFacts.of(purchase_request))
     if routing.auto_approved_by is not None:
         apply_transition(
@@ -110,6 +127,7 @@ def route_request(purchase_request, *, by) -> None:
                 "reasons": routing.auto_approval_reasons,
             },
         )
+        open_order(purchase_request)
         return
     vendor = None
     if routing.vendor_steps:
@@ -119,20 +137,69 @@ def route_request(purchase_request, *, by) -> None:
             by=by,
             payload={"request": purchase_request.number},
         )
-    last_round = purchase_request.steps.aggregate(last=Max("round"))["last"] or 0
-    steps = create_steps(routing.steps, request=purchase_request, round=last_round + 1)
+    last_round = _last_round(purchase_request)
+    new_round = last_round + 1
+    snapshot = carry_over.take_snapshot(purchase_request, round=new_round)
+    carrying = carry_over.plan_carry_over(
+        purchase_request, previous_round=last_round, snapshot=snapshot
+    )
+    steps = create_steps(routing.steps, request=purchase_request, round=new_round)
     record_event(
         purchase_request,
         actor=by,
         kind="routed",
         payload={
-            **_routed(routing.steps, round=last_round + 1),
+            **_routed(routing.steps, round=new_round),
             "vendor_review": vendor.name if vendor is not None else None,
         },
     )
-    if vendor is None:
+    _carry_over(purchase_request, steps, carrying, by=by)
+    waiting = [step for step in steps if step.state == StepState.WAITING]
+    if vendor is not None:
+        return
+    if waiting:
         verb = "resubmitted" if last_round else "submitted"
-        open_stage(steps, stage=min(step.stage for step in steps), because=f"{by} {verb} it")
+        open_stage(steps, stage=min(step.stage for step in waiting), because=f"{by} {verb} it")
+    else:
+        # Every step of the new round carried over: the round is approved as it starts.
+        apply_transition(
+            purchase_request, "approve", by=by, payload={"carried_over": True, "round": new_round}
+        )
+        notices.request_decided(purchase_request, outcome=PAST_TENSE["approve"], round=new_round)
+        open_order(purchase_request)
+
+
+def _carry_over(purchase_request, steps, carrying, *, by) -> None:
+    """Marks the new round's steps whose approval carries over, and says so in the timeline;
+    or records the material change that reopened every step."""
+    if carrying.previous_round and carrying.enabled and carrying.material_changes:
+        record_event(
+            purchase_request,
+            actor=by,
+            kind="material_change",
+            payload={"round": carrying.previous_round + 1, "changes": carrying.material_changes},
+        )
+    for step in steps:
+        approval = carrying.approval_for(step)
+        if approval is None:
+            continue
+        step.carry_over(approval=approval)
+        step.save()
+        record_event(
+            purchase_request,
+            actor=by,
+            kind="approval_carried_over",
+            payload={
+                "step": step.pk,
+                "reviewer": step.reviewer_label,
+                "side": step.side,
+                "stage": step.stage,
+                "round": step.round,
+                "from_round": approval.round,
+                "approved_by": str(approval.decided_by),
+                "approved_for": str(approval.decided_for) if approval.decided_for_id else None,
+            },
+        )
 
 
 def create_steps(planned_steps: list[PlannedStep], *, round: int, request=None, vendor=None):
@@ -236,7 +303,7 @@ def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> l
 
 
 def _clock_key(step: ApprovalStep):
-    return (step.side, step.stage, step.group_id, step.user_id)
+    return (step.kind, step.side, step.stage, step.group_id, step.user_id)
 
 
 def stopped_clocks(steps: list[ApprovalStep]) -> dict:
@@ -288,7 +355,7 @@ def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:
     """What the decision means for its round: "pending" while steps remain; "rejected" or
     "changes_requested" at once (the other open steps are superseded); "approved" when the last
     step is; a completed stage opens the next one. Shared by requests and vendors."""
-    round_steps = list(subject.steps.filter(round=decided.round))
+    round_steps = list(subject.steps.filter(round=decided.round, kind=StepKind.REVIEW))
     if decided.state in (StepState.REJECTED, StepState.CHANGES_REQUESTED):
         _supersede(round_steps)
         return decided.state
@@ -342,6 +409,8 @@ def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of
             on_behalf_of=on_behalf_of,
             step=decided,
         )
+        if transition == "approve":
+            open_order(purchase_request)
 
 
 def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
@@ -352,6 +421,8 @@ def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
         apply_transition(vendor, transition, by=by, on_behalf_of=on_behalf_of)
         for purchase_request in _requests_waiting_for(vendor):
             waiting = list(purchase_request.steps.filter(state=StepState.WAITING))
+            if not waiting:
+                continue
             opened = open_stage(
                 waiting,
                 stage=min(s.stage for s in waiting),
@@ -393,3 +464,110 @@ def _requests_waiting_for(vendor):
         .values("pk")
     )
     return PurchaseRequest.objects.select_for_update().filter(pk__in=waiting)
+
+
+# The work after approval (SPEC §3): the order is procurement's, the receipt the requester's.
+
+
+def _locked(purchase_request: PurchaseRequest) -> PurchaseRequest:
+    """The request's current row, locked until the transaction ends; the audit chain's lock
+    comes first, as in every service that locks rows and records events."""
+    lock_audit_chain()
+    return PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+
+
+def _last_round(purchase_request) -> int:
+    return (
+        purchase_request.steps.filter(kind=StepKind.REVIEW).aggregate(last=Max("round"))["last"]
+        or 0
+    )
+
+
+def open_order(purchase_request) -> ApprovalStep:
+    """An approved request becomes procurement's work item "to order", with the due time,
+    reminders and escalation of the process settings; procurement is told. Runs in the
+    transaction that approved the request."""
+    config = ProcessSettings.current()
+    step = ApprovalStep.objects.create(
+        request=purchase_request,
+        kind=StepKind.ORDER,
+        round=max(_last_round(purchase_request), 1),
+        stage=1,
+        side=Side.PROCUREMENT,
+        group=Group.objects.get(name=roles.PROCUREMENT),
+        rule_name="Order after approval",
+        reasons=["approved requests are ordered by procurement"],
+        sla_hours=config.order_sla_hours,
+        repeat_every_hours=config.order_repeat_every_hours,
+        escalate_after_hours=config.order_escalate_after_hours,
+        escalation_group=config.order_escalation_group,
+    )
+    step.open(at=timezone.now())
+    step.save()
+    notices.work_item_opened(step)
+    return step
+
+
+def open_receipt(purchase_request) -> ApprovalStep:
+    """After the order, confirming receipt is the requester's item, with a reminder."""
+    config = ProcessSettings.current()
+    step = ApprovalStep.objects.create(
+        request=purchase_request,
+        kind=StepKind.RECEIPT,
+        round=max(_last_round(purchase_request), 1),
+        stage=1,
+        side="",
+        user=purchase_request.requester,
+        rule_name="Receipt after the order",
+        reasons=["the requester confirms what was ordered has arrived"],
+        sla_hours=config.receipt_sla_hours,
+        repeat_every_hours=config.receipt_repeat_every_hours,
+        escalate_after_hours=0,
+    )
+    step.open(at=timezone.now())
+    step.save()
+    notices.work_item_opened(step)
+    return step
+
+
+def _complete(purchase_request, kind: str, *, by) -> None:
+    """The work item is done; its notices ("to order", reminders) are settled for everyone."""
+    for step in purchase_request.steps.select_for_update().filter(kind=kind, state=StepState.OPEN):
+        step.complete(by=by, at=timezone.now())
+        step.save()
+        mark_done([notices.step_topic(step)], note=f"Done by {by}")
+
+
+def mark_ordered(purchase_request: PurchaseRequest, *, by, po_number: str, ordered_on):
+    """Procurement records the purchase order of an approved request: its order item is done and
+    confirming receipt becomes the requester's item. Not durable: the API runs it inside the
+    transaction that records its Idempotency-Key."""
+    with transaction.atomic():
+        purchase_request = _locked(purchase_request)
+        intake_policies.can_mark_ordered(by, purchase_request).enforce()
+        apply_transition(
+            purchase_request,
+            "mark_ordered",
+            by=by,
+            kwargs={"po_number": po_number, "ordered_on": ordered_on},
+            payload={"po_number": po_number, "ordered_on": ordered_on},
+        )
+        _complete(purchase_request, StepKind.ORDER, by=by)
+        open_receipt(purchase_request)
+    return purchase_request
+
+
+def close_request(purchase_request: PurchaseRequest, *, by, received_on):
+    """Records receipt of what was ordered; the request is closed and its receipt item done."""
+    with transaction.atomic(durable=True):
+        purchase_request = _locked(purchase_request)
+        intake_policies.can_close(by, purchase_request).enforce()
+        apply_transition(
+            purchase_request,
+            "close",
+            by=by,
+            kwargs={"received_on": received_on},
+            payload={"received_on": received_on},
+        )
+        _complete(purchase_request, StepKind.RECEIPT, by=by)
+    return purchase_request

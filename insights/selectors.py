@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce, NullIf, TruncMonth
 from django.utils import timezone
 
 from accounts.models import Department
-from approvals.models import DECIDED_STATES, ApprovalStep, Side, StepState
+from approvals.models import DECIDED_STATES, ApprovalStep, Side, StepKind, StepState
 from audit.models import AuditEvent
 from intake.models import PurchaseRequest, State
 from vendors.models import Certificate, Contract
@@ -110,7 +110,9 @@ def requests_in_scope(scope: Scope, filters: FigureFilters) -> QuerySet[Purchase
     with a step on their side."""
     requests = PurchaseRequest.objects.filter(filters.on_requests()).order_by()
     if not scope.everything:
-        side_steps = ApprovalStep.objects.filter(request=OuterRef("pk"), side__in=scope.sides)
+        side_steps = ApprovalStep.objects.filter(
+            request=OuterRef("pk"), side__in=scope.sides, kind=StepKind.REVIEW
+        )
         requests = requests.filter(Exists(side_steps))
     return requests
 
@@ -118,7 +120,9 @@ def requests_in_scope(scope: Scope, filters: FigureFilters) -> QuerySet[Purchase
 def steps_in_scope(scope: Scope, filters: FigureFilters) -> QuerySet[ApprovalStep]:
     """Steps of the filtered requests (vendor reviews have no department or submission date),
     of the reviewer's side when the scope has one."""
-    steps = ApprovalStep.objects.filter(filters.on_requests("request__"), request__isnull=False)
+    steps = ApprovalStep.objects.filter(
+        filters.on_requests("request__"), request__isnull=False, kind=StepKind.REVIEW
+    )
     if not scope.everything:
         steps = steps.filter(side__in=scope.sides)
     return steps.order_by()

@@ -1,6 +1,9 @@
 """Who may do what with a purchase request (SPEC §2, §9). Pages and API ask the same functions.
 The state a request must be in is the state machine's business, not a policy's."""
 
+from django.contrib.auth.models import Group
+
+from accounts.reviewers import reviewer_identity
 from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
 from core.policies import ALLOWED, Verdict, deny
 
@@ -29,8 +32,15 @@ def can_act_as_requester(user, purchase_request: PurchaseRequest) -> Verdict:
 
 
 def can_mark_ordered(user, purchase_request: PurchaseRequest) -> Verdict:
-    """Procurement places the order and records the PO number."""
+    """Procurement places the order and records the PO number (members of procurement or the
+    CPO, and whoever holds one of their delegations)."""
     if has_role(user, *PROCUREMENT_SIDE) or is_admin(user):
+        return ALLOWED
+    identity = reviewer_identity(user)
+    if (
+        identity.delegators
+        and Group.objects.filter(pk__in=identity.all_group_ids, name__in=PROCUREMENT_SIDE).exists()
+    ):
         return ALLOWED
     return deny("Only procurement can record the order.")
 

@@ -13,7 +13,6 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from audit.services import lock_audit_chain, record_event
-from audit.transitions import apply_transition
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
 
@@ -160,46 +159,6 @@ def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]
     if not purchase_request.line_items.exists():
         missing("line_items", "Add at least one line item.")
     return errors
-
-
-def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "") -> PurchaseRequest:
-    with transaction.atomic():
-        purchase_request = _locked(purchase_request)
-        policies.can_act_as_requester(by, purchase_request).enforce()
-        apply_transition(purchase_request, "withdraw", by=by, payload={"reason": reason})
-    return purchase_request
-
-
-def mark_ordered(
-    purchase_request: PurchaseRequest, *, by, po_number: str, ordered_on
-) -> PurchaseRequest:
-    """Procurement records the purchase order of an approved request."""
-    with transaction.atomic():
-        purchase_request = _locked(purchase_request)
-        policies.can_mark_ordered(by, purchase_request).enforce()
-        apply_transition(
-            purchase_request,
-            "mark_ordered",
-            by=by,
-            kwargs={"po_number": po_number, "ordered_on": ordered_on},
-            payload={"po_number": po_number, "ordered_on": ordered_on},
-        )
-    return purchase_request
-
-
-def close_request(purchase_request: PurchaseRequest, *, by, received_on) -> PurchaseRequest:
-    """Records receipt of what was ordered; the request is then closed."""
-    with transaction.atomic():
-        purchase_request = _locked(purchase_request)
-        policies.can_close(by, purchase_request).enforce()
-        apply_transition(
-            purchase_request,
-            "close",
-            by=by,
-            kwargs={"received_on": received_on},
-            payload={"received_on": received_on},
-        )
-    return purchase_request
 
 
 def add_comment(purchase_request: PurchaseRequest, *, by, body: str) -> Comment:

@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 
 from approvals import workflow
 from approvals.forms import DecisionForm
-from approvals.selectors import decision_panels, with_waiting_on
+from approvals.selectors import (
+    decision_panels,
+    earlier_rounds,
+    with_waiting_on,
+    work_after_approval,
+)
 from core.errors import DomainError
 from core.forms import add_service_errors
 from core.pages import error_text, perform
@@ -98,6 +103,8 @@ def request_detail(request, pk):
         "may_mark_ordered": policies.can_mark_ordered(user, purchase_request).allowed,
         "may_close": policies.can_close(user, purchase_request).allowed,
         "step_panels": decision_panels(purchase_request, user),
+        "work_items": work_after_approval(purchase_request),
+        "earlier_rounds": earlier_rounds(purchase_request),
         "decision_form": DecisionForm(),
         "duplicates": selectors.duplicates_for(
             user,
@@ -119,9 +126,9 @@ def request_transition(request, pk, action):
     service = {
         "submit": workflow.submit_request,
         "resubmit": workflow.resubmit_request,
-        "withdraw": services.withdraw_request,
-        "mark-ordered": services.mark_ordered,
-        "close": services.close_request,
+        "withdraw": workflow.withdraw_request,
+        "mark-ordered": workflow.mark_ordered,
+        "close": workflow.close_request,
     }.get(action)
     if service is None:
         raise Http404

@@ -183,15 +183,38 @@ def _verify_checkpoint(checkpoint, hashes, events, public_key, report: Report) -
         )
 
 
+# The event that completes each kind of work item (step kinds "order" and "receipt").
+WORK_ITEM_EVENTS = {"order": "mark_ordered", "receipt": "close"}
+
+
 def _verify_facts(packet, report: Report) -> None:
     request = packet["request"]
     records = [event["record"] for event in packet["events"]]
-    decisions = {}
+    decisions, carried = {}, set()
     for record in records:
         if record["kind"].startswith("step_") and "step" in record["payload"]:
             decisions.setdefault(record["payload"]["step"], record)
+        elif record["kind"] == "approval_carried_over":
+            carried.add(record["payload"].get("step"))
+    # Work after approval is done by the request's own transition, not by a step decision.
+    done_by = {r["kind"]: r["actor"] for r in records if r["kind"] in WORK_ITEM_EVENTS.values()}
     for step in packet["steps"]:
         if step["decided_by"] is None:
+            continue
+        event = WORK_ITEM_EVENTS.get(step.get("kind"))
+        if event:
+            if done_by.get(event) != step["decided_by"]:
+                report.fail(
+                    f"step {step['id']} ({step['reviewer']}) is done, but no {event} event by "
+                    "the same person is recorded"
+                )
+            continue
+        if step.get("carried_from"):
+            if step["id"] not in carried:
+                report.fail(
+                    f"step {step['id']} ({step['reviewer']}) carries over an earlier approval, "
+                    "but no event records it"
+                )
             continue
         record = decisions.get(step["id"])
         if record is None:

@@ -58,6 +58,11 @@ class StepSerializer(serializers.ModelSerializer):
     request = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     vendor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     consultations = ConsultationSerializer(many=True, read_only=True)
+    carried_from = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The step of an earlier round whose approval this step carries over.",
+    )
 
     class Meta:
         model = ApprovalStep
@@ -65,6 +70,7 @@ class StepSerializer(serializers.ModelSerializer):
             "id",
             "request",
             "vendor",
+            "kind",
             "round",
             "stage",
             "side",
@@ -81,6 +87,7 @@ class StepSerializer(serializers.ModelSerializer):
             "decided_at",
             "comment",
             "consultations",
+            "carried_from",
         ]
 
 

@@ -16,7 +16,7 @@ def create(apps, schema_editor):
         ApprovalRule.objects.get_or_create(
             name=name,
             defaults={
-                "kind": "default",
+                "kind": "baseline",  # "default" before the baseline review rules
                 "side": side,
                 "stage": 1,
                 "reviewer_group": Group.objects.get(name=reviewers),

@@ -181,7 +181,7 @@ class PurchaseRequestViewSet(
     @extend_schema(request=WithdrawSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
-        return self._transition(services.withdraw_request, WithdrawSerializer)
+        return self._transition(workflow.withdraw_request, WithdrawSerializer)
 
     @extend_schema(
         request=MarkOrderedSerializer,
@@ -204,13 +204,13 @@ class PurchaseRequestViewSet(
         return idempotent(
             request,
             scope=f"mark-ordered:{pk}",
-            run=lambda: self._transition(services.mark_ordered, MarkOrderedSerializer),
+            run=lambda: self._transition(workflow.mark_ordered, MarkOrderedSerializer),
         )
 
     @extend_schema(request=CloseSerializer, responses=PurchaseRequestSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._transition(services.close_request, CloseSerializer)
+        return self._transition(workflow.close_request, CloseSerializer)
 
     @extend_schema(responses=AuditEventSerializer(many=True))
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)

@@ -59,7 +59,7 @@ def ordered(requester, it_reviewer, other_requester, procurement, signing_key):
         by = other_requester if step.side == "it" else procurement
         decide_step(step, by=by, decision="approve", comment=f"fine by {by.username}")
     purchase_request.refresh_from_db()
-    services.mark_ordered(
+    workflow.mark_ordered(
         purchase_request, by=procurement, po_number="PO-7781", ordered_on=timezone.localdate()
     )
     audit_services.create_checkpoint()
@@ -165,7 +165,8 @@ def _edit_comment(packet):
 
 
 def _edit_step(packet):
-    packet["steps"][0]["comment"] = "forged"
+    review = next(step for step in packet["steps"] if step["kind"] == "review")
+    review["comment"] = "forged"
 
 
 def _drop_event(packet):

@@ -101,7 +101,7 @@ def test_rule_preview_page(client, submitted, it_reviewer, requester):
     page = client.get(
         "/approvals/rules/preview/", {"number": purchase_request.number}
     ).content.decode()
-    assert "Default IT review: default IT step" in page
+    assert "Default IT review: baseline IT review of every routed request" in page
     page = client.get("/approvals/rules/preview/", {"number": "PR-1999-00001"}).content.decode()
     assert "No request PR-1999-00001 that you may see." in page
     client.force_login(requester)

@@ -49,15 +49,17 @@ def test_rules_below_their_threshold_do_not_match(submitted, leadership_rules):
     assert {s.stage for s in purchase_request.steps.all()} == {1}
 
 
-def test_defaults_are_not_added_for_a_side_a_rule_already_covers(submitted, leadership_rules):
+def test_leader_rules_add_steps_and_never_remove_the_baseline(submitted, leadership_rules):
     purchase_request = submitted(total_cost=Decimal("30000"))
     assert reviewers(purchase_request) == [
-        (2, "it", "cio", "open"),
-        (2, "procurement", "cpo", "open"),
+        (1, "it", "it_reviewers", "open"),
+        (1, "procurement", "procurement", "open"),
+        (2, "it", "cio", "waiting"),
+        (2, "procurement", "cpo", "waiting"),
     ]
 
 
-def test_a_rule_supplying_a_side_replaces_that_sides_default(submitted, group):
+def test_a_rule_on_a_side_adds_its_step_beside_that_sides_baseline(submitted, group):
     ApprovalRule.objects.create(
         name="Security review for personal data",
         personal_data=True,
@@ -70,9 +72,11 @@ def test_a_rule_supplying_a_side_replaces_that_sides_default(submitted, group):
     purchase_request = submitted(handles_personal_data=True)
     assert reviewers(purchase_request) == [
         (1, "it", "cio", "open"),
+        (1, "it", "it_reviewers", "open"),
         (1, "procurement", "procurement", "open"),
     ]
-    assert purchase_request.steps.get(side="it").sla_hours == 8
+    assert purchase_request.steps.get(group__name="cio").sla_hours == 8
+    assert purchase_request.steps.get(group__name="it_reviewers").sla_hours == 48
 
 
 def test_one_step_per_reviewer_and_stage_even_when_two_rules_name_it(submitted, group):
@@ -85,7 +89,7 @@ def test_one_step_per_reviewer_and_stage_even_when_two_rules_name_it(submitted, 
 
 
 def test_joint_sign_off_holds_even_without_default_rules(submitted):
-    ApprovalRule.objects.filter(kind=RuleKind.DEFAULT).delete()
+    ApprovalRule.objects.filter(kind=RuleKind.BASELINE).delete()
     purchase_request = submitted()
     assert {s.side for s in purchase_request.steps.all()} == {"it", "procurement"}
 
@@ -98,7 +102,8 @@ def test_auto_approval_approves_at_once_and_says_which_rule(submitted, auto_appr
         category=CategoryFactory(name="Hardware", slug="hardware"), total_cost=Decimal("1500")
     )
     assert purchase_request.state == State.APPROVED
-    assert not purchase_request.steps.exists()
+    # No review step; the approved request is procurement's to order.
+    assert [(s.kind, s.state) for s in purchase_request.steps.all()] == [("order", "open")]
     event = AuditEvent.objects.for_object(purchase_request).get(kind="approve")
     assert event.payload["auto_approved_by"] == "Catalog hardware under 2k"
 
@@ -149,7 +154,8 @@ def test_every_condition_explains_itself(group):
     )
     steps = plan(facts).steps
     it_step = next(s for s in steps if s.side == "it")
-    reasons = it_step.reasons[0]
+    assert it_step.reasons[0] == "Default IT review: baseline IT review of every routed request"
+    reasons = it_step.reasons[1]
     for expected in [
         "total cost 500.00 EUR ≥ 100.00",
         "total cost 500.00 EUR < 1,000.00",
@@ -161,9 +167,10 @@ def test_every_condition_explains_itself(group):
         "department is Marketing",
     ]:
         assert expected in reasons
-    # One failing condition and the rule does not match: the default IT step comes instead.
+    # One failing condition and the rule does not match: only the baseline explains the step.
     other = plan(RequestFacts(**{**facts.__dict__, "personal_data": False})).steps
-    assert next(s for s in other if s.side == "it").rule_name == "Default IT review"
+    it_step = next(s for s in other if s.side == "it")
+    assert it_step.reasons == ["Default IT review: baseline IT review of every routed request"]
 
 
 def test_resubmit_routes_a_fresh_round(submitted, requester, it_reviewer):

@@ -138,7 +138,7 @@ def test_resubmit_after_changes_requested(requester):
 @pytest.mark.parametrize("state", [State.DRAFT, State.IN_REVIEW, State.CHANGES_REQUESTED])
 def test_withdraw_from_open_states(requester, state):
     purchase_request = PurchaseRequestFactory(requester=requester, state=state)
-    withdrawn = services.withdraw_request(purchase_request, by=requester, reason="Not needed")
+    withdrawn = workflow.withdraw_request(purchase_request, by=requester, reason="Not needed")
     assert withdrawn.state == State.WITHDRAWN
 
 
@@ -146,18 +146,18 @@ def test_withdraw_from_open_states(requester, state):
 def test_withdraw_is_refused_after_the_decision(requester, state):
     purchase_request = PurchaseRequestFactory(requester=requester, state=state)
     with pytest.raises(TransitionNotAllowed, match="cannot be withdrawn"):
-        services.withdraw_request(purchase_request, by=requester)
+        workflow.withdraw_request(purchase_request, by=requester)
 
 
 def test_procurement_orders_and_the_requester_closes(requester, procurement):
     approved = PurchaseRequestFactory(requester=requester, state=State.APPROVED)
     with pytest.raises(PermissionDenied, match="Only procurement"):
-        services.mark_ordered(approved, by=requester, po_number="PO-1", ordered_on=date.today())
-    ordered = services.mark_ordered(
+        workflow.mark_ordered(approved, by=requester, po_number="PO-1", ordered_on=date.today())
+    ordered = workflow.mark_ordered(
         approved, by=procurement, po_number="PO-4711", ordered_on=date.today()
     )
     assert (ordered.state, ordered.po_number) == (State.ORDERED, "PO-4711")
-    closed = services.close_request(ordered, by=requester, received_on=date.today())
+    closed = workflow.close_request(ordered, by=requester, received_on=date.today())
     assert (closed.state, closed.received_on) == (State.CLOSED, date.today())
     assert kinds(closed)[-2:] == ["mark_ordered", "close"]
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from approvals import workflow
 from approvals.services import decide_step
-from intake import services as intake_services
 from tests.factories import PurchaseRequestFactory
 from tests.webhooks.receiver import Receiver
 from webhooks import services
@@ -62,10 +61,10 @@ def approve_and_order(requester, it_reviewer, procurement):
     for step in purchase_request.steps.filter(stage=1):
         decide_step(step, by=it_reviewer if step.side == "it" else procurement, decision="approve")
     purchase_request.refresh_from_db()
-    intake_services.mark_ordered(
+    workflow.mark_ordered(
         purchase_request, by=procurement, po_number="PO-1", ordered_on=timezone.localdate()
     )
-    intake_services.close_request(purchase_request, by=requester, received_on=timezone.localdate())
+    workflow.close_request(purchase_request, by=requester, received_on=timezone.localdate())
     return purchase_request
 
 

@@ -20,8 +20,10 @@ from approvals.models import (
     Consultation,
     RuleKind,
     Side,
+    StepKind,
     StepState,
 )
+from approvals.services import decide_step
 from calendars.models import GroupCalendar, WorkCalendar
 from calendars.selectors import working_hours_by_group
 from core.working_hours import add_working_time
@@ -32,6 +34,8 @@ from vendors.models import Certificate, Contract, RiskTier, Vendor, VendorStatus
 DEMO_PASSWORD = "tandem-demo"
 OVERDUE_DEMO_TITLE = "Atlassian Confluence for the sales team"
 CONSULTED_DEMO_TITLE = "Miro whiteboards for the marketing team"
+TO_ORDER_DEMO_TITLE = "Microsoft Dynamics 365 Sales for the sales team"
+CARRIED_OVER_DEMO_TITLE = "Jira Service Management for the IT help desk"
 
 DEPARTMENTS = [
     ("Marketing", "CC-100"),
@@ -110,6 +114,7 @@ class Command(BaseCommand):
         self._demo_vendor_records(vendors, owner=users["paul"], uploader=users["ivan"])
         self._demo_requests(users["rita"], vendors)
         self._demo_consultation(asked_by=users["ivan"], colleague=users["cora"])
+        self._demo_pipeline(users, vendors)
         self._print_users()
 
     def _demo_vendor_records(self, vendors, *, owner, uploader):
@@ -308,6 +313,88 @@ class Command(BaseCommand):
             question="Agencies will upload campaign drafts to Miro: is its EU data residency "
             "enough for us, or do we need the Enterprise plan?",
         )
+
+    def _demo_pipeline(self, users, vendors):
+        """A 30,000 EUR request approved by both teams and waiting for Paul to order it, and a
+        request resubmitted without a material change whose IT approval carried over."""
+        today = timezone.localdate()
+        saas = Category.objects.get(slug="saas-subscription")
+        rita = users["rita"]
+        if not PurchaseRequest.objects.filter(requester=rita, title=TO_ORDER_DEMO_TITLE).exists():
+            purchase_request = services.create_request(
+                by=rita,
+                fields={
+                    "title": TO_ORDER_DEMO_TITLE,
+                    "description": "CRM seats for 25 account managers, with customer contacts.",
+                    "business_justification": "Replaces spreadsheets; forecasts become reliable.",
+                    "expected_benefit": "Shorter sales cycle.",
+                    "category": saas,
+                    "vendor": vendors["Microsoft"],
+                    "billing": "annual",
+                    "term_months": 12,
+                    "needed_by": today + timedelta(days=40),
+                    "data_classification": "confidential",
+                    "handles_personal_data": True,
+                },
+                line_items=[
+                    {
+                        "description": "Dynamics 365 Sales Enterprise seat, one year",
+                        "quantity": Decimal(25),
+                        "unit_price": Decimal("1200.00"),
+                    }
+                ],
+            )
+            workflow.submit_request(purchase_request, by=rita)
+            for username, group, comment in (
+                ("ivan", roles.IT_REVIEWERS, "Security review done: DPA and SSO in place."),
+                ("paul", roles.PROCUREMENT, "Enterprise agreement prices apply."),
+                ("cora", roles.CIO, ""),
+                ("cleo", roles.CPO, ""),
+            ):
+                step = purchase_request.steps.get(
+                    kind=StepKind.REVIEW, group__name=group, state=StepState.OPEN
+                )
+                decide_step(step, by=users[username], decision="approve", comment=comment)
+        if not PurchaseRequest.objects.filter(
+            requester=rita, title=CARRIED_OVER_DEMO_TITLE
+        ).exists():
+            purchase_request = services.create_request(
+                by=rita,
+                fields={
+                    "title": CARRIED_OVER_DEMO_TITLE,
+                    "description": "Ticketing for the IT help desk, replacing the shared inbox.",
+                    "business_justification": "Requests get lost in the shared inbox.",
+                    "category": saas,
+                    "vendor": vendors["Atlassian"],
+                    "billing": "monthly",
+                    "term_months": 12,
+                    "needed_by": today + timedelta(days=30),
+                    "data_classification": "internal",
+                    "handles_personal_data": False,
+                },
+                line_items=[
+                    {
+                        "description": "Jira Service Management agent",
+                        "quantity": Decimal(8),
+                        "unit_price": Decimal("21.00"),
+                    }
+                ],
+            )
+            workflow.submit_request(purchase_request, by=rita)
+            steps = purchase_request.steps.filter(kind=StepKind.REVIEW, state=StepState.OPEN)
+            decide_step(
+                steps.get(side=Side.IT),
+                by=users["ivan"],
+                decision="approve",
+                comment="Fits our Atlassian setup.",
+            )
+            decide_step(
+                steps.get(side=Side.PROCUREMENT),
+                by=users["paul"],
+                decision="request_changes",
+                comment="Attach Atlassian's quote, please.",
+            )
+            workflow.resubmit_request(purchase_request, by=rita)
 
     def _make_overdue(self, title, *, days):
         """Demo data: the request's open steps opened at least `days` ago and long enough ago

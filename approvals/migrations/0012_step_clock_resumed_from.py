@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("approvals", "0008_consultations"),
+        ("approvals", "0011_carry_over_approvals"),
     ]
 
     operations = [
