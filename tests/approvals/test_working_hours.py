@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 
 from accounts import roles
 from approvals import workflow
-from approvals.models import ApprovalRule, StepAlert, StepState
+from approvals.models import ApprovalRule, ProcessSettings, StepAlert, StepKind, StepState
 from approvals.reminders import sweep_due_steps
 from approvals.services import ask_colleague, decide_step
 from calendars.models import Closure, GroupCalendar, WorkCalendar
@@ -198,3 +198,22 @@ def test_a_second_opinion_is_reminded_after_working_hours(
         )
     # Friday 1 h, Monday 8 h, Tuesday 8 h, Wednesday 7 h.
     assert consultation.remind_at.astimezone(BERLIN) == berlin(2026, 12, 9, 16)
+
+
+def test_the_order_after_approval_is_due_in_procurements_working_hours(
+    office, requester, it_reviewer, procurement
+):
+    ProcessSettings.objects.update_or_create(
+        pk=1, defaults={"order_sla_hours": 8, "order_escalate_after_hours": 16}
+    )
+    purchase_request = submit_at(berlin(2026, 12, 4, 9), requester)
+    with time_machine.travel(berlin(2026, 12, 4, 16), tick=False):  # approved Friday 16:00
+        decide_step(purchase_request.steps.get(side="it"), by=it_reviewer, decision="approve")
+        decide_step(
+            purchase_request.steps.get(side="procurement", kind=StepKind.REVIEW),
+            by=procurement,
+            decision="approve",
+        )
+    order = purchase_request.steps.get(kind=StepKind.ORDER)
+    assert order.due_at.astimezone(BERLIN) == berlin(2026, 12, 7, 16)
+    assert order.escalate_at.astimezone(BERLIN) == berlin(2026, 12, 8, 16)
