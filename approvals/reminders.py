@@ -9,8 +9,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import roles
+from calendars.selectors import working_hours_by_group
 from core import formats
-from notifications.services import notify
+from core.working_hours import WorkingHours
 
 from . import notices
 from .models import (
@@ -23,7 +24,7 @@ from .models import (
     StepKind,
     StepState,
 )
-from .notices import describe, reviewers_of, step_topic, why_this_step
+from .notices import describe, notify_in_their_zones, reviewers_of, step_topic, why_this_step
 
 BATCH = 500
 # Whom an escalation reaches when the step names no escalation target.
@@ -44,21 +45,22 @@ def sweep_due_steps(now=None) -> int:
     recorded = 0
     while True:
         batch = list(due_steps(now))
+        calendars = working_hours_by_group({step.group_id for step in batch})
         for step in batch:
-            recorded += alert_step(step, now)
+            recorded += alert_step(step, now, calendars[step.group_id])
         if len(batch) < BATCH:
             return recorded
 
 
-def alert_step(step: ApprovalStep, now) -> int:
+def alert_step(step: ApprovalStep, now, calendar: WorkingHours) -> int:
     recorded = 0
     with transaction.atomic():
         sequence = None
         if now >= step.due_at:
-            sequence = step.reminder_sequence(now)
+            sequence = step.reminder_sequence(now, calendar)
             if _record(step, AlertKind.REMINDER, sequence):
                 recorded += 1
-                _notify_reminder(step, sequence)
+                _notify_reminder(step, sequence, calendar.zone)
         escalated = step.escalated_at is not None
         if not escalated and step.escalate_at is not None and now >= step.escalate_at:
             escalated = True
@@ -67,9 +69,9 @@ def alert_step(step: ApprovalStep, now) -> int:
                 ApprovalStep.objects.filter(pk=step.pk, escalated_at__isnull=True).update(
                     escalated_at=now
                 )
-                _notify_escalation(step)
+                _notify_escalation(step, calendar.zone)
         ApprovalStep.objects.filter(pk=step.pk, state=StepState.OPEN).update(
-            next_alert_at=step.next_alert(sequence=sequence, escalated=escalated)
+            next_alert_at=step.next_alert(sequence=sequence, escalated=escalated, calendar=calendar)
         )
     return recorded
 
@@ -95,84 +97,108 @@ def escalation_targets(step: ApprovalStep):
     return list(User.objects.filter(group, is_active=True).distinct())
 
 
-def _notify_reminder(step: ApprovalStep, sequence: int) -> None:
+def _notify_reminder(step: ApprovalStep, sequence: int, zone) -> None:
     if step.kind != StepKind.REVIEW:
-        _notify_work_item_reminder(step, sequence)
+        _notify_work_item_reminder(step, sequence, zone)
         return
-    notify(
+    notify_in_their_zones(
         reviewers_of(step),
-        subject=f"Reminder: {step.subject_label} waits for your decision",
-        lines=[
-            f"The {step.get_side_display()} step of {describe(step)} was due "
-            f"{formats.when(step.due_at)}.",
-            *why_this_step(step),
-            "Please approve, request changes or reject it.",
-        ],
-        action="Decide now",
-        url=f"{step.subject.get_absolute_url()}#steps",
-        dedupe_key=f"reminder:{step.pk}:{sequence}",
-        topic=step_topic(step),
+        step,
+        lambda: {
+            "subject": f"Reminder: {step.subject_label} waits for your decision",
+            "lines": [
+                f"The {step.get_side_display()} step of {describe(step)} was due "
+                f"{formats.due(step.due_at, dated=True)}.",
+                *why_this_step(step),
+                "Please approve, request changes or reject it.",
+            ],
+            "action": "Decide now",
+            "url": f"{step.subject.get_absolute_url()}#steps",
+            "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "topic": step_topic(step),
+        },
+        team_zone=zone,
     )
 
 
-def _notify_work_item_reminder(step: ApprovalStep, sequence: int) -> None:
+def _notify_work_item_reminder(step: ApprovalStep, sequence: int, zone) -> None:
     request = step.request
     if step.kind == StepKind.ORDER:
         subject = f"Reminder: {request.number} {request.title} is waiting to be ordered"
-        lines = [
-            f"{describe(step)} was approved and its order was due {formats.when(step.due_at)}.",
-            "Place the order and record its PO number.",
-        ]
+
+        def lines():
+            return [
+                f"{describe(step)} was approved and its order was due "
+                f"{formats.due(step.due_at, dated=True)}.",
+                "Place the order and record its PO number.",
+            ]
+
         action = "Record the order"
     else:
         subject = f"Reminder: has {request.number} {request.title} arrived?"
-        lines = [
-            f"Your request {request.number} “{request.title}” was ordered on "
-            f"{formats.day(request.ordered_on)} (PO {request.po_number}).",
-            "When it has arrived, confirm receipt to close the request.",
-        ]
+
+        def lines():
+            return [
+                f"Your request {request.number} “{request.title}” was ordered on "
+                f"{formats.day(request.ordered_on)} (PO {request.po_number}).",
+                "When it has arrived, confirm receipt to close the request.",
+            ]
+
         action = "Confirm receipt"
-    notify(
+    notify_in_their_zones(
         reviewers_of(step),
-        subject=subject,
-        lines=lines,
-        action=action,
-        url=f"{request.get_absolute_url()}#after-approval",
-        dedupe_key=f"reminder:{step.pk}:{sequence}",
-        topic=step_topic(step),
+        step,
+        lambda: {
+            "subject": subject,
+            "lines": lines(),
+            "action": action,
+            "url": f"{request.get_absolute_url()}#after-approval",
+            "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "topic": step_topic(step),
+        },
+        team_zone=zone,
     )
 
 
-def _notify_escalation(step: ApprovalStep) -> None:
+def _notify_escalation(step: ApprovalStep, zone) -> None:
     if step.kind == StepKind.ORDER:
         request = step.request
-        notify(
+        notify_in_their_zones(
             escalation_targets(step),
-            subject=f"Escalated: {request.number} {request.title} is not ordered yet",
-            lines=[
-                f"{describe(step)} was approved on "
-                f"{timezone.localtime(step.opened_at):%Y-%m-%d %H:%M %Z} and is still waiting "
-                "for procurement to place the order.",
-                "Follow it up with procurement, or record the order yourself.",
-            ],
-            action="Open it",
-            url=f"{request.get_absolute_url()}#after-approval",
-            dedupe_key=f"escalation:{step.pk}",
+            step,
+            lambda: {
+                "subject": f"Escalated: {request.number} {request.title} is not ordered yet",
+                "lines": [
+                    f"{describe(step)} was approved on {formats.when(step.opened_at)}, its "
+                    f"order was due {formats.due(step.due_at, dated=True)}, and it is still "
+                    "waiting for procurement to place the order.",
+                    "Follow it up with procurement, or record the order yourself.",
+                ],
+                "action": "Open it",
+                "url": f"{request.get_absolute_url()}#after-approval",
+                "dedupe_key": f"escalation:{step.pk}",
+            },
+            team_zone=zone,
         )
         return
-    notify(
+    notify_in_their_zones(
         escalation_targets(step),
-        subject=f"Escalated: {step.subject_label} is overdue",
-        lines=[
-            f"The {step.get_side_display()} step of {describe(step)} for {step.reviewer_label} "
-            f"has waited since {formats.when(step.opened_at)}.",
-            "It stays with its reviewers; you may decide it if you are in their group, or "
-            "follow it up with them.",
-        ],
-        action="Open it",
-        url=f"{step.subject.get_absolute_url()}#steps",
-        dedupe_key=f"escalation:{step.pk}",
-        topic=step_topic(step),
+        step,
+        lambda: {
+            "subject": f"Escalated: {step.subject_label} is overdue",
+            "lines": [
+                f"The {step.get_side_display()} step of {describe(step)} for "
+                f"{step.reviewer_label} has waited since {formats.when(step.opened_at)}; it was "
+                f"due {formats.due(step.due_at, dated=True)}.",
+                "It stays with its reviewers; you may decide it if you are in their group, or "
+                "follow it up with them.",
+            ],
+            "action": "Open it",
+            "url": f"{step.subject.get_absolute_url()}#steps",
+            "dedupe_key": f"escalation:{step.pk}",
+            "topic": step_topic(step),
+        },
+        team_zone=zone,
     )
 
 
