@@ -197,3 +197,18 @@ def test_focus_is_visible_on_links_buttons_and_fields(live_server, sign_in, page
         page.keyboard.press("Escape")
         page.locator("body").evaluate("el => el.focus()")
         tab_to(page, target)
+
+
+def test_sign_out_from_the_phone_menu(live_server, sign_in, page: Page, busy_requester, requester):
+    """The phone's collapsed menu holds Sign out: it signs out, and the next page asks to
+    sign in."""
+    page.set_viewport_size(PHONE)
+    sign_in(requester)
+    page.goto(f"{live_server.url}/approvals/")
+    page.get_by_role("button", name="Toggle navigation").click()
+    sign_out = page.get_by_role("button", name="Sign out")
+    expect(sign_out).to_be_visible()
+    sign_out.click()
+    page.goto(f"{live_server.url}/requests/")
+    expect(page.get_by_label("Username")).to_be_visible()
+    assert "/accounts/login/" in page.url
