@@ -1,10 +1,9 @@
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from core.forms import BootstrapFormMixin
-from core.uploads import ALLOWED_LABEL, check_upload
+from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices, validate_date_in_range, validate_one_line
 from vendors.selectors import vendors_to_request_from
 
@@ -60,16 +59,10 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
+        """Each file as Django's FileField takes it; what a file may be (size, real content
+        type) is checked once, by the service that stores it (intake.services)."""
         files = data if isinstance(data, list | tuple) else [data] if data else []
-        errors = []
-        for uploaded in files:
-            try:
-                check_upload(super().clean(uploaded, initial))
-            except ValidationError as error:
-                errors.extend(error.messages)
-        if errors:
-            raise ValidationError(errors)
-        return files
+        return [super(MultipleFileField, self).clean(uploaded, initial) for uploaded in files]
 
 
 class VendorSelect(forms.Select):

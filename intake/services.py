@@ -180,12 +180,29 @@ def add_comment(purchase_request: PurchaseRequest, *, by, body: str) -> Comment:
 
 
 def add_attachments(purchase_request: PurchaseRequest, *, by, uploaded_files) -> list[Attachment]:
-    """Stores several files at once: all of them, or none when one is refused."""
+    """Stores several files at once: all of them, or none when one is refused (and then every
+    refused file says why)."""
+    refused = []
+    for uploaded in uploaded_files:
+        try:
+            _checked_upload(uploaded)
+        except ValidationError as error:
+            refused.extend(error.messages)
+    if refused:
+        raise ValidationError({"attachments": refused})
     with transaction.atomic():
         return [
             add_attachment(purchase_request, by=by, uploaded_file=uploaded)
             for uploaded in uploaded_files
         ]
+
+
+def _checked_upload(uploaded_file):
+    """The one upload check (size, real content type), its refusal on the attachments field."""
+    try:
+        return check_upload(uploaded_file)
+    except ValidationError as error:
+        raise ValidationError({"attachments": error.messages}) from None
 
 
 def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> Attachment:
@@ -196,7 +213,7 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
         raise TransitionNotAllowed(
             "Attachments can be added while the request is a draft or has changes requested."
         )
-    checked = check_upload(uploaded_file)
+    checked = _checked_upload(uploaded_file)
     digest = hashlib.sha256()
     for chunk in uploaded_file.chunks():
         digest.update(chunk)

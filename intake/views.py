@@ -336,8 +336,9 @@ def _save_draft(user, purchase_request, form, formset):
         purchase_request = services.update_request(
             purchase_request, by=user, fields=fields, line_items=rows
         )
-    for uploaded in form.cleaned_data["attachments"]:
-        services.add_attachment(purchase_request, by=user, uploaded_file=uploaded)
+    services.add_attachments(
+        purchase_request, by=user, uploaded_files=form.cleaned_data["attachments"]
+    )
     return purchase_request
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accounts.roles import ALL_GROUPS
 from core.forms import BootstrapFormMixin, IdsMultipleChoiceField
-from core.uploads import ALLOWED_LABEL, check_upload
+from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices
 
 from .filters import VendorFilter
@@ -108,12 +108,6 @@ class CertificateForm(BootstrapFormMixin, forms.ModelForm):
         fields = ["kind", "issuer", "issued_on", "expires_on"]
         widgets = {"issued_on": forms.DateInput(DATE), "expires_on": forms.DateInput(DATE)}
         labels = {"issued_on": "Issued on", "expires_on": "Expires on"}
-
-    def clean_document(self):
-        document = self.cleaned_data.get("document")
-        if document:
-            check_upload(document)
-        return document
 
     def certificate_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

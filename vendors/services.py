@@ -127,7 +127,10 @@ def answer_questionnaire(vendor: Vendor, *, by, answers: dict[int, int]) -> Vend
 
 def add_certificate(vendor: Vendor, *, by, fields: dict, document=None) -> Certificate:
     policies.can_manage_vendor(by).enforce()
-    checked = check_upload(document) if document else None
+    try:
+        checked = check_upload(document) if document else None
+    except ValidationError as error:  # the one upload check, on the field it concerns
+        raise ValidationError({"document": error.messages}) from None
     with transaction.atomic():
         certificate = Certificate(vendor=vendor, uploaded_by=by, **fields)
         if checked:

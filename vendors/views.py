@@ -124,10 +124,7 @@ def vendor_certificates(request, pk):
                 document=form.cleaned_data["document"],
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                add_service_errors(form, error)
-            else:  # the upload check is the one check without a field of its own
-                form.add_error("document", error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{certificate.get_kind_display()} certificate added.")
             return redirect(f"{vendor.get_absolute_url()}#certificates")

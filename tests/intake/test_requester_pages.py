@@ -78,7 +78,7 @@ def test_the_request_page_names_people_and_formats_money_and_times(
     assert "30,000.00 EUR" in text
     assert "300.00 EUR" in text
     # Opened 15 Jan 09:30 UTC with a 48-hour SLA: due 17 Jan, 10:30 in Berlin.
-    assert "due 17 Jan 2026, 10:30 CET" in text
+    assert "due Saturday 17 Jan 2026, 10:30 CET" in " ".join(text.split())
     assert "15 Jan 2026, 10:30 CET" in text  # the timeline, in the user's time zone
     assert "Waiting on Ivan Novak or 2 others in IT review" in text
     assert "Routed to IT review (stage 1), Procurement (stage 1)" in " ".join(text.split())

@@ -1,9 +1,7 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import User
-from core.uploads import check_upload
 from core.validation import CURRENCY_MESSAGE, currency_choices
 from intake.models import PurchaseRequest
 
@@ -127,14 +125,6 @@ class CertificateSerializer(serializers.ModelSerializer):
             "uploaded_at",
         ]
         read_only_fields = ["document_name", "document_type", "uploaded_at"]
-
-    def validate_document(self, document):
-        if document:
-            try:
-                check_upload(document)
-            except DjangoValidationError as error:
-                raise serializers.ValidationError(error.messages) from None
-        return document
 
     def get_document_url(self, certificate) -> str | None:
         if not certificate.document:
