@@ -54,6 +54,14 @@ class RuleKind(models.TextChoices):
     VENDOR_REVIEW = "vendor_review", "Vendor review: the vendor must be approved first"
 
 
+class ApprovalRuleQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk change is a change too: it moves `updated_at`, which every process's cache of
+        compiled rules compares (routing.rules_version)."""
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+
 class ApprovalRule(models.Model):
     """An admin-configured routing rule: when every set condition holds, the rule adds its step
     (or, for auto-approval rules, approves the request at once). Empty conditions always hold."""
@@ -121,6 +129,8 @@ class ApprovalRule(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApprovalRuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["stage", "name"]

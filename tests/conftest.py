@@ -8,6 +8,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from accounts import roles
+from approvals import routing
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
@@ -53,6 +54,14 @@ def _reference_data_in_transactional_tests(request):
     request.getfixturevalue("transactional_db")
     for module, function in REFERENCE_DATA:
         getattr(importlib.import_module(module), function)(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _no_compiled_rules_from_an_earlier_test():
+    """Each test's rules are read afresh: a rolled-back test can leave the rules' version
+    (count, ids, latest change) exactly as a later test recreates it under frozen time, while the
+    rules themselves differ; in production ids never come back and time moves on."""
+    routing.forget_rules()
 
 
 @pytest.fixture(autouse=True)

@@ -224,6 +224,19 @@ def test_a_rule_changed_by_another_process_takes_effect_at_the_next_submit(submi
     assert cpo_step not in reviewers(submitted(total_cost=Decimal("4000")))
 
 
+def test_a_bulk_change_of_a_rule_s_figures_takes_effect_at_the_next_submit(submitted, group):
+    """A data fix such as `ApprovalRule.objects.update(min_total=…)` names no `updated_at`; the
+    rules' queryset moves it anyway, so every process's compiled rules are read again."""
+    rule = ApprovalRule.objects.create(
+        name="CIO above 1,000", min_total=Decimal("1000"), reviewer_group=group("cio"), side="it",
+        stage=2,
+    )  # fmt: skip
+    cio_step = (2, "it", "cio", "waiting")
+    assert cio_step in reviewers(submitted(total_cost=Decimal("2000")))
+    ApprovalRule.objects.filter(pk=rule.pk).update(min_total=Decimal("3000"))
+    assert cio_step not in reviewers(submitted(total_cost=Decimal("2000")))
+
+
 def test_routing_reads_the_rules_once_while_they_do_not_change(
     submitted, leadership_rules, django_assert_max_num_queries
 ):
