@@ -7,6 +7,7 @@ backoff, and a delivery whose worker died is taken up again after CLAIM_TIMEOUT.
 import json
 import logging
 import urllib.request
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -51,33 +52,73 @@ def notify(
     (the inbox shows them too). `topic` names what the reader is asked to act on: `mark_done`
     settles every notification of a topic when somebody has acted on it. `chat`: also a direct
     message in the company chat (Slack), when a Slack app is configured."""
-    # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
-    subject = one_line(subject)
-    context = {"subject": subject, "lines": lines, "action": action, "url": absolute_url(url)}
-    body = render_to_string("notifications/email/message.txt", context)
-    body_html = render_to_string("notifications/email/message.html", context)
-    rows = []
-    for user in {u.pk: u for u in recipients if u.is_active}.values():
-        if user.email:
-            rows.append(Notification(recipient=user, channel=Channel.EMAIL, body_html=body_html))
-            if chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders:
-                rows.append(Notification(recipient=user, channel=Channel.SLACK))
-        rows.append(
-            Notification(
-                recipient=user, channel=Channel.IN_APP, status=Status.SENT, sent_at=timezone.now()
+    return notify_many(
+        [
+            Message(
+                recipients, subject=subject, lines=lines, action=action, url=url,
+                dedupe_key=dedupe_key, topic=topic, chat=chat,
             )
-        )
-    if settings.TANDEM_WEBHOOK_URL:
-        rows.append(Notification(recipient=None, channel=Channel.WEBHOOK))
-    for row in rows:
-        row.subject, row.body, row.url = subject[:200], body, url
-        row.summary, row.topic = "\n".join(lines), topic[:100]
-        row.dedupe_key = f"{dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
+        ]
+    )  # fmt: skip
+
+
+@dataclass
+class Message:
+    """One cause's notice, as `notify` takes it: for `notify_many`."""
+
+    recipients: list
+    subject: str
+    lines: list[str]
+    action: str
+    url: str
+    dedupe_key: str
+    topic: str = ""
+    chat: bool = False
+
+
+def notify_many(messages: list[Message]) -> list[Notification]:
+    """`notify` for many causes at once (the reminder sweep's batch): the rows of every message
+    in one statement, their delivery enqueued after the caller's transaction commits. Same
+    guarantees as `notify`: a dedupe key already written is skipped, never written twice."""
+    rows = []
+    for message in messages:
+        rows.extend(_rows(message))
     created = _insert_new(rows)
     to_deliver = [row.pk for row in created if row.status == Status.PENDING]
     if to_deliver:
         transaction.on_commit(lambda: enqueue_delivery(to_deliver))
     return created
+
+
+def _rows(message: Message) -> list[Notification]:
+    # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
+    subject = one_line(message.subject)
+    url = message.url
+    context = {
+        "subject": subject, "lines": message.lines, "action": message.action,
+        "url": absolute_url(url),
+    }  # fmt: skip
+    body = render_to_string("notifications/email/message.txt", context)
+    body_html = render_to_string("notifications/email/message.html", context)
+    rows = []
+    now = timezone.now()
+    slack = message.chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders
+    for user in {u.pk: u for u in message.recipients if u.is_active}.values():
+        if user.email:
+            rows.append(Notification(recipient=user, channel=Channel.EMAIL, body_html=body_html))
+            if slack:
+                rows.append(Notification(recipient=user, channel=Channel.SLACK))
+        rows.append(
+            Notification(recipient=user, channel=Channel.IN_APP, status=Status.SENT, sent_at=now)
+        )
+    if settings.TANDEM_WEBHOOK_URL:
+        rows.append(Notification(recipient=None, channel=Channel.WEBHOOK))
+    summary, topic = "\n".join(message.lines), message.topic[:100]
+    for row in rows:
+        row.subject, row.body, row.url = subject[:200], body, url
+        row.summary, row.topic = summary, topic
+        row.dedupe_key = f"{message.dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
+    return rows
 
 
 def _insert_new(rows: list[Notification]) -> list[Notification]:
