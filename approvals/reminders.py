@@ -36,17 +36,16 @@ BATCH = 1000
 DEFAULT_ESCALATION = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINANCE: roles.CPO}
 
 
-def due_steps(now, after=None, limit: int = BATCH):
+def due_steps(now, after=None, limit: int | None = None):
     """The next `limit` due open steps after the key `after` ((next_alert_at, id) of the last
     step of the previous batch)."""
     steps = ApprovalStep.objects.filter(state=StepState.OPEN, next_alert_at__lte=now)
     if after is not None:
         at, pk = after
         steps = steps.filter(Q(next_alert_at__gt=at) | Q(next_alert_at=at, pk__gt=pk))
-    return steps.select_related(
-        "request", "request__requester", "vendor", "group", "user", "escalation_group",
-        "escalation_user",
-    ).order_by("next_alert_at", "id")[:limit]  # fmt: skip
+    # The escalation user is read with the batch's people (`_People`), only when escalating.
+    related = ("request", "request__requester", "vendor", "group", "user")
+    return steps.select_related(*related).order_by("next_alert_at", "id")[: limit or BATCH]
 
 
 def sweep_due_steps(now=None) -> int:
@@ -172,8 +171,10 @@ class _People:
 
     def __init__(self, steps):
         User = get_user_model()
-        groups, names = set(), set()
+        groups, names, users = set(), set(), set()
         for step in steps:
+            if step.escalation_user_id:
+                users.add(step.escalation_user_id)
             if not step.user_id:
                 groups.add(step.group_id)
             if not step.escalation_user_id:
@@ -188,6 +189,7 @@ class _People:
         for membership in memberships.order_by("user_id"):
             self.by_group.setdefault(membership.group_id, []).append(membership.user)
             self.by_name.setdefault(membership.group.name, []).append(membership.user)
+        self.users = User.objects.in_bulk(users) if users else {}
 
     def reviewers(self, step):
         """As `notices.reviewers_of`."""
@@ -196,7 +198,8 @@ class _People:
     def escalation_targets(self, step):
         """As `escalation_targets`."""
         if step.escalation_user_id:
-            return [step.escalation_user]
+            user = self.users.get(step.escalation_user_id)
+            return [user] if user is not None else []
         if step.escalation_group_id:
             return self.by_group.get(step.escalation_group_id, [])
         return self.by_name.get(DEFAULT_ESCALATION.get(step.side, roles.CIO), [])
