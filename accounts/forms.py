@@ -23,6 +23,25 @@ class DelegationForm(BootstrapFormMixin, forms.ModelForm):
         )
 
 
+class TimeZoneForm(BootstrapFormMixin, forms.ModelForm):
+    """The zone a person reads times and due times in; empty follows their team's calendar."""
+
+    class Meta:
+        model = User
+        fields = ["time_zone"]
+        labels = {"time_zone": "Your time zone"}
+        help_texts = {
+            "time_zone": "Times and due times show in this zone. Choose the first entry to "
+            "follow the working-hours calendar of your team."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [c for c in self.fields["time_zone"].choices if c[0]]
+        self.fields["time_zone"].choices = [("", "The time zone of my team's working hours")]
+        self.fields["time_zone"].choices += choices
+
+
 class ApiTokenForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(max_length=100, help_text="What it is for, e.g. “Reporting script”.")
     scopes = forms.MultipleChoiceField(

@@ -30,7 +30,14 @@ class User(AbstractUser):
     manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
-    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    time_zone = models.CharField(
+        max_length=64,
+        choices=TIME_ZONE_CHOICES,
+        default="UTC",
+        blank=True,
+        help_text="Times and due times show in this zone; empty: the zone of the working-hours "
+        "calendar of the person's reviewer group.",
+    )
     is_service_account = models.BooleanField(
         default=False,
         help_text="A system (such as the ERP), not a person: it signs in only with API tokens.",

@@ -16,7 +16,7 @@ from core.errors import TransitionNotAllowed
 from core.forms import add_service_errors
 
 from . import services, sso, tokens
-from .forms import ApiTokenForm, DelegationForm
+from .forms import ApiTokenForm, DelegationForm, TimeZoneForm
 from .models import ApiToken, Delegation
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,17 @@ def out_of_office(request):
         ).select_related("delegator"),
     }
     return render(request, "accounts/out_of_office.html", context)
+
+
+def time_zone(request):
+    """The signed-in person chooses the zone they read times in (or their team's)."""
+    form = TimeZoneForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        zone = user.time_zone or "the time zone of your team's working hours"
+        messages.success(request, f"Times now show in {zone}.")
+        return redirect("accounts:time-zone")
+    return render(request, "accounts/time_zone.html", {"form": form})
 
 
 @require_POST

@@ -1,5 +1,6 @@
 """Routing rules and the approval steps they create (SPEC §3)."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,7 +14,9 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts import roles
+from calendars import selectors as calendar_selectors
 from core.validation import validate_one_line
+from core.working_hours import WorkingHours, add_working_time, working_time_between
 from intake.models import DataClassification
 from vendors.models import RiskTier, VendorStatus
 
@@ -182,6 +185,17 @@ WORK_ITEM_KINDS = (StepKind.ORDER, StepKind.RECEIPT)
 DECIDED_STATES = (StepState.APPROVED, StepState.REJECTED, StepState.CHANGES_REQUESTED)
 
 
+@dataclass(frozen=True)
+class StoppedClock:
+    """The SLA clock of a step interrupted when its request went back to the requester."""
+
+    step: "ApprovalStep"
+    stopped_at: object
+    due_at: object
+    escalate_at: object
+    escalated_at: object
+
+
 class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     """One reviewer's sign-off on one round of a request, or of a vendor's review: the same
     decision machinery serves both (exactly one of `request` and `vendor` is set). Created by
@@ -256,6 +270,15 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The approval of an earlier round this step carries over.",
+    )
+    clock_resumed_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The earlier round's step whose SLA clock this step continues: it stopped "
+        "while the request waited for its requester.",
     )
 
     class Meta:
@@ -363,17 +386,21 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
             and self.due_at < timezone.now()
         )
 
-    # The reminder schedule (SPEC §4): the first reminder at the due time, then one every
-    # `repeat_every_hours`, and one escalation at `escalate_at`. The sweep records each alert
-    # once under its (step, kind, sequence) key; `next_alert_at` tells it when to look again.
+    # The reminder schedule (SPEC §4, §8a): the first reminder at the due time, then one every
+    # `repeat_every_hours`, and one escalation at `escalate_at`, all in working time of the
+    # step's calendar (the reviewer group's). The sweep records each alert once under its
+    # (step, kind, sequence) key; `next_alert_at` tells it when to look again. Due and
+    # escalation times are stored when the step opens, so the sweep compares them in SQL.
 
-    def reminder_sequence(self, now) -> int:
-        """0 at the due time, then +1 every `repeat_every_hours` (missed ones are not replayed)."""
+    def reminder_sequence(self, now, calendar: WorkingHours) -> int:
+        """0 at the due time, then +1 every `repeat_every_hours` of working time (missed ones
+        are not replayed)."""
         if not self.repeat_every_hours:
             return 0
-        return int((now - self.due_at) / timedelta(hours=self.repeat_every_hours))
+        worked = working_time_between(self.due_at, now, calendar)
+        return int(worked / timedelta(hours=self.repeat_every_hours))
 
-    def next_alert(self, *, sequence: int | None, escalated: bool):
+    def next_alert(self, *, sequence: int | None, escalated: bool, calendar: WorkingHours):
         """When the next reminder or escalation is due, after reminder `sequence` (None: none
         yet) and with the escalation sent or not."""
         candidates = []
@@ -381,22 +408,38 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
             candidates.append(self.due_at)
         elif self.repeat_every_hours:
             candidates.append(
-                self.due_at + timedelta(hours=self.repeat_every_hours) * (sequence + 1)
+                add_working_time(self.due_at, self.repeat_every_hours * (sequence + 1), calendar)
             )
         if not escalated and self.escalate_at:  # receipt steps are never escalated
             candidates.append(self.escalate_at)
         return min(candidates) if candidates else None
 
     @transition(field=state, source=StepState.WAITING, target=StepState.OPEN)
-    def open(self, *, at):
+    def open(self, *, at, calendar: WorkingHours | None = None, resumes=None):
+        """The SLA clock starts: due and escalation times count working hours of the calendar
+        (by default the reviewer group's). A step that `resumes` the clock of an earlier round's
+        step, stopped while the request waited for its requester (and for a vendor review),
+        keeps that step's times moved by the working time the clock stood still."""
+        if calendar is None:
+            calendar = calendar_selectors.working_hours_of(self.group_id)
         self.opened_at = at
-        self.due_at = at + timedelta(hours=self.sla_hours)
+        if resumes is not None:
+            paused = working_time_between(resumes.stopped_at, at, calendar)
+            self.due_at = add_working_time(resumes.due_at, paused, calendar)
+            self.escalate_at = resumes.escalate_at and add_working_time(
+                resumes.escalate_at, paused, calendar
+            )
+            self.escalated_at = resumes.escalated_at
+            self.clock_resumed_from = resumes.step
+        else:
+            self.due_at = add_working_time(at, self.sla_hours, calendar)
+            self.escalate_at = add_working_time(at, self.escalate_after_hours, calendar)
         # Confirming receipt is reminded, never escalated: it is the requester's own item.
         if self.kind == StepKind.RECEIPT:
             self.escalate_at = None
-        else:
-            self.escalate_at = at + timedelta(hours=self.escalate_after_hours)
-        self.next_alert_at = self.next_alert(sequence=None, escalated=False)
+        self.next_alert_at = self.next_alert(
+            sequence=None, escalated=self.escalated_at is not None, calendar=calendar
+        )
 
     @transition(field=state, source=StepState.WAITING, target=StepState.APPROVED)
     def carry_over(self, *, approval: "ApprovalStep"):

@@ -4,10 +4,15 @@ asker when answered. Nobody is told before their stage is open. Every notice nam
 the request (number and title) and the reason or comment; notices asking for a decision carry
 the step as their topic, so deciding it settles them for the whole group."""
 
-from django.contrib.auth import get_user_model
+import zoneinfo
+from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from calendars import selectors as calendar_selectors
 from core import formats
-from notifications.services import notify
+from notifications.services import Message, notify, notify_many
 
 from .models import ApprovalStep, Consultation, StepKind
 from .subjects import subject_of
@@ -21,6 +26,38 @@ def reviewers_of(step: ApprovalStep):
 
 def describe(step: ApprovalStep) -> str:
     return subject_of(step).description
+
+
+def notify_in_their_zones(
+    recipients, step: ApprovalStep, message: Callable[[], dict], *, team_zone=None
+) -> None:
+    """Notifies each recipient with the times of `message` in their own time zone: their
+    preference, else the zone of the step's working-hours calendar. `message` builds notify's
+    arguments under the recipient's zone; the dedupe key stays one per cause and person."""
+    notify_many(messages_in_their_zones(recipients, step, message, team_zone=team_zone))
+
+
+def messages_in_their_zones(
+    recipients, step: ApprovalStep, message: Callable[[], dict], *, team_zone=None
+) -> list[Message]:
+    """The messages `notify_in_their_zones` writes, one per time zone among the recipients: for
+    `notify_many` (the reminder sweep writes a whole batch's at once)."""
+    team_zone = team_zone or calendar_selectors.working_hours_of(step.group_id).zone
+    by_zone: dict = {}
+    for user in recipients:
+        by_zone.setdefault(zone_of(user.time_zone) or team_zone, []).append(user)
+    messages = []
+    for zone, users in by_zone.items():
+        with timezone.override(zone):
+            messages.append(Message(users, **message()))
+    return messages
+
+
+def zone_of(name: str):
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def step_topic(step: ApprovalStep) -> str:
@@ -48,19 +85,22 @@ def step_opened(step: ApprovalStep, *, because: str = "") -> None:
         f"The {step.get_side_display()} step (stage {step.stage}) of {describe(step)} is open "
         f"for {step.reviewer_label}."
     )
-    notify(
+    notify_in_their_zones(
         reviewers_of(step),
-        subject=f"For your decision: {step.subject_label}",
-        lines=[
-            f"{because}. {opened}" if because else opened,
-            *why_this_step(step),
-            f"It is due {formats.when(step.due_at)}.",
-        ],
-        action="Review it",
-        url=f"{step.subject.get_absolute_url()}#steps",
-        dedupe_key=f"opened:{step.pk}",
-        topic=step_topic(step),
-        chat=True,
+        step,
+        lambda: {
+            "subject": f"For your decision: {step.subject_label}",
+            "lines": [
+                f"{because}. {opened}" if because else opened,
+                *why_this_step(step),
+                f"It is due {formats.due(step.due_at, dated=True)}.",
+            ],
+            "action": "Review it",
+            "url": f"{step.subject.get_absolute_url()}#steps",
+            "dedupe_key": f"opened:{step.pk}",
+            "topic": step_topic(step),
+            "chat": True,
+        },
     )
 
 
@@ -143,29 +183,32 @@ def work_item_opened(step: ApprovalStep) -> None:
     """Procurement hears that an approved request is theirs to order; the requester that their
     order is placed and receipt is theirs to confirm."""
     request = step.request
-    due = f"It is due {formats.when(step.due_at)}."
-    if step.kind == StepKind.ORDER:
-        subject = f"To order: {request.number} {request.title}"
-        lines = [
-            f"{request.number} “{request.title}” from {request.requester} is approved and "
-            "ready to order.",
-            f"Place the order and record its PO number. {due}",
-        ]
-        action = "Record the order"
-    else:
-        subject = f"Ordered: {request.number} {request.title}"
-        lines = [
-            f"Your request {request.number} “{request.title}” was ordered "
-            f"(PO {request.po_number}).",
-            f"When it arrives, confirm receipt to close the request. {due}",
-        ]
-        action = "Confirm receipt"
-    notify(
-        reviewers_of(step),
-        subject=subject,
-        lines=lines,
-        action=action,
-        url=f"{request.get_absolute_url()}#after-approval",
-        dedupe_key=f"opened:{step.pk}",
-        topic=step_topic(step),
-    )
+
+    def message():
+        due = f"It is due {formats.due(step.due_at, dated=True)}."
+        if step.kind == StepKind.ORDER:
+            subject = f"To order: {request.number} {request.title}"
+            lines = [
+                f"{request.number} “{request.title}” from {request.requester} is approved and "
+                "ready to order.",
+                f"Place the order and record its PO number. {due}",
+            ]
+            action = "Record the order"
+        else:
+            subject = f"Ordered: {request.number} {request.title}"
+            lines = [
+                f"Your request {request.number} “{request.title}” was ordered "
+                f"(PO {request.po_number}).",
+                f"When it arrives, confirm receipt to close the request. {due}",
+            ]
+            action = "Confirm receipt"
+        return {
+            "subject": subject,
+            "lines": lines,
+            "action": action,
+            "url": f"{request.get_absolute_url()}#after-approval",
+            "dedupe_key": f"opened:{step.pk}",
+            "topic": step_topic(step),
+        }
+
+    notify_in_their_zones(reviewers_of(step), step, message)

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import roles
+from calendars.selectors import working_hours_by_group
 from core import formats
 from notifications.services import Message, notify_many
 
@@ -29,7 +30,7 @@ from .models import (
     StepKind,
     StepState,
 )
-from .notices import describe, step_topic, why_this_step
+from .notices import describe, messages_in_their_zones, step_topic, why_this_step
 
 BATCH = 1000
 # Whom an escalation reaches when the step names no escalation target.
@@ -57,29 +58,30 @@ def sweep_due_steps(now=None) -> int:
         batch = list(due_steps(now, after))
         if batch:
             after = (batch[-1].next_alert_at, batch[-1].pk)
-            recorded += alert_steps(batch, now)
+            calendars = working_hours_by_group({step.group_id for step in batch})
+            recorded += alert_steps(batch, now, calendars)
         if len(batch) < BATCH:
             return recorded
 
 
-def alert_step(step: ApprovalStep, now) -> int:
-    return alert_steps([step], now)
-
-
-def alert_steps(steps: list[ApprovalStep], now) -> int:
+def alert_steps(steps: list[ApprovalStep], now, calendars: dict) -> int:
     """Records the alerts due for these steps, notifies for the ones this run inserted and
-    reschedules the steps, in one transaction; returns how many alerts it recorded."""
+    reschedules the steps, in one transaction; returns how many alerts it recorded. `calendars`:
+    each reviewer group's working hours (`working_hours_by_group`), which the schedule counts."""
     wanted, next_at = [], {}
     for step in steps:
+        calendar = calendars[step.group_id]
         sequence = None
         if now >= step.due_at:
-            sequence = step.reminder_sequence(now)
+            sequence = step.reminder_sequence(now, calendar)
             wanted.append((step.pk, AlertKind.REMINDER.value, sequence))
         escalated = step.escalated_at is not None
         if not escalated and step.escalate_at is not None and now >= step.escalate_at:
             escalated = True
             wanted.append((step.pk, AlertKind.ESCALATION.value, 0))
-        next_at[step.pk] = step.next_alert(sequence=sequence, escalated=escalated)
+        next_at[step.pk] = step.next_alert(
+            sequence=sequence, escalated=escalated, calendar=calendar
+        )
     by_pk = {step.pk: step for step in steps}
     with transaction.atomic():
         recorded = _record(wanted)
@@ -94,10 +96,11 @@ def alert_steps(steps: list[ApprovalStep], now) -> int:
             messages = []
             for pk, kind, sequence in sorted(recorded):
                 step = by_pk[pk]
+                zone = calendars[step.group_id].zone
                 if kind == AlertKind.REMINDER:
-                    messages.append(_reminder(step, sequence, people.reviewers(step)))
+                    messages += _reminder(step, sequence, people.reviewers(step), zone)
                 else:
-                    messages.append(_escalation(step, people.escalation_targets(step)))
+                    messages += _escalation(step, people.escalation_targets(step), zone)
             notify_many(messages)
     return len(recorded)
 
@@ -192,11 +195,12 @@ class _People:
         self.users = User.objects.in_bulk(users) if users else {}
 
     def reviewers(self, step):
-        """As `notices.reviewers_of`."""
+        """As `notices.reviewers_of`: the named reviewer, else the group's active members."""
         return [step.user] if step.user_id else self.by_group.get(step.group_id, [])
 
     def escalation_targets(self, step):
-        """As `escalation_targets`."""
+        """The named escalation user, else the escalation group's active members, else those
+        of the side's default (CIO or CPO)."""
         if step.escalation_user_id:
             user = self.users.get(step.escalation_user_id)
             return [user] if user is not None else []
@@ -205,93 +209,107 @@ class _People:
         return self.by_name.get(DEFAULT_ESCALATION.get(step.side, roles.CIO), [])
 
 
-def escalation_targets(step: ApprovalStep):
-    User = get_user_model()
-    if step.escalation_user_id:
-        return [step.escalation_user]
-    if step.escalation_group_id:
-        group = Q(groups=step.escalation_group_id)
-    else:
-        group = Q(groups__name=DEFAULT_ESCALATION.get(step.side, roles.CIO))
-    return list(User.objects.filter(group, is_active=True).distinct())
-
-
-def _reminder(step: ApprovalStep, sequence: int, reviewers) -> Message:
+def _reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> list[Message]:
+    """The reminder, in each reviewer's time zone (the team's `zone` by default)."""
     if step.kind != StepKind.REVIEW:
-        return _work_item_reminder(step, sequence, reviewers)
-    return Message(
+        return _work_item_reminder(step, sequence, reviewers, zone)
+    return messages_in_their_zones(
         reviewers,
-        subject=f"Reminder: {step.subject_label} waits for your decision",
-        lines=[
-            f"The {step.get_side_display()} step of {describe(step)} was due "
-            f"{formats.when(step.due_at)}.",
-            *why_this_step(step),
-            "Please approve, request changes or reject it.",
-        ],
-        action="Decide now",
-        url=f"{step.subject.get_absolute_url()}#steps",
-        dedupe_key=f"reminder:{step.pk}:{sequence}",
-        topic=step_topic(step),
+        step,
+        lambda: {
+            "subject": f"Reminder: {step.subject_label} waits for your decision",
+            "lines": [
+                f"The {step.get_side_display()} step of {describe(step)} was due "
+                f"{formats.due(step.due_at, dated=True)}.",
+                *why_this_step(step),
+                "Please approve, request changes or reject it.",
+            ],
+            "action": "Decide now",
+            "url": f"{step.subject.get_absolute_url()}#steps",
+            "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "topic": step_topic(step),
+        },
+        team_zone=zone,
     )
 
 
-def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers) -> Message:
+def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> list[Message]:
     request = step.request
     if step.kind == StepKind.ORDER:
         subject = f"Reminder: {request.number} {request.title} is waiting to be ordered"
-        lines = [
-            f"{describe(step)} was approved and its order was due {formats.when(step.due_at)}.",
-            "Place the order and record its PO number.",
-        ]
+
+        def lines():
+            return [
+                f"{describe(step)} was approved and its order was due "
+                f"{formats.due(step.due_at, dated=True)}.",
+                "Place the order and record its PO number.",
+            ]
+
         action = "Record the order"
     else:
         subject = f"Reminder: has {request.number} {request.title} arrived?"
-        lines = [
-            f"Your request {request.number} “{request.title}” was ordered on "
-            f"{formats.day(request.ordered_on)} (PO {request.po_number}).",
-            "When it has arrived, confirm receipt to close the request.",
-        ]
+
+        def lines():
+            return [
+                f"Your request {request.number} “{request.title}” was ordered on "
+                f"{formats.day(request.ordered_on)} (PO {request.po_number}).",
+                "When it has arrived, confirm receipt to close the request.",
+            ]
+
         action = "Confirm receipt"
-    return Message(
+    return messages_in_their_zones(
         reviewers,
-        subject=subject,
-        lines=lines,
-        action=action,
-        url=f"{request.get_absolute_url()}#after-approval",
-        dedupe_key=f"reminder:{step.pk}:{sequence}",
-        topic=step_topic(step),
+        step,
+        lambda: {
+            "subject": subject,
+            "lines": lines(),
+            "action": action,
+            "url": f"{request.get_absolute_url()}#after-approval",
+            "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "topic": step_topic(step),
+        },
+        team_zone=zone,
     )
 
 
-def _escalation(step: ApprovalStep, targets) -> Message:
+def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
     if step.kind == StepKind.ORDER:
         request = step.request
-        return Message(
+        return messages_in_their_zones(
             targets,
-            subject=f"Escalated: {request.number} {request.title} is not ordered yet",
-            lines=[
-                f"{describe(step)} was approved on "
-                f"{timezone.localtime(step.opened_at):%Y-%m-%d %H:%M %Z} and is still waiting "
-                "for procurement to place the order.",
-                "Follow it up with procurement, or record the order yourself.",
-            ],
-            action="Open it",
-            url=f"{request.get_absolute_url()}#after-approval",
-            dedupe_key=f"escalation:{step.pk}",
+            step,
+            lambda: {
+                "subject": f"Escalated: {request.number} {request.title} is not ordered yet",
+                "lines": [
+                    f"{describe(step)} was approved on {formats.when(step.opened_at)}, its "
+                    f"order was due {formats.due(step.due_at, dated=True)}, and it is still "
+                    "waiting for procurement to place the order.",
+                    "Follow it up with procurement, or record the order yourself.",
+                ],
+                "action": "Open it",
+                "url": f"{request.get_absolute_url()}#after-approval",
+                "dedupe_key": f"escalation:{step.pk}",
+            },
+            team_zone=zone,
         )
-    return Message(
+    return messages_in_their_zones(
         targets,
-        subject=f"Escalated: {step.subject_label} is overdue",
-        lines=[
-            f"The {step.get_side_display()} step of {describe(step)} for {step.reviewer_label} "
-            f"has waited since {formats.when(step.opened_at)}.",
-            "It stays with its reviewers; you may decide it if you are in their group, or "
-            "follow it up with them.",
-        ],
-        action="Open it",
-        url=f"{step.subject.get_absolute_url()}#steps",
-        dedupe_key=f"escalation:{step.pk}",
-        topic=step_topic(step),
+        step,
+        lambda: {
+            "subject": f"Escalated: {step.subject_label} is overdue",
+            "lines": [
+                f"The {step.get_side_display()} step of {describe(step)} for "
+                f"{step.reviewer_label} has waited since {formats.when(step.opened_at)}; it was "
+                f"due {formats.due(step.due_at, dated=True)}.",
+                "It stays with its reviewers; you may decide it if you are in their group, or "
+                "follow it up with them.",
+            ],
+            "action": "Open it",
+            "url": f"{step.subject.get_absolute_url()}#steps",
+            "dedupe_key": f"escalation:{step.pk}",
+            "topic": step_topic(step),
+        },
+        team_zone=zone,
     )
 
 

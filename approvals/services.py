@@ -3,8 +3,6 @@ approved when every step is approved; rejected on any rejection; changes request
 request for changes, closing the other open steps of that round. Each decision locks its
 subject first, so two decisions on one request (or vendor) never interleave."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +10,9 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import lock_audit_chain, record_event
+from calendars import selectors as calendar_selectors
 from core.errors import ConcurrentDecision, TransitionNotAllowed
+from core.working_hours import add_working_time
 from notifications.services import mark_done
 
 from . import notices, policies, workflow
@@ -105,7 +105,7 @@ def ask_colleague(step: ApprovalStep, *, by, colleague, question: str) -> Consul
     """A second opinion (SPEC §3): a reviewer who may decide this open step asks a named
     colleague (a reviewer or leader, never the requester) a question. The colleague is told,
     sees the request and answers; they get no right to decide. Unanswered after
-    TANDEM_CONSULTATION_REMIND_AFTER_HOURS, they are reminded once."""
+    TANDEM_CONSULTATION_REMIND_AFTER_HOURS working hours, they are reminded once."""
     question = (question or "").strip()
     if not question:
         raise ValidationError({"question": ["Write the question for your colleague."]})
@@ -134,7 +134,12 @@ def ask_colleague(step: ApprovalStep, *, by, colleague, question: str) -> Consul
             colleague=colleague,
             question=question,
             asked_at=now,
-            remind_at=now + timedelta(hours=settings.TANDEM_CONSULTATION_REMIND_AFTER_HOURS),
+            # Working hours of the step's reviewer group, like the step's own reminders.
+            remind_at=add_working_time(
+                now,
+                settings.TANDEM_CONSULTATION_REMIND_AFTER_HOURS,
+                calendar_selectors.working_hours_of(step.group_id),
+            ),
         )
         record_event(
             subject.obj,

@@ -19,6 +19,7 @@ from audit.services import lock_audit_chain, record_event
 from audit.transitions import PAST_TENSE, apply_transition, ensure_can
 from budgets import services as budgets
 from budgets.models import OverrunAction
+from calendars.selectors import working_hours_by_group
 from core.errors import TransitionNotAllowed
 from intake import policies as intake_policies
 from intake.models import ExchangeRate, PurchaseRequest, State
@@ -28,7 +29,7 @@ from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
 from . import carry_over, notices
-from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState
+from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState, StoppedClock
 from .routing import PlannedStep, RequestFacts, budget_owner_step, plan, plan_vendor_review
 from .subjects import subject_kind
 
@@ -298,15 +299,55 @@ def _routed(planned_steps: list[PlannedStep], *, round: int) -> dict:
 
 
 def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> list[ApprovalStep]:
-    """Opens the waiting steps of `stage`: their SLA clock starts now. `because` tells the
-    reviewers who opened it and how ("Paul Pruitt approved stage 1")."""
+    """Opens the waiting steps of `stage`: their SLA clock starts now, in working hours of
+    each reviewer group's calendar, or resumes where a changes request stopped it. `because`
+    tells the reviewers who opened it and how ("Paul Pruitt approved stage 1")."""
     now = timezone.now()
     opened = [s for s in steps if s.stage == stage and s.state == StepState.WAITING]
+    calendars = working_hours_by_group({s.group_id for s in opened})
+    stopped = stopped_clocks(opened)
     for step in opened:
-        step.open(at=now)
+        step.open(at=now, calendar=calendars[step.group_id], resumes=stopped.get(_clock_key(step)))
         step.save()
         notices.step_opened(step, because=because)
     return opened
+
+
+def _clock_key(step: ApprovalStep):
+    return (step.kind, step.side, step.stage, step.group_id, step.user_id)
+
+
+def stopped_clocks(steps: list[ApprovalStep]) -> dict:
+    """The clocks these steps of a later round resume (SPEC §8a: the clock stops while the
+    request waits on its requester or a vendor review). A step's clock was stopped when it was
+    open and a changes request ended its round: the same reviewer's step of a later round
+    continues it, its due time moved by the working time the request spent with its requester
+    (and waiting for a vendor review). One query."""
+    request_ids = {s.request_id for s in steps if s.request_id is not None and s.round > 1}
+    if not request_ids:
+        return {}
+    earlier = ApprovalStep.objects.filter(
+        request_id__in=request_ids,
+        round__lt=max(s.round for s in steps),
+        opened_at__isnull=False,
+    ).order_by("round", "id")
+    returned_at = {}  # round -> when the request went back to its requester
+    latest = {}  # clock key -> the reviewer's latest opened step before this round
+    for step in earlier:
+        if step.state == StepState.CHANGES_REQUESTED:
+            returned_at[step.round] = step.decided_at
+        latest[_clock_key(step)] = step
+    return {
+        key: StoppedClock(
+            step=step,
+            stopped_at=returned_at[step.round],
+            due_at=step.due_at,
+            escalate_at=step.escalate_at,
+            escalated_at=step.escalated_at,
+        )
+        for key, step in latest.items()
+        if step.state == StepState.SUPERSEDED and step.round in returned_at
+    }
 
 
 # Settling a round

@@ -62,6 +62,33 @@ def when(value) -> str:
     return str(value)
 
 
+def due(value, now=None, *, dated: bool = False) -> str:
+    """A due time in plain words, in the active time zone: "today 16:00", "tomorrow 09:00",
+    "Monday 16:00" within the coming week, "yesterday 16:00", "last Friday 16:00" within the
+    past week, else "Monday 14 Dec 2026, 16:00"; the zone's abbreviation after it ("CET").
+    `dated` adds the date to the near ones, for messages read later: "Monday 16:00 CET
+    (7 Dec 2026)"."""
+    if not isinstance(value, datetime):
+        return when(value)
+    moment = _local(value)
+    today = _local(now or timezone.now()).date()
+    days = (moment.date() - today).days
+    if days == 0:
+        words = "today"
+    elif days == 1:
+        words = "tomorrow"
+    elif days == -1:
+        words = "yesterday"
+    elif 1 < days < 7:
+        words = django_format(moment, "l")
+    elif -7 < days < -1:
+        words = f"last {django_format(moment, 'l')}"
+    else:
+        return f"{django_format(moment, 'l j M Y,')} {django_format(moment, 'H:i T')}"
+    text = f"{words} {django_format(moment, 'H:i T')}"
+    return f"{text} ({django_format(moment, DATE_FORMAT)})" if dated else text
+
+
 def day(value) -> str:
     """A calendar date: "1 Dec 2026"."""
     if not value:

@@ -27,14 +27,20 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
 
 class UserTimezoneMiddleware:
-    """Times are stored in UTC and shown in the signed-in user's own time zone."""
+    """Times are stored in UTC and shown in the signed-in user's own time zone; without one,
+    in the zone `fallback_zone(user)` gives (none here: UTC)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
+    def fallback_zone(self, user) -> str:
+        return ""
+
     def __call__(self, request):
         user = getattr(request, "user", None)
-        time_zone = getattr(user, "time_zone", "") if user and user.is_authenticated else ""
+        time_zone = ""
+        if user and user.is_authenticated:
+            time_zone = getattr(user, "time_zone", "") or self.fallback_zone(user)
         try:
             timezone.activate(zoneinfo.ZoneInfo(time_zone)) if time_zone else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

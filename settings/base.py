@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "insights",
     "operations",
     "reach",
+    "calendars",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +79,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "core.middleware.LoginRequiredMiddleware",
-    "core.middleware.UserTimezoneMiddleware",
+    "calendars.middleware.ViewerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff, CIO and CPO who signed in with a password set up two-factor codes before anything.
     "accounts.middleware.TwoFactorRequiredMiddleware",
@@ -259,6 +260,17 @@ TANDEM_WEBHOOK_URL = env("TANDEM_WEBHOOK_URL", default="")
 if TANDEM_WEBHOOK_URL and urlsplit(TANDEM_WEBHOOK_URL).scheme not in ("http", "https"):
     raise ImproperlyConfigured("TANDEM_WEBHOOK_URL must be an http:// or https:// address.")
 # Seconds after which a notification claimed by a worker that died is delivered again.
+# The working hours of reviewer groups without a calendar of their own (the admin's "Working
+# hours" calendars override it per group): SLAs, reminders and escalations count only these.
+TANDEM_WORKING_HOURS = {
+    "TIME_ZONE": env("TANDEM_WORKING_TIME_ZONE", default="UTC"),
+    # 0 is Monday: Monday to Friday by default
+    "WEEKDAYS": env.list("TANDEM_WORKING_DAYS", cast=int, default=[0, 1, 2, 3, 4]),
+    "STARTS": env("TANDEM_WORK_STARTS", default="09:00"),
+    "ENDS": env("TANDEM_WORK_ENDS", default="17:00"),
+    "HOLIDAY_COUNTRY": env("TANDEM_HOLIDAY_COUNTRY", default=""),
+    "HOLIDAY_REGION": env("TANDEM_HOLIDAY_REGION", default=""),
+}
 TANDEM_DELIVERY_CLAIM_TIMEOUT = env.int("TANDEM_DELIVERY_CLAIM_TIMEOUT", default=600)
 # Ed25519 key signing the audit trail's daily checkpoints (`manage.py audit_keygen` makes one):
 # the 32-byte raw private key in base64, or a PKCS#8 PEM. Without it no checkpoint is signed.

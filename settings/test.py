@@ -23,3 +23,11 @@ LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "axes": {"level": "WARNI
 # Two-factor codes are not asked of the demo users and test users who sign in with passwords;
 # tests that check them turn this on (README "Signing in").
 TANDEM_REQUIRE_MFA = False
+# Most tests count SLAs in elapsed hours; the working-hours tests give their groups a calendar
+# (or override this default) to prove the clock of Monday to Friday, holidays and closures.
+TANDEM_WORKING_HOURS = {
+    "TIME_ZONE": "UTC",
+    "WEEKDAYS": [0, 1, 2, 3, 4, 5, 6],
+    "STARTS": "00:00",
+    "ENDS": "00:00",
+}

@@ -22,6 +22,12 @@ def when(value):
 
 
 @register.filter(expects_localtime=False)
+def due(value):
+    """{{ step.due_at|due }} -> "Monday 16:00 CET": in plain words, in the viewer's zone."""
+    return formats.due(value)
+
+
+@register.filter(expects_localtime=False)
 def day(value):
     """{{ pr.needed_by|day }} -> "1 Dec 2026"."""
     return formats.day(value)

@@ -64,3 +64,24 @@ def test_the_ends_of_the_calendar_never_fail():
         assert formats.when(datetime(9999, 12, 31, 23, 0, tzinfo=UTC)) == "31 Dec 9999, 23:00 UTC"
     with timezone.override("America/Los_Angeles"):
         assert formats.day(datetime(1, 1, 1, 0, 0, tzinfo=UTC)) == "1 Jan 0001"
+
+
+def test_due_times_read_in_plain_words_in_the_active_time_zone():
+    now = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)  # Friday 16:00 in Berlin
+    with timezone.override("Europe/Berlin"):
+        assert formats.due(datetime(2026, 12, 4, 16, tzinfo=UTC), now) == "today 17:00 CET"
+        assert formats.due(datetime(2026, 12, 5, 8, tzinfo=UTC), now) == "tomorrow 09:00 CET"
+        assert formats.due(datetime(2026, 12, 7, 15, tzinfo=UTC), now) == "Monday 16:00 CET"
+        assert formats.due(datetime(2026, 12, 3, 15, tzinfo=UTC), now) == "yesterday 16:00 CET"
+        assert formats.due(datetime(2026, 11, 30, 8, tzinfo=UTC), now) == "last Monday 09:00 CET"
+        assert (
+            formats.due(datetime(2026, 12, 14, 8, tzinfo=UTC), now)
+            == "Monday 14 Dec 2026, 09:00 CET"
+        )
+        assert (
+            formats.due(datetime(2026, 12, 7, 15, tzinfo=UTC), now, dated=True)
+            == "Monday 16:00 CET (7 Dec 2026)"
+        )
+    with timezone.override("America/New_York"):
+        assert formats.due(datetime(2026, 12, 7, 15, tzinfo=UTC), now) == "Monday 10:00 EST"
+    assert formats.due(None) == "—"

@@ -24,7 +24,7 @@ def test_the_opened_step_mail_names_the_role_and_formats_the_due_time(
     mail = Notification.objects.get(recipient=it_reviewer, channel=Channel.EMAIL)
     assert f"For your decision: {purchase_request.number}" in mail.subject
     assert "is open for IT review." in mail.body
-    assert "It is due 4 Mar 2026, 08:00 UTC." in mail.body
+    assert "It is due Wednesday 08:00 UTC (4 Mar 2026)." in mail.body
     for notification in Notification.objects.all():
         assert not re.search(
             r"\b(it_reviewers|cio|cpo)\b", notification.body + notification.body_html

@@ -264,6 +264,8 @@ MATRIX = {
         effect=lambda w: Notification.objects.get(pk=w.ids["notification"]).read_at is not None),
     "out of office": Row("GET", "/accounts/out-of-office/",
         (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
+    "your time zone": Row("GET", "/accounts/time-zone/",
+        (LOGIN,  200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
     "end ivan's delegation": Row("POST", "/accounts/out-of-office/{delegation}/end/",
         (LOGIN,  404,    404,    DONE,   404,    404,    404,    404,    404,    404,    404),
         effect=lambda w: Delegation.objects.get(pk=w.ids["delegation"]).ends_at <= timezone.now()),

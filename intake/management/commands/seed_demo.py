@@ -25,6 +25,9 @@ from approvals.models import (
     StepState,
 )
 from approvals.services import decide_step
+from calendars.models import GroupCalendar, WorkCalendar
+from calendars.selectors import working_hours_by_group
+from core.working_hours import add_working_time
 from intake import services
 from intake.models import Category, PurchaseRequest
 from vendors.models import Certificate, Contract, RiskTier, Vendor, VendorStatus
@@ -108,6 +111,7 @@ class Command(BaseCommand):
                 name=name, website=website, country=country, status=status, risk_tier=tier
             )
         self._demo_rules()
+        self._demo_calendar()
         self._demo_vendor_records(vendors, owner=users["paul"], uploader=users["ivan"])
         self._demo_requests(users["rita"], vendors)
         self._demo_consultation(asked_by=users["ivan"], colleague=users["cora"])
@@ -278,6 +282,20 @@ class Command(BaseCommand):
                 workflow.submit_request(purchase_request, by=rita)
         self._make_overdue(OVERDUE_DEMO_TITLE, days=3)
 
+    def _demo_calendar(self):
+        """The demo organisation works Monday to Friday, 9 to 17 in Berlin, with Berlin's public
+        holidays: every role group works by this calendar."""
+        calendar, _ = WorkCalendar.objects.get_or_create(
+            name="Berlin office",
+            defaults={
+                "time_zone": "Europe/Berlin",
+                "holiday_country": "DE",
+                "holiday_region": "BE",
+            },
+        )
+        for group in Group.objects.filter(name__in=roles.ALL_GROUPS):
+            GroupCalendar.objects.get_or_create(group=group, defaults={"calendar": calendar})
+
     def _demo_consultation(self, *, asked_by, colleague):
         """An open second opinion: Ivan, deciding the IT step of the Miro request, asks Cora a
         question she has not answered yet (it is under her Waiting for me)."""
@@ -381,17 +399,26 @@ class Command(BaseCommand):
             workflow.resubmit_request(purchase_request, by=rita)
 
     def _make_overdue(self, title, *, days):
-        """Demo data: the request's open steps opened `days` ago, so their SLA has run out and
-        the reminder sweep reminds (and escalates) as soon as Celery beat starts."""
-        opened = timezone.now() - timedelta(days=days)
-        for step in ApprovalStep.objects.filter(
+        """Demo data: the request's open steps opened at least `days` ago and long enough ago
+        in working hours that their SLA has run out, so the reminder sweep reminds (and
+        escalates) as soon as Celery beat starts."""
+        now = timezone.now()
+        steps = ApprovalStep.objects.filter(
             request__title=title, state=StepState.OPEN, alerts__isnull=True
-        ):
+        )
+        calendars = working_hours_by_group({step.group_id for step in steps})
+        for step in steps:
+            hours = calendars[step.group_id]
+            opened = now - timedelta(days=days)
+            longest = max(step.sla_hours, step.escalate_after_hours)
+            while add_working_time(opened, longest, hours) > now:
+                opened -= timedelta(days=1)
+            due = add_working_time(opened, step.sla_hours, hours)
             ApprovalStep.objects.filter(pk=step.pk).update(
                 opened_at=opened,
-                due_at=opened + timedelta(hours=step.sla_hours),
-                escalate_at=opened + timedelta(hours=step.escalate_after_hours),
-                next_alert_at=opened + timedelta(hours=step.sla_hours),
+                due_at=due,
+                escalate_at=add_working_time(opened, step.escalate_after_hours, hours),
+                next_alert_at=due,
             )
 
     def _print_users(self):
