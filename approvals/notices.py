@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from calendars import selectors as calendar_selectors
 from core import formats
-from notifications.services import notify
+from notifications.services import Message, notify, notify_many
 
 from .models import ApprovalStep, Consultation, StepKind
 from .subjects import subject_of
@@ -34,13 +34,23 @@ def notify_in_their_zones(
     """Notifies each recipient with the times of `message` in their own time zone: their
     preference, else the zone of the step's working-hours calendar. `message` builds notify's
     arguments under the recipient's zone; the dedupe key stays one per cause and person."""
+    notify_many(messages_in_their_zones(recipients, step, message, team_zone=team_zone))
+
+
+def messages_in_their_zones(
+    recipients, step: ApprovalStep, message: Callable[[], dict], *, team_zone=None
+) -> list[Message]:
+    """The messages `notify_in_their_zones` writes, one per time zone among the recipients: for
+    `notify_many` (the reminder sweep writes a whole batch's at once)."""
     team_zone = team_zone or calendar_selectors.working_hours_of(step.group_id).zone
     by_zone: dict = {}
     for user in recipients:
         by_zone.setdefault(zone_of(user.time_zone) or team_zone, []).append(user)
+    messages = []
     for zone, users in by_zone.items():
         with timezone.override(zone):
-            notify(users, **message())
+            messages.append(Message(users, **message()))
+    return messages
 
 
 def zone_of(name: str):

@@ -1,17 +1,23 @@
 """The reminder sweep (SPEC §4): a reminder when an open step is due, repeated every `repeat`
 hours, and an escalation to the escalation target past the escalation time. Exactly once: each
 alert is a row with a unique (step, kind, sequence) key, inserted before anyone is notified, in
-the same transaction. Only due steps are read, through the partial index on `next_alert_at`."""
+the same transaction. Only due steps are read, through the partial index on `next_alert_at`.
+
+Set-based: the due steps are read in batches (keyset over `next_alert_at, id`, so memory stays
+flat however many are due); each batch is one transaction: one INSERT … ON CONFLICT DO NOTHING
+RETURNING of its alerts, the notifications of exactly the returned alerts in one statement, the
+steps rescheduled in one UPDATE. A second sweep running at the same time waits on the first's
+uncommitted alert keys, then inserts nothing for them: it notifies nobody twice."""
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts import roles
 from calendars.selectors import working_hours_by_group
 from core import formats
-from core.working_hours import WorkingHours
+from notifications.services import Message, notify_many
 
 from . import notices
 from .models import (
@@ -24,85 +30,191 @@ from .models import (
     StepKind,
     StepState,
 )
-from .notices import describe, notify_in_their_zones, reviewers_of, step_topic, why_this_step
+from .notices import describe, messages_in_their_zones, step_topic, why_this_step
 
-BATCH = 500
+BATCH = 1000
 # Whom an escalation reaches when the step names no escalation target.
 DEFAULT_ESCALATION = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINANCE: roles.CPO}
 
 
-def due_steps(now, limit: int = BATCH):
-    return (
-        ApprovalStep.objects.filter(state=StepState.OPEN, next_alert_at__lte=now)
-        .select_related("request", "vendor", "group", "user", "escalation_group", "escalation_user")
-        .order_by("next_alert_at", "id")[:limit]
-    )
+def due_steps(now, after=None, limit: int | None = None):
+    """The next `limit` due open steps after the key `after` ((next_alert_at, id) of the last
+    step of the previous batch)."""
+    steps = ApprovalStep.objects.filter(state=StepState.OPEN, next_alert_at__lte=now)
+    if after is not None:
+        at, pk = after
+        steps = steps.filter(Q(next_alert_at__gt=at) | Q(next_alert_at=at, pk__gt=pk))
+    # The escalation user is read with the batch's people (`_People`), only when escalating.
+    related = ("request", "request__requester", "vendor", "group", "user")
+    return steps.select_related(*related).order_by("next_alert_at", "id")[: limit or BATCH]
 
 
 def sweep_due_steps(now=None) -> int:
     """Records and sends what is due; returns how many alerts this run recorded."""
     now = now or timezone.now()
     recorded = 0
+    after = None
     while True:
-        batch = list(due_steps(now))
-        calendars = working_hours_by_group({step.group_id for step in batch})
-        for step in batch:
-            recorded += alert_step(step, now, calendars[step.group_id])
+        batch = list(due_steps(now, after))
+        if batch:
+            after = (batch[-1].next_alert_at, batch[-1].pk)
+            calendars = working_hours_by_group({step.group_id for step in batch})
+            recorded += alert_steps(batch, now, calendars)
         if len(batch) < BATCH:
             return recorded
 
 
-def alert_step(step: ApprovalStep, now, calendar: WorkingHours) -> int:
-    recorded = 0
-    with transaction.atomic():
+def alert_steps(steps: list[ApprovalStep], now, calendars: dict) -> int:
+    """Records the alerts due for these steps, notifies for the ones this run inserted and
+    reschedules the steps, in one transaction; returns how many alerts it recorded. `calendars`:
+    each reviewer group's working hours (`working_hours_by_group`), which the schedule counts."""
+    wanted, next_at = [], {}
+    for step in steps:
+        calendar = calendars[step.group_id]
         sequence = None
         if now >= step.due_at:
             sequence = step.reminder_sequence(now, calendar)
-            if _record(step, AlertKind.REMINDER, sequence):
-                recorded += 1
-                _notify_reminder(step, sequence, calendar.zone)
+            wanted.append((step.pk, AlertKind.REMINDER.value, sequence))
         escalated = step.escalated_at is not None
         if not escalated and step.escalate_at is not None and now >= step.escalate_at:
             escalated = True
-            if _record(step, AlertKind.ESCALATION, 0):
-                recorded += 1
-                ApprovalStep.objects.filter(pk=step.pk, escalated_at__isnull=True).update(
-                    escalated_at=now
-                )
-                _notify_escalation(step, calendar.zone)
-        ApprovalStep.objects.filter(pk=step.pk, state=StepState.OPEN).update(
-            next_alert_at=step.next_alert(sequence=sequence, escalated=escalated, calendar=calendar)
+            wanted.append((step.pk, AlertKind.ESCALATION.value, 0))
+        next_at[step.pk] = step.next_alert(
+            sequence=sequence, escalated=escalated, calendar=calendar
         )
+    by_pk = {step.pk: step for step in steps}
+    with transaction.atomic():
+        recorded = _record(wanted)
+        escalated_ids = [pk for pk, kind, _ in recorded if kind == AlertKind.ESCALATION]
+        if escalated_ids:
+            ApprovalStep.objects.filter(pk__in=escalated_ids, escalated_at__isnull=True).update(
+                escalated_at=now
+            )
+        _reschedule(next_at)
+        if recorded:
+            people = _People([by_pk[pk] for pk, _, _ in recorded])
+            messages = []
+            for pk, kind, sequence in sorted(recorded):
+                step = by_pk[pk]
+                zone = calendars[step.group_id].zone
+                if kind == AlertKind.REMINDER:
+                    messages += _reminder(step, sequence, people.reviewers(step), zone)
+                else:
+                    messages += _escalation(step, people.escalation_targets(step), zone)
+            notify_many(messages)
+    return len(recorded)
+
+
+def _record(wanted: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
+    """Inserts the alerts' rows, in one statement, for the steps still open; returns the keys
+    it inserted: not the ones another run (or a retry) already did. Rows are inserted in key
+    order, so two sweeps over overlapping batches wait on each other rather than deadlock."""
+    if not wanted:
+        return []
+    wanted = sorted(set(wanted))
+    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 35):
+        return _record_one_by_one(wanted)
+    alert, step = StepAlert._meta.db_table, ApprovalStep._meta.db_table
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    values = ", ".join(["(%s, %s, %s)"] * len(wanted))
+    parameters = [value for key in wanted for value in key]
+    # The VALUES columns are column1..3 on PostgreSQL and SQLite alike.
+    sql = (
+        f"INSERT INTO {alert} (step_id, kind, sequence, created_at) "  # noqa: S608 - names only
+        f"SELECT v.column1, v.column2, v.column3, %s FROM (VALUES {values}) AS v "
+        f"JOIN {step} AS s ON s.id = v.column1 WHERE s.state = %s "
+        "ORDER BY v.column1, v.column2, v.column3 "
+        "ON CONFLICT (step_id, kind, sequence) DO NOTHING RETURNING step_id, kind, sequence"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [created_at, *parameters, StepState.OPEN.value])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _record_one_by_one(wanted):
+    """The same, for a database without INSERT … RETURNING: one savepoint per alert."""
+    recorded = []
+    open_ids = set(
+        ApprovalStep.objects.filter(
+            pk__in={pk for pk, _, _ in wanted}, state=StepState.OPEN
+        ).values_list("pk", flat=True)
+    )
+    for pk, kind, sequence in wanted:
+        if pk not in open_ids:
+            continue
+        try:
+            with transaction.atomic():
+                StepAlert.objects.create(step_id=pk, kind=kind, sequence=sequence)
+        except IntegrityError:
+            continue
+        recorded.append((pk, kind, sequence))
     return recorded
 
 
-def _record(step, kind, sequence) -> bool:
-    """Inserts the alert's row; False when another run (or a retry) already did."""
-    try:
-        with transaction.atomic():
-            StepAlert.objects.create(step=step, kind=kind, sequence=sequence)
-    except IntegrityError:
-        return False
-    return True
-
-
-def escalation_targets(step: ApprovalStep):
-    User = get_user_model()
-    if step.escalation_user_id:
-        return [step.escalation_user]
-    if step.escalation_group_id:
-        group = Q(groups=step.escalation_group_id)
-    else:
-        group = Q(groups__name=DEFAULT_ESCALATION.get(step.side, roles.CIO))
-    return list(User.objects.filter(group, is_active=True).distinct())
-
-
-def _notify_reminder(step: ApprovalStep, sequence: int, zone) -> None:
-    if step.kind != StepKind.REVIEW:
-        _notify_work_item_reminder(step, sequence, zone)
+def _reschedule(next_at: dict) -> None:
+    """Sets each still-open step's `next_alert_at`, in one statement."""
+    if not next_at:
         return
-    notify_in_their_zones(
-        reviewers_of(step),
+    table = ApprovalStep._meta.db_table
+    cast = "::timestamptz" if connection.vendor == "postgresql" else ""
+    values = ", ".join([f"(%s, %s{cast})"] * len(next_at))
+    parameters = []
+    for pk, at in sorted(next_at.items()):
+        parameters += [pk, connection.ops.adapt_datetimefield_value(at)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET next_alert_at = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
+            f"WHERE {table}.id = v.column1 AND {table}.state = %s",
+            [*parameters, StepState.OPEN.value],
+        )
+
+
+class _People:
+    """The reviewers and escalation targets of a batch's steps, read in one query."""
+
+    def __init__(self, steps):
+        User = get_user_model()
+        groups, names, users = set(), set(), set()
+        for step in steps:
+            if step.escalation_user_id:
+                users.add(step.escalation_user_id)
+            if not step.user_id:
+                groups.add(step.group_id)
+            if not step.escalation_user_id:
+                if step.escalation_group_id:
+                    groups.add(step.escalation_group_id)
+                else:
+                    names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
+        self.by_group, self.by_name = {}, {}
+        memberships = User.groups.through.objects.filter(
+            Q(group_id__in=groups) | Q(group__name__in=names), user__is_active=True
+        ).select_related("user", "group")
+        for membership in memberships.order_by("user_id"):
+            self.by_group.setdefault(membership.group_id, []).append(membership.user)
+            self.by_name.setdefault(membership.group.name, []).append(membership.user)
+        self.users = User.objects.in_bulk(users) if users else {}
+
+    def reviewers(self, step):
+        """As `notices.reviewers_of`: the named reviewer, else the group's active members."""
+        return [step.user] if step.user_id else self.by_group.get(step.group_id, [])
+
+    def escalation_targets(self, step):
+        """The named escalation user, else the escalation group's active members, else those
+        of the side's default (CIO or CPO)."""
+        if step.escalation_user_id:
+            user = self.users.get(step.escalation_user_id)
+            return [user] if user is not None else []
+        if step.escalation_group_id:
+            return self.by_group.get(step.escalation_group_id, [])
+        return self.by_name.get(DEFAULT_ESCALATION.get(step.side, roles.CIO), [])
+
+
+def _reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> list[Message]:
+    """The reminder, in each reviewer's time zone (the team's `zone` by default)."""
+    if step.kind != StepKind.REVIEW:
+        return _work_item_reminder(step, sequence, reviewers, zone)
+    return messages_in_their_zones(
+        reviewers,
         step,
         lambda: {
             "subject": f"Reminder: {step.subject_label} waits for your decision",
@@ -121,7 +233,7 @@ def _notify_reminder(step: ApprovalStep, sequence: int, zone) -> None:
     )
 
 
-def _notify_work_item_reminder(step: ApprovalStep, sequence: int, zone) -> None:
+def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> list[Message]:
     request = step.request
     if step.kind == StepKind.ORDER:
         subject = f"Reminder: {request.number} {request.title} is waiting to be ordered"
@@ -145,8 +257,8 @@ def _notify_work_item_reminder(step: ApprovalStep, sequence: int, zone) -> None:
             ]
 
         action = "Confirm receipt"
-    notify_in_their_zones(
-        reviewers_of(step),
+    return messages_in_their_zones(
+        reviewers,
         step,
         lambda: {
             "subject": subject,
@@ -160,11 +272,11 @@ def _notify_work_item_reminder(step: ApprovalStep, sequence: int, zone) -> None:
     )
 
 
-def _notify_escalation(step: ApprovalStep, zone) -> None:
+def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
     if step.kind == StepKind.ORDER:
         request = step.request
-        notify_in_their_zones(
-            escalation_targets(step),
+        return messages_in_their_zones(
+            targets,
             step,
             lambda: {
                 "subject": f"Escalated: {request.number} {request.title} is not ordered yet",
@@ -180,9 +292,8 @@ def _notify_escalation(step: ApprovalStep, zone) -> None:
             },
             team_zone=zone,
         )
-        return
-    notify_in_their_zones(
-        escalation_targets(step),
+    return messages_in_their_zones(
+        targets,
         step,
         lambda: {
             "subject": f"Escalated: {step.subject_label} is overdue",

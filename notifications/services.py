@@ -4,19 +4,21 @@ Guarantee: a notification is recorded exactly once (its cause's transaction writ
 unique dedupe key) and delivered at least once: a failed e-mail or webhook is retried with
 backoff, and a delivery whose worker died is taken up again after CLAIM_TIMEOUT."""
 
+import functools
 import json
 import logging
 import urllib.request
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import timezone
 
-from core.tasks import enqueue_each
+from core.tasks import enqueue_chunks, enqueue_each
 from core.validation import one_line
 
 from . import hooks
@@ -51,28 +53,37 @@ def notify(
     (the inbox shows them too). `topic` names what the reader is asked to act on: `mark_done`
     settles every notification of a topic when somebody has acted on it. `chat`: also a direct
     message in the company chat (Slack), when a Slack app is configured."""
-    # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
-    subject = one_line(subject)
-    context = {"subject": subject, "lines": lines, "action": action, "url": absolute_url(url)}
-    body = render_to_string("notifications/email/message.txt", context)
-    body_html = render_to_string("notifications/email/message.html", context)
-    rows = []
-    for user in {u.pk: u for u in recipients if u.is_active}.values():
-        if user.email:
-            rows.append(Notification(recipient=user, channel=Channel.EMAIL, body_html=body_html))
-            if chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders:
-                rows.append(Notification(recipient=user, channel=Channel.SLACK))
-        rows.append(
-            Notification(
-                recipient=user, channel=Channel.IN_APP, status=Status.SENT, sent_at=timezone.now()
+    return notify_many(
+        [
+            Message(
+                recipients, subject=subject, lines=lines, action=action, url=url,
+                dedupe_key=dedupe_key, topic=topic, chat=chat,
             )
-        )
-    if settings.TANDEM_WEBHOOK_URL:
-        rows.append(Notification(recipient=None, channel=Channel.WEBHOOK))
-    for row in rows:
-        row.subject, row.body, row.url = subject[:200], body, url
-        row.summary, row.topic = "\n".join(lines), topic[:100]
-        row.dedupe_key = f"{dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
+        ]
+    )  # fmt: skip
+
+
+@dataclass
+class Message:
+    """One cause's notice, as `notify` takes it: for `notify_many`."""
+
+    recipients: list
+    subject: str
+    lines: list[str]
+    action: str
+    url: str
+    dedupe_key: str
+    topic: str = ""
+    chat: bool = False
+
+
+def notify_many(messages: list[Message]) -> list[Notification]:
+    """`notify` for many causes at once (the reminder sweep's batch): the rows of every message
+    in one statement, their delivery enqueued after the caller's transaction commits. Same
+    guarantees as `notify`: a dedupe key already written is skipped, never written twice."""
+    rows = []
+    for message in messages:
+        rows.extend(_rows(message))
     created = _insert_new(rows)
     to_deliver = [row.pk for row in created if row.status == Status.PENDING]
     if to_deliver:
@@ -80,26 +91,107 @@ def notify(
     return created
 
 
+def _templates():
+    """The e-mail's text and HTML templates: looked up once per process, except in DEBUG
+    (where an edited template must show at once)."""
+    return _lookup_templates() if settings.DEBUG else _cached_templates()
+
+
+def _lookup_templates():
+    return (
+        get_template("notifications/email/message.txt"),
+        get_template("notifications/email/message.html"),
+    )
+
+
+_cached_templates = functools.cache(_lookup_templates)
+
+
+def _rows(message: Message) -> list[Notification]:
+    # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
+    subject = one_line(message.subject)
+    url = message.url
+    context = {
+        "subject": subject, "lines": message.lines, "action": message.action,
+        "url": absolute_url(url),
+    }  # fmt: skip
+    text, html = _templates()
+    body, body_html = text.render(context), html.render(context)
+    rows = []
+    now = timezone.now()
+    slack = message.chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders
+    for user in {u.pk: u for u in message.recipients if u.is_active}.values():
+        if user.email:
+            rows.append(Notification(recipient=user, channel=Channel.EMAIL, body_html=body_html))
+            if slack:
+                rows.append(Notification(recipient=user, channel=Channel.SLACK))
+        rows.append(
+            Notification(recipient=user, channel=Channel.IN_APP, status=Status.SENT, sent_at=now)
+        )
+    if settings.TANDEM_WEBHOOK_URL:
+        rows.append(Notification(recipient=None, channel=Channel.WEBHOOK))
+    summary, topic = "\n".join(message.lines), message.topic[:100]
+    for row in rows:
+        row.subject, row.body, row.url = subject[:200], body, url
+        row.summary, row.topic = summary, topic
+        row.dedupe_key = f"{message.dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
+    return rows
+
+
+# Rows per INSERT statement: SQLite takes at most 32,766 parameters in one.
+INSERT_CHUNK = 1000
+
+
 def _insert_new(rows: list[Notification]) -> list[Notification]:
-    """Writes the rows whose dedupe key is new, in one statement (the keys already notified are
-    read first); returns them with their ids. Should another transaction write one of the same
-    keys in between, the unique key refuses the statement and each row is written on its own,
-    skipping the ones already there: never twice, never lost."""
+    """Writes the rows whose dedupe key is new, in one INSERT … ON CONFLICT (dedupe_key) DO
+    NOTHING RETURNING statement per INSERT_CHUNK rows; returns the rows written, with their ids.
+    A key already there, or written meanwhile by another transaction (PostgreSQL waits for it
+    to commit), is skipped: never twice, never lost."""
     if not rows:
         return []
-    existing = set(
-        Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list(
-            "dedupe_key", flat=True
-        )
-    )
-    new = [row for row in rows if row.dedupe_key not in existing]
-    try:
-        with transaction.atomic():
-            return Notification.objects.bulk_create(new)
-    except IntegrityError:
-        pass
+    if any(row.dedupe_key is None for row in rows) or (
+        connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 35)
+    ):
+        return _insert_one_by_one(rows)
+    by_key = {}
+    for row in rows:
+        by_key.setdefault(row.dedupe_key, row)  # the first of a key repeated in one call
+    rows = list(by_key.values())
+    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
+    dates = {f.attname for f in fields if f.get_internal_type() == "DateTimeField"}
+    adapt = connection.ops.adapt_datetimefield_value
+    now = timezone.now()
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = connection.ops.quote_name(Notification._meta.db_table)
     created = []
-    for row in new:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        parameters = []
+        for row in chunk:
+            row.created_at = now
+            for field in fields:
+                value = getattr(row, field.attname)
+                parameters.append(adapt(value) if field.attname in dates else value)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names only
+                f"{', '.join([placeholders] * len(chunk))} "
+                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
+                parameters,
+            )
+            for pk, key in cursor.fetchall():
+                row = by_key[key]
+                row.pk = pk
+                row._state.adding, row._state.db = False, connection.alias
+                created.append(row)
+    return created
+
+
+def _insert_one_by_one(rows: list[Notification]) -> list[Notification]:
+    """The same, one savepoint per row: for a database without INSERT … RETURNING."""
+    created = []
+    for row in rows:
         row.pk = None
         try:
             with transaction.atomic():
@@ -110,10 +202,19 @@ def _insert_new(rows: list[Notification]) -> list[Notification]:
     return created
 
 
+# Above this many rows (a sweep's batch), one broker message carries CHUNK of them.
+CHUNK = 50
+
+
 def enqueue_delivery(notification_ids) -> None:
     """Hands the rows to Celery; with the broker down the periodic `deliver_pending` sends
     them later."""
-    enqueue_each("notifications.tasks.deliver", notification_ids, what="notification")
+    if len(notification_ids) > CHUNK:
+        enqueue_chunks(
+            "notifications.tasks.deliver_chunk", notification_ids, size=CHUNK, what="notification"
+        )
+    else:
+        enqueue_each("notifications.tasks.deliver", notification_ids, what="notification")
 
 
 def deliver(notification_id: int) -> bool:
