@@ -3,6 +3,7 @@ import os
 import shutil
 
 import pytest
+from celery.result import _set_task_join_will_block
 from django.apps import apps as django_apps
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -62,6 +63,14 @@ def _no_compiled_rules_from_an_earlier_test():
     (count, ids, latest change) exactly as a later test recreates it under frozen time, while the
     rules themselves differ; in production ids never come back and time moves on."""
     routing.forget_rules()
+
+
+@pytest.fixture(autouse=True)
+def _celery_may_join_results():
+    """Celery keeps "joining a result would block" in a process-wide flag; a test that runs
+    tasks eagerly inside another eager task can leave it set, and a later test's `.get()` would
+    then refuse. Each test starts with the flag as in a plain process."""
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)

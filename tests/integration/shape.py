@@ -189,7 +189,7 @@ def _answers(port: int, path: str):
         return None
 
 
-def _run(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def _run(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, *args],
         cwd=BASE_DIR,

@@ -54,7 +54,7 @@ def _check_production_shape(env: dict[str, str], tmp_path: Path) -> None:
     )
     try:
         migrate = _run(env, "manage.py", "migrate", "--no-input")
-        collected, _ = collectstatic.communicate(timeout=60)
+        collected, _ = collectstatic.communicate(timeout=180)
     finally:
         if collectstatic.poll() is None:
             collectstatic.kill()
