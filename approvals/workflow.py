@@ -23,7 +23,7 @@ from calendars.selectors import working_hours_by_group
 from core.errors import TransitionNotAllowed
 from intake import policies as intake_policies
 from intake.models import ExchangeRate, PurchaseRequest, State
-from intake.services import submission_errors
+from intake.services import locked_request, submission_errors
 from notifications.services import mark_done
 from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
@@ -46,7 +46,7 @@ def resubmit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseReques
 
 def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> PurchaseRequest:
     with transaction.atomic(durable=True):
-        purchase_request = _locked(purchase_request)
+        purchase_request = locked_request(purchase_request)
         intake_policies.can_act_as_requester(by, purchase_request).enforce()
         ensure_can(purchase_request, transition)
         # Routing compares the cost in the base currency at today's rate.
@@ -81,7 +81,7 @@ def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "")
     """The requester (or an admin) withdraws a request until it is decided. Its open and waiting
     steps close with it, so nobody is asked, or reminded, to decide a withdrawn request."""
     with transaction.atomic(durable=True):
-        purchase_request = _locked(purchase_request)
+        purchase_request = locked_request(purchase_request)
         intake_policies.can_act_as_requester(by, purchase_request).enforce()
         apply_transition(purchase_request, "withdraw", by=by, payload={"reason": reason})
         _supersede(
@@ -516,13 +516,6 @@ def _requests_waiting_for(vendor):
 # The work after approval (SPEC §3): the order is procurement's, the receipt the requester's.
 
 
-def _locked(purchase_request: PurchaseRequest) -> PurchaseRequest:
-    """The request's current row, locked until the transaction ends; the audit chain's lock
-    comes first, as in every service that locks rows and records events."""
-    lock_audit_chain()
-    return PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
-
-
 def _last_round(purchase_request) -> int:
     return (
         purchase_request.steps.filter(kind=StepKind.REVIEW).aggregate(last=Max("round"))["last"]
@@ -590,7 +583,7 @@ def mark_ordered(purchase_request: PurchaseRequest, *, by, po_number: str, order
     confirming receipt becomes the requester's item. Not durable: the API runs it inside the
     transaction that records its Idempotency-Key."""
     with transaction.atomic():
-        purchase_request = _locked(purchase_request)
+        purchase_request = locked_request(purchase_request)
         intake_policies.can_mark_ordered(by, purchase_request).enforce()
         apply_transition(
             purchase_request,
@@ -607,7 +600,7 @@ def mark_ordered(purchase_request: PurchaseRequest, *, by, po_number: str, order
 def close_request(purchase_request: PurchaseRequest, *, by, received_on):
     """Records receipt of what was ordered; the request is closed and its receipt item done."""
     with transaction.atomic(durable=True):
-        purchase_request = _locked(purchase_request)
+        purchase_request = locked_request(purchase_request)
         intake_policies.can_close(by, purchase_request).enforce()
         apply_transition(
             purchase_request,

@@ -93,7 +93,7 @@ def update_request(
     """Changes a draft or a request with changes requested; nobody edits a request in review."""
     fields = _only_editable(fields)
     with transaction.atomic():
-        purchase_request = _locked(purchase_request)
+        purchase_request = locked_request(purchase_request)
         policies.can_act_as_requester(by, purchase_request).enforce()
         if not purchase_request.is_editable:
             raise TransitionNotAllowed(
@@ -219,7 +219,7 @@ def add_attachment(purchase_request: PurchaseRequest, *, by, uploaded_file) -> A
         digest.update(chunk)
     uploaded_file.seek(0)
     with transaction.atomic():
-        _locked(purchase_request)  # one upload at a time counts against the total
+        locked_request(purchase_request)  # one upload at a time counts against the total
         stored = purchase_request.attachments.aggregate(total=Sum("size"))["total"] or 0
         limit = settings.TANDEM_MAX_ATTACHMENT_BYTES_PER_REQUEST
         if stored + checked.size > limit:
@@ -265,7 +265,7 @@ def _only_editable(fields: dict) -> dict:
     return fields
 
 
-def _locked(purchase_request: PurchaseRequest) -> PurchaseRequest:
+def locked_request(purchase_request: PurchaseRequest) -> PurchaseRequest:
     """The current row, locked until the transaction ends (one writer at a time). The audit
     chain's lock comes first, as in every service that locks rows and records events."""
     lock_audit_chain()
