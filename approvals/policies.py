@@ -189,11 +189,7 @@ def can_be_consulted(colleague, step: ApprovalStep, *, asked_by) -> Verdict:
     if not colleague.is_active:
         return deny(f"{colleague} no longer uses Tandem.")
     if colleague.pk in barred_people(step):
-        if step.request_id:
-            return deny(f"{colleague} filed this request: the requester is never asked.")
-        return deny(
-            f"{colleague} proposed this vendor or named it on a request: ask somebody else."
-        )
+        return deny(subject_of(step).colleague_barred_reason.format(colleague=colleague))
     if not has_role(colleague, *ALL_GROUPS):
         return deny(
             f"{colleague} is not a reviewer or leader: ask a member of IT, procurement, "

@@ -32,6 +32,7 @@ class StepSubject:
 class RequestSubject(StepSubject):
     model, field, noun = PurchaseRequest, "request", "request"
     barred_reason = "You filed this request: the requester never decides its steps."
+    colleague_barred_reason = "{colleague} filed this request: the requester is never asked."
 
     @property
     def label(self) -> str:
@@ -54,6 +55,9 @@ class VendorReviewSubject(StepSubject):
     model, field, noun = Vendor, "vendor", "vendor review"
     barred_reason = (
         "You proposed this vendor or filed a request naming it: you do not decide its review."
+    )
+    colleague_barred_reason = (
+        "{colleague} proposed this vendor or named it on a request: ask somebody else."
     )
 
     @property
