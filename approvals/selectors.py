@@ -4,7 +4,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
@@ -74,13 +84,25 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
     )
 
 
+def _opaque_to_planner(condition: Q) -> Case:
+    """`condition` as a CASE, which PostgreSQL evaluates row by row instead of searching index
+    combinations for each branch of its ORs: planned as a plain OR, the four-eyes condition
+    took 17–23 ms to plan (and under 1 ms to run) on 300,000 steps. The caller narrows the rows
+    with an indexable condition first."""
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
 def steps_awaiting(user) -> QuerySet[ApprovalStep]:
     """Open steps waiting for the user, most urgent first: the review steps `can_decide` allows
     (their groups and delegations, never their own requests, four eyes by principal), and their
     work after approval (orders to place, receipts to confirm)."""
+    identity = reviewer_identity(user)
+    held = Q(group_id__in=identity.all_group_ids) | Q(user_id__in=identity.user_ids)
     return (
-        ApprovalStep.objects.filter(policies.decidable(user) | policies.work_items(user))
-        .filter(state=StepState.OPEN)
+        ApprovalStep.objects.filter(held, state=StepState.OPEN)
+        .filter(_opaque_to_planner(policies.decidable(user) | policies.work_items(user)))
         .select_related(
             "request",
             "request__requester",
