@@ -38,6 +38,11 @@ class Notification(models.Model):
         blank=True, help_text="What happened, who did it and why, as the inbox shows it."
     )
     url = models.CharField(max_length=500, help_text="The page where the reader acts.")
+    action = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The e-mail's call to action, kept when its body is rendered at delivery.",
+    )
     topic = models.CharField(
         max_length=100,
         blank=True,

@@ -143,3 +143,65 @@ def test_webhook_failure_is_retried_and_blocks_nothing(
         assert b"Hello" in _Webhook.received[-1]
     finally:
         server.shutdown()
+
+
+# The reminder sweep's batches (`notify_batch`): e-mails rendered at delivery, the same e-mail.
+
+BATCH_LINES = ["The IT step of PR-7 “Laptop <b>” from Rita was due yesterday.", "Why: > 5 seats."]
+
+
+def batch_message(recipients, key, **fields):
+    fields = {
+        "subject": "Reminder: PR-7 Laptop <b> & co waits",
+        "lines": BATCH_LINES,
+        "action": "Decide now",
+        "url": "/requests/7/#steps",
+        "topic": "step:7",
+        **fields,
+    }
+    return services.Message(recipients, dedupe_key=key, **fields)
+
+
+def delivered(recipient, key):
+    """The e-mail the outbox row of `key` for `recipient` sends: subject, text, HTML."""
+    mail.outbox.clear()
+    row = Notification.objects.get(
+        recipient=recipient, channel=Channel.EMAIL, dedupe_key__startswith=f"{key}:"
+    )
+    assert services.deliver(row.pk)
+    (message,) = mail.outbox
+    return message.subject, message.body, message.alternatives
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"lines": ["Two\nlines", "in one"]}, {"subject": "Long " * 50}, {"lines": []}],
+    ids=["rendered at delivery", "line break", "long subject", "no lines"],
+)
+def test_a_batch_sends_the_very_email_notify_sends(requester, it_reviewer, fields):
+    services.notify_many([batch_message([requester, it_reviewer], "one-by-one", **fields)])
+    written = services.notify_batch([batch_message([requester, it_reviewer], "batch", **fields)])
+    assert written == 4  # e-mail and in-app for each
+    for person in (requester, it_reviewer):
+        assert delivered(person, "batch") == delivered(person, "one-by-one")
+    rows = Notification.objects.filter(dedupe_key__startswith="batch:")
+    if not fields:  # the sweep's common case: the row keeps what renders it, not the bodies
+        assert {(row.body, row.body_html, row.action) for row in rows} == {("", "", "Decide now")}
+    inbox = rows.get(recipient=requester, channel=Channel.IN_APP)
+    reference = Notification.objects.get(
+        recipient=requester, channel=Channel.IN_APP, dedupe_key__startswith="one-by-one:"
+    )
+    assert (inbox.subject, inbox.summary, inbox.url, inbox.topic, inbox.status) == (
+        reference.subject, reference.summary, reference.url, reference.topic, Status.SENT
+    )  # fmt: skip
+
+
+def test_a_batch_writes_each_cause_once_and_enqueues_only_what_is_sent(
+    requester, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notify_batch([batch_message([requester], "cause")]) == 2
+        # Written already (by this batch or another run): skipped.
+        assert services.notify_batch([batch_message([requester], "cause")]) == 0
+    row = Notification.objects.get(recipient=requester, channel=Channel.EMAIL)
+    assert row.status == Status.SENT and row.attempts == 1 and len(mail.outbox) == 1
