@@ -73,20 +73,20 @@ def due(value, now=None, *, dated: bool = False) -> str:
     moment = _local(value)
     today = _local(now or timezone.now()).date()
     days = (moment.date() - today).days
+    # One format call per due time (the reminder sweep words thousands): the words that are
+    # no format characters stay outside it.
+    time = f"H:i T ({DATE_FORMAT})" if dated else "H:i T"
     if days == 0:
-        words = "today"
-    elif days == 1:
-        words = "tomorrow"
-    elif days == -1:
-        words = "yesterday"
-    elif 1 < days < 7:
-        words = django_format(moment, "l")
-    elif -7 < days < -1:
-        words = f"last {django_format(moment, 'l')}"
-    else:
-        return f"{django_format(moment, 'l j M Y,')} {django_format(moment, 'H:i T')}"
-    text = f"{words} {django_format(moment, 'H:i T')}"
-    return f"{text} ({django_format(moment, DATE_FORMAT)})" if dated else text
+        return f"today {django_format(moment, time)}"
+    if days == 1:
+        return f"tomorrow {django_format(moment, time)}"
+    if days == -1:
+        return f"yesterday {django_format(moment, time)}"
+    if 1 < days < 7:
+        return django_format(moment, f"l {time}")
+    if -7 < days < -1:
+        return f"last {django_format(moment, f'l {time}')}"
+    return django_format(moment, "l j M Y, H:i T")
 
 
 def day(value) -> str:

@@ -72,6 +72,11 @@ validate_one_line = OneLineValidator()
 def one_line(text: str) -> str:
     """`text` on one line: every run of whitespace and control characters becomes one space.
     For text that leaves Tandem in a header (e-mail subjects), whatever was stored."""
+    if text.isprintable() and "  " not in text:
+        # Nothing to replace (printable text holds no control character, line or paragraph
+        # separator, and no whitespace but the space): the common case, without a look at
+        # each character.
+        return text.strip(" ")
     cleaned = "".join(
         " " if unicodedata.category(char) in _LINE_BREAKING_CATEGORIES else char for char in text
     )
