@@ -212,15 +212,26 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     routing with the rule's SLA and escalation copied in, so later rule edits leave reviews in
     progress unchanged."""
 
+    # Indexes: the foreign keys only no query looks steps up by have none (`db_index=False`):
+    # every index takes each rescheduled step's new `next_alert_at` (the reminder sweep
+    # updates thousands of steps a second). `request` and `vendor` are looked up through the
+    # indexes that start with them (Meta), and the users, groups and rule below only when one
+    # is deleted (protected or set to null: a scan, for a rare admin action).
     request = models.ForeignKey(
         "intake.PurchaseRequest",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="steps",
+        db_index=False,
     )
     vendor = models.ForeignKey(
-        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="steps"
+        "vendors.Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        db_index=False,
     )
     kind = models.CharField(max_length=10, choices=StepKind.choices, default=StepKind.REVIEW)
     round = models.PositiveSmallIntegerField(default=1, help_text="1 on submit, +1 per resubmit.")
@@ -233,7 +244,12 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rule = models.ForeignKey(
-        ApprovalRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps"
+        ApprovalRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="steps",
+        db_index=False,
     )
     rule_name = models.CharField(max_length=200)
     reasons = models.JSONField(default=list, blank=True, help_text="Why routing added the step.")
@@ -245,10 +261,15 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     repeat_every_hours = models.PositiveIntegerField()
     escalate_after_hours = models.PositiveIntegerField()
     escalation_group = models.ForeignKey(
-        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     escalation_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -262,7 +283,12 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     decided_for = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -270,6 +296,7 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
         help_text="The delegator, when the decision was taken by their delegate.",
     )
     comment = models.TextField(blank=True)

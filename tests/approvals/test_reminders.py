@@ -6,14 +6,16 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.urls import set_script_prefix
 from django.utils import timezone
 
 from approvals import workflow
 from approvals.models import StepAlert
-from approvals.reminders import sweep_due_steps
+from approvals.reminders import _link, sweep_due_steps
 from approvals.services import decide_step
 from notifications.models import Channel, Notification
-from tests.factories import PurchaseRequestFactory, UserFactory
+from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +151,31 @@ def test_a_user_step_escalates_to_the_named_user(requester, django_capture_on_co
     sweep_at(2, django_capture_on_commit_callbacks)
     assert any(m.subject.startswith("Escalated:") and boss.email in m.to for m in mail.outbox)
     assert any(m.subject.startswith("Reminder:") and reviewer.email in m.to for m in mail.outbox)
+
+
+def test_a_reminder_links_where_the_request_and_the_vendor_link(in_review):
+    vendor = VendorFactory()
+    assert _link(in_review) == in_review.get_absolute_url()
+    assert _link(vendor) == vendor.get_absolute_url()
+    set_script_prefix("/tandem/")  # reverse reads the script prefix at each call
+    try:
+        assert _link(in_review) == in_review.get_absolute_url()
+        assert _link(in_review).startswith("/tandem/")
+    finally:
+        set_script_prefix("/")
+
+
+def test_the_step_table_keeps_no_index_no_query_needs():
+    """Every index takes each rescheduled step's `next_alert_at`: the single-column indexes of
+    foreign keys looked up only through a wider index, or only when a user, group or rule is
+    deleted, are gone; those of the reviewer, the group and the carried-over steps stay."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "approvals_approvalstep")
+    single = {
+        tuple(c["columns"]) for c in constraints.values() if c["index"] and len(c["columns"]) == 1
+    }
+    for column in ("request_id", "vendor_id", "rule_id", "decided_by_id", "decided_for_id",
+                   "escalation_group_id", "escalation_user_id"):  # fmt: skip
+        assert (column,) not in single
+    for column in ("group_id", "user_id", "carried_from_id", "clock_resumed_from_id"):
+        assert (column,) in single
