@@ -310,15 +310,9 @@ def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> l
     stopped = stopped_clocks(opened)
     for step in opened:
         step.open(at=now, calendar=calendars[step.group_id], resumes=stopped.get(_clock_key(step)))
-    # One UPDATE per distinct set of times (steps of a stage mostly share them: usually one),
-    # safe without the state check of `save` as the caller holds the request's or vendor's row
-    # lock; and one statement for all their reviewers' notices.
-    alike: dict[tuple, list[int]] = {}
-    for step in opened:
-        alike.setdefault(tuple(getattr(step, f) for f in OPENING_FIELDS), []).append(step.pk)
-    for values, pks in alike.items():
-        times = dict(zip(OPENING_FIELDS, values, strict=True))
-        ApprovalStep.objects.filter(pk__in=pks).update(**times)
+    # One statement for the whole stage, safe without the state check of `save`: the caller
+    # holds the request's or vendor's row lock. Then one for all their reviewers' notices.
+    ApprovalStep.objects.bulk_update(opened, OPENING_FIELDS)
     notices.steps_opened(opened, because=because, calendars=calendars)
     return opened
 
@@ -330,7 +324,7 @@ OPENING_FIELDS = [
     "due_at",
     "escalate_at",
     "escalated_at",
-    "clock_resumed_from_id",
+    "clock_resumed_from",
     "next_alert_at",
 ]
 
