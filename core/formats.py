@@ -8,6 +8,7 @@ abbreviation, e.g. "1 Dec 2026, 09:05 CET"; dates as "1 Dec 2026"."""
 from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import UnknownCurrencyError, format_currency
 from django.utils import timezone
@@ -73,20 +74,29 @@ def due(value, now=None, *, dated: bool = False) -> str:
     moment = _local(value)
     today = _local(now or timezone.now()).date()
     days = (moment.date() - today).days
-    # One format call per due time (the reminder sweep words thousands): the words that are
-    # no format characters stay outside it.
-    time = f"H:i T ({DATE_FORMAT})" if dated else "H:i T"
+    # The reminder sweep words thousands of due times: the clock is formatted for each, the
+    # day's words (a weekday, a date) once per day and language.
+    time = django_format(moment, "H:i T")
+    if dated and -7 < days < 7:
+        time = f"{time} ({_day_words(moment.date(), DATE_FORMAT, get_language())})"
     if days == 0:
-        return f"today {django_format(moment, time)}"
+        return f"today {time}"
     if days == 1:
-        return f"tomorrow {django_format(moment, time)}"
+        return f"tomorrow {time}"
     if days == -1:
-        return f"yesterday {django_format(moment, time)}"
+        return f"yesterday {time}"
+    weekday = _day_words(moment.date(), "l", get_language())
     if 1 < days < 7:
-        return django_format(moment, f"l {time}")
+        return f"{weekday} {time}"
     if -7 < days < -1:
-        return f"last {django_format(moment, f'l {time}')}"
-    return django_format(moment, "l j M Y, H:i T")
+        return f"last {weekday} {time}"
+    return f"{_day_words(moment.date(), 'l j M Y,', get_language())} {time}"
+
+
+@lru_cache(maxsize=1024)
+def _day_words(value: date, format: str, language: str | None) -> str:
+    """A day in words (only day format characters): for `due`, keyed by the language too."""
+    return django_format(value, format)
 
 
 def day(value) -> str:
