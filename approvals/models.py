@@ -212,11 +212,13 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     routing with the rule's SLA and escalation copied in, so later rule edits leave reviews in
     progress unchanged."""
 
-    # Indexes: the foreign keys only no query looks steps up by have none (`db_index=False`):
-    # every index takes each rescheduled step's new `next_alert_at` (the reminder sweep
-    # updates thousands of steps a second). `request` and `vendor` are looked up through the
-    # indexes that start with them (Meta), and the users, groups and rule below only when one
-    # is deleted (protected or set to null: a scan, for a rare admin action).
+    # Every index takes each rescheduled step's new `next_alert_at` (the reminder sweep
+    # updates thousands of open steps a second), so foreign keys have no index of their own
+    # (`db_index=False`) where one serves nobody: `request` and `vendor` are looked up through
+    # the indexes that start with them, `rule` only when a rule is deleted (a scan, for a rare
+    # admin action). The deciders and escalation targets, looked up when a user or group is
+    # deleted, have partial indexes of the steps that name one: open steps (no decider, rarely
+    # an escalation target) take no entry (Meta).
     request = models.ForeignKey(
         "intake.PurchaseRequest",
         null=True,
@@ -366,6 +368,14 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
                 fields=["side", "request"],
                 condition=Q(request__isnull=False),
                 name="request_steps_by_side",
+            ),
+            *(
+                models.Index(
+                    fields=[field],
+                    condition=Q(**{f"{field}__isnull": False}),
+                    name=f"steps_by_{field}",
+                )
+                for field in ("decided_by", "decided_for", "escalation_user", "escalation_group")
             ),
         ]
 

@@ -1,6 +1,8 @@
-"""The step table's foreign keys that no query looks steps up by lose their own index: every
-index takes each rescheduled step's new next_alert_at (the reminder sweep). Only the indexes
-are dropped: Django's AlterField would also drop and re-create (re-check) each foreign key."""
+"""Every index of the step table takes each rescheduled step's new next_alert_at (the reminder
+sweep): the foreign keys' own indexes go, those of request and vendor served by wider ones,
+that of rule by nothing but a rule's deletion; deciders and escalation targets get partial
+indexes that open steps do not enter. Only the indexes are dropped: Django's AlterField would
+also drop and re-create (re-check) each foreign key."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -125,5 +127,37 @@ class Migration(migrations.Migration):
                 for column, suffix in INDEXES
             ],
             state_operations=STATE,
+        ),
+        migrations.AddIndex(
+            model_name="approvalstep",
+            index=models.Index(
+                condition=models.Q(("decided_by__isnull", False)),
+                fields=["decided_by"],
+                name="steps_by_decided_by",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="approvalstep",
+            index=models.Index(
+                condition=models.Q(("decided_for__isnull", False)),
+                fields=["decided_for"],
+                name="steps_by_decided_for",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="approvalstep",
+            index=models.Index(
+                condition=models.Q(("escalation_user__isnull", False)),
+                fields=["escalation_user"],
+                name="steps_by_escalation_user",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="approvalstep",
+            index=models.Index(
+                condition=models.Q(("escalation_group__isnull", False)),
+                fields=["escalation_group"],
+                name="steps_by_escalation_group",
+            ),
         ),
     ]
