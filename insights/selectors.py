@@ -4,13 +4,15 @@ Every figure is computed by the database (aggregates, GROUP BY, ordered offsets)
 number of queries whatever the number of requests and steps; Python only shapes the aggregated
 rows (at most one per month and series) for the page, the API and the charts."""
 
+import hashlib
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connections
+from django.core.cache import cache
+from django.db import connections, transaction
 from django.db.models import (
     Aggregate,
     Count,
@@ -275,7 +277,83 @@ class Figures:
 
 
 def figures(scope: Scope, filters: FigureFilters = NO_FILTERS, *, now=None) -> Figures:
-    """Every figure of the dashboard for `scope` (see insights.policies.scope_for)."""
+    """Every figure of the dashboard for `scope` (see insights.policies.scope_for), read from
+    the cache while nothing they count has changed since they were worked out (PostgreSQL,
+    outside a transaction: see `data_version`), else computed."""
+    now = now or timezone.now()
+    alias = PurchaseRequest.objects.db
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return compute_figures(scope, filters, now=now)
+    version = data_version(connection)
+    if version is None:
+        return compute_figures(scope, filters, now=now)
+    key = _cache_key(connection, version, scope, filters, now)
+    cached = cache.get(key)
+    if cached is not None and cached.valid_at(now):
+        return replace(cached.figures, generated_at=now)
+    # One snapshot for the figures and the due time that bounds their reuse.
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute(
+            "SELECT min(due_at) FROM approvals_approvalstep WHERE state = %s AND due_at >= %s",
+            [StepState.OPEN, now],
+        )
+        next_due = cursor.fetchone()[0]
+        result = compute_figures(scope, filters, now=now)
+    cache.set(key, CachedFigures(result, next_due), FIGURES_CACHE_SECONDS)
+    return result
+
+
+# The key changes with any write already; the timeout only bounds the memory of keys nobody
+# asks for again.
+FIGURES_CACHE_SECONDS = 300
+FIGURES_CACHE_VERSION = 1
+
+
+def data_version(connection) -> int | None:
+    """A number that moves on with every statement writing a table the figures read (requests,
+    steps, audit events, categories, vendors, departments, contracts, certificates: triggers
+    of insights/migrations/0001), read when every write it counts is visible to the snapshots
+    taken from now on; None while such a write is still uncommitted, when figures are computed
+    afresh."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT insights_data_version()")
+        return cursor.fetchone()[0]
+
+
+@dataclass(frozen=True)
+class CachedFigures:
+    """Figures and the first due time of a step open when they were worked out: at that moment
+    the step may turn into an SLA breach, so the figures are only reused until then."""
+
+    figures: Figures
+    next_due: datetime | None
+
+    def valid_at(self, now: datetime) -> bool:
+        computed = self.figures.generated_at
+        return computed <= now and (self.next_due is None or now <= self.next_due)
+
+
+def _cache_key(connection, version: int, scope: Scope, filters: FigureFilters, now) -> str:
+    """Besides the data, the figures depend on the scope, the filters, the day and the time
+    zone (months, renewals, certificates); the due times are CachedFigures.valid_at's."""
+    parts = (
+        FIGURES_CACHE_VERSION,
+        connection.settings_dict["NAME"],
+        version,
+        "all" if scope.everything else ",".join(sorted(scope.sides)),
+        filters.date_from,
+        filters.date_to,
+        filters.department_id,
+        timezone.localdate(now),
+        timezone.get_current_timezone_name(),
+    )
+    return "insights:figures:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def compute_figures(scope: Scope, filters: FigureFilters = NO_FILTERS, *, now=None) -> Figures:
+    """Every figure of the dashboard for `scope`, read from the database."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     requests = requests_in_scope(scope, filters)
