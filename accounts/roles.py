@@ -37,16 +37,15 @@ def label_of(value) -> str:
     return DISPLAY_NAMES.get(value, value) if isinstance(value, str) else value
 
 
-def people_phrase(members, group_name: str) -> str:
-    """Who can act on a group's step, as people: "Ivan Novak or 2 others in IT review"."""
+def people_phrase(first, count: int, group_name: str) -> str:
+    """Who can act on a group's step, as people: "Ivan Novak or 2 others in IT review", from the
+    first of them and how many they are."""
     label = group_label(group_name)
-    members = list(members)
-    if not members:
+    if not count or first is None:
         return f"{label} (nobody in it yet)"
-    first = members[0]
-    if len(members) == 1:
+    if count == 1:
         return f"{first} ({label})"
-    others = len(members) - 1
+    others = count - 1
     return f"{first} or {others} other{'s' if others > 1 else ''} in {label}"
 
 

@@ -354,18 +354,25 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
 
     @property
     def people_label(self) -> str:
-        """Who can take this step, as people: "Ivan Novak or 2 others in IT review". Uses the
-        group's `active_members` when a selector prefetched them (lists), else one query. The
-        requester is left out: they never decide their own request."""
+        """Who can take this step, as people: "Ivan Novak or 2 others in IT review". The
+        requester is left out: they never decide their own request. Lists prefetch what it needs
+        (`approvals.selectors.step_people_lookups`: the group's size and its first two people,
+        and whether the requester is one of them), whatever the group's size; a step on its own
+        asks two small queries."""
         if not self.group_id:
             return str(self.user)
-        members = getattr(self.group, "active_members", None)
-        if members is None:
-            members = self.group.user_set.filter(is_active=True).order_by(*MEMBER_ORDER)
         requester_id = None
         if ApprovalStep.request.is_cached(self) and self.request is not None:
             requester_id = self.request.requester_id
-        return roles.people_phrase([m for m in members if m.pk != requester_id], self.group.name)
+        leading = getattr(self.group, "leading_members", None)
+        if leading is None:
+            people = self.group.user_set.filter(is_active=True).exclude(pk=requester_id)
+            return roles.people_phrase(
+                people.order_by(*MEMBER_ORDER).first(), people.count(), self.group.name
+            )
+        first = next((m for m in leading if m.pk != requester_id), None)
+        count = self.group.active_count - int(bool(getattr(self, "requester_in_group", False)))
+        return roles.people_phrase(first, count, self.group.name)
 
     @property
     def is_review(self) -> bool:

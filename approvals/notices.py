@@ -19,9 +19,21 @@ from .subjects import subject_of
 
 
 def reviewers_of(step: ApprovalStep):
-    if step.user_id:
-        return [step.user]
-    return list(get_user_model().objects.filter(groups=step.group_id, is_active=True))
+    return reviewers_of_steps([step])[step.pk]
+
+
+def reviewers_of_steps(steps: list[ApprovalStep]) -> dict[int, list]:
+    """Who is told about each step (by pk): its named reviewer, or the active people of its
+    group; the groups' people in one query."""
+    group_ids = {s.group_id for s in steps if not s.user_id}
+    people: dict = {}
+    if group_ids:
+        members = get_user_model().groups.through.objects.filter(
+            group_id__in=group_ids, user__is_active=True
+        )
+        for link in members.select_related("user").order_by("user_id"):
+            people.setdefault(link.group_id, []).append(link.user)
+    return {s.pk: [s.user] if s.user_id else people.get(s.group_id, []) for s in steps}
 
 
 def describe(step: ApprovalStep) -> str:
@@ -79,29 +91,42 @@ def quoted(text: str, limit: int = 500) -> str:
     return f"“{text[:limit]}{'…' if len(text) > limit else ''}”"
 
 
-def step_opened(step: ApprovalStep, *, because: str = "") -> None:
-    """`because` says who opened it and how, e.g. "Paul Pruitt approved stage 1"."""
+def steps_opened(steps: list[ApprovalStep], *, because: str = "", calendars: dict) -> None:
+    """Tells the reviewers of each opened step, all in one statement. `because` says who opened
+    them and how, e.g. "Paul Pruitt approved stage 1"; `calendars` are the working hours of the
+    steps' groups (the time zone of reviewers who chose none)."""
+    reviewers = reviewers_of_steps(steps)
+    messages = []
+    for step in steps:
+        messages.extend(
+            messages_in_their_zones(
+                reviewers[step.pk],
+                step,
+                _opened_message(step, because),
+                team_zone=calendars[step.group_id].zone,
+            )
+        )
+    notify_many(messages)
+
+
+def _opened_message(step: ApprovalStep, because: str) -> Callable[[], dict]:
     opened = (
         f"The {step.get_side_display()} step (stage {step.stage}) of {describe(step)} is open "
         f"for {step.reviewer_label}."
     )
-    notify_in_their_zones(
-        reviewers_of(step),
-        step,
-        lambda: {
-            "subject": f"For your decision: {step.subject_label}",
-            "lines": [
-                f"{because}. {opened}" if because else opened,
-                *why_this_step(step),
-                f"It is due {formats.due(step.due_at, dated=True)}.",
-            ],
-            "action": "Review it",
-            "url": f"{step.subject.get_absolute_url()}#steps",
-            "dedupe_key": f"opened:{step.pk}",
-            "topic": step_topic(step),
-            "chat": True,
-        },
-    )
+    return lambda: {
+        "subject": f"For your decision: {step.subject_label}",
+        "lines": [
+            f"{because}. {opened}" if because else opened,
+            *why_this_step(step),
+            f"It is due {formats.due(step.due_at, dated=True)}.",
+        ],
+        "action": "Review it",
+        "url": f"{step.subject.get_absolute_url()}#steps",
+        "dedupe_key": f"opened:{step.pk}",
+        "topic": step_topic(step),
+        "chat": True,
+    }
 
 
 def request_decided(

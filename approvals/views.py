@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +40,7 @@ def waiting_for_me(request):
     form = QueueFilterForm(request.GET)
     steps, keyset = _queue(request.user, form, now)
     page = keyset_page(steps, request.GET.get("after"), PAGE_SIZE, keyset)
+    prefetch_related_objects(page.rows, *selectors.QUEUE_ROW_RELATIONS)
     context = {
         "page": page,
         "now": now,

@@ -65,6 +65,9 @@ def on_audit_event(event, subject) -> None:
     event_type = EVENT_OF.get((f"{meta.app_label}.{meta.model_name}", event.kind))
     if event_type is None:
         return
+    endpoints = subscribed_endpoints(event_type)
+    if not endpoints:
+        return  # nobody listens: the payload (a few queries) is not even built
     data = subject.webhook_data() if hasattr(subject, "webhook_data") else {"id": subject.pk}
     if event_type == "step.decided":
         data = {
@@ -81,20 +84,22 @@ def on_audit_event(event, subject) -> None:
             },
         }
     data["audit_event"] = {"sequence": event.sequence, "hash": event.hash}
-    emit(event_type, data, occurred_at=event.occurred_at)
+    emit(event_type, data, occurred_at=event.occurred_at, endpoints=endpoints)
 
 
-def emit(event_type: str, data: dict, *, occurred_at=None) -> WebhookMessage | None:
+def subscribed_endpoints(event_type: str) -> list[WebhookEndpoint]:
+    """The active endpoints subscribed to `event_type`."""
+    if event_type not in EVENT_TYPE_NAMES:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    return [e for e in WebhookEndpoint.objects.filter(active=True) if event_type in e.event_types]
+
+
+def emit(event_type: str, data: dict, *, occurred_at=None, endpoints=None) -> WebhookMessage | None:
     """Writes one message and a delivery for each active endpoint subscribed to `event_type`,
     in the caller's transaction; their first attempt is enqueued after it commits. No
     subscribed endpoint: nothing is written."""
-    if event_type not in EVENT_TYPE_NAMES:
-        raise ValueError(f"unknown webhook event type {event_type!r}")
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(active=True)
-        if event_type in endpoint.event_types
-    ]
+    if endpoints is None:
+        endpoints = subscribed_endpoints(event_type)
     if not endpoints:
         return None
     occurred_at = occurred_at or timezone.now()

@@ -132,7 +132,7 @@ class PurchaseRequestViewSet(
         fetched in one query. A request with such a step is visible to the caller by
         definition, so no visibility filter over every request is needed."""
         paginator = AwaitingCursorPagination()
-        steps = steps_awaiting(self.request.user).select_related("request", "request__requester")
+        steps = steps_awaiting(self.request.user).select_related("request__requester")
         page = paginator.paginate_queryset(steps, self.request, view=self)
         rows = list({step.request_id: step.request for step in page if step.request_id}.values())
         prefetch_related_objects(rows, *waiting_on_lookups())

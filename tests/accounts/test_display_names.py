@@ -28,15 +28,10 @@ def test_stored_names_that_are_not_codes_stay_as_they_are():
 @pytest.mark.django_db
 def test_people_phrase_names_a_person_and_counts_the_others():
     ivan = UserFactory(first_name="Ivan", last_name="Novak")
-    isla = UserFactory(first_name="Isla", last_name="Ortiz")
-    igor = UserFactory(first_name="Igor", last_name="Petrov")
-    assert roles.people_phrase([], "it_reviewers") == "IT review (nobody in it yet)"
-    assert roles.people_phrase([ivan], "it_reviewers") == "Ivan Novak (IT review)"
-    assert roles.people_phrase([ivan, isla], "it_reviewers") == "Ivan Novak or 1 other in IT review"
-    assert (
-        roles.people_phrase([ivan, isla, igor], "it_reviewers")
-        == "Ivan Novak or 2 others in IT review"
-    )
+    assert roles.people_phrase(None, 0, "it_reviewers") == "IT review (nobody in it yet)"
+    assert roles.people_phrase(ivan, 1, "it_reviewers") == "Ivan Novak (IT review)"
+    assert roles.people_phrase(ivan, 2, "it_reviewers") == "Ivan Novak or 1 other in IT review"
+    assert roles.people_phrase(ivan, 3, "it_reviewers") == "Ivan Novak or 2 others in IT review"
 
 
 @pytest.mark.django_db

@@ -243,3 +243,53 @@ def test_routing_reads_the_rules_once_while_they_do_not_change(
     submitted()
     with django_assert_max_num_queries(1):
         assert len(active_rules()) >= len(leadership_rules)
+
+
+def test_submit_runs_as_many_queries_for_six_steps_as_for_two(requester, group, leadership_rules):
+    """Submit writes its steps, their opening and their reviewers' notices in bulk: more steps
+    and more reviewers cost no more statements (issue 15)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import PurchaseRequestFactory, UserFactory
+
+    for name in ("it_reviewers", "procurement", "cio", "cpo"):
+        for n in range(3):
+            UserFactory(username=f"{name}-{n}", roles=[name])
+    for stage in (1, 2):
+        for side, name in (("it", "cio"), ("procurement", "cpo")):
+            ApprovalRule.objects.create(
+                name=f"{name} at stage {stage} above 100k", min_total=Decimal("100000"),
+                reviewer_group=group(name), side=side, stage=stage, sla_hours=24 * stage,
+            )  # fmt: skip
+
+    def queries_of_submit(total_cost):
+        purchase_request = PurchaseRequestFactory(requester=requester, total_cost=total_cost)
+        with CaptureQueriesContext(connection) as captured:
+            workflow.submit_request(purchase_request, by=requester)
+        return len(captured), purchase_request
+
+    queries_of_submit(Decimal("500"))  # warms what is cached per process (rules, content types)
+    few, small = queries_of_submit(Decimal("500"))
+    many, large = queries_of_submit(Decimal("200000"))
+    assert small.steps.filter(state=StepState.OPEN).count() == 2
+    assert large.steps.count() == 6
+    assert large.steps.filter(state=StepState.OPEN).count() == 4
+    assert many == few, f"{few} queries for 2 steps, {many} for 6"
+
+
+def test_a_step_opened_in_bulk_can_be_saved_again_from_the_same_object(requester):
+    """The stage is opened by one UPDATE; the step objects still know their row says "open",
+    so saving one again (a decision in the same transaction) is not taken for a concurrent
+    change."""
+    from tests.factories import PurchaseRequestFactory
+
+    purchase_request = PurchaseRequestFactory(requester=requester)
+    steps = workflow.create_steps(
+        plan(RequestFacts.of(purchase_request)).steps, request=purchase_request, round=1
+    )
+    opened = workflow.open_stage(steps, stage=1)
+    assert opened
+    opened[0].comment = "saved again"
+    opened[0].save()
+    assert ApprovalStep.objects.get(pk=opened[0].pk).state == StepState.OPEN

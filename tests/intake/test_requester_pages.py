@@ -247,6 +247,6 @@ def test_my_requests_query_count_is_constant(
     client.force_login(requester)
     # session, user, groups, count, page of requests, open steps, their groups' people, unread
     # count, and the navigation's count of steps waiting for the user (delegations, count)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get("/requests/?state=in_review&q=licence&sort=cost_high")
     assert len(re.findall(r"<tr data-number=", response.content.decode())) == min(size, 25)
