@@ -362,12 +362,13 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
             ),
             models.Index(fields=["request", "round", "stage"]),
             models.Index(fields=["vendor", "round", "stage"]),
-            # A reviewer's insights count the requests with a step on their side: an index-only
-            # merge with the requests instead of hashing every step (insights.selectors).
+            # A reviewer's insights count the requests with a review step on their side: an
+            # index-only merge with the requests instead of hashing every step
+            # (insights.selectors); the kind in the condition is what makes it index-only.
             models.Index(
                 fields=["side", "request"],
-                condition=Q(request__isnull=False),
-                name="request_steps_by_side",
+                condition=Q(request__isnull=False, kind=StepKind.REVIEW),
+                name="request_review_steps_by_side",
             ),
             *(
                 models.Index(

@@ -290,14 +290,11 @@ def consultations_awaiting(user) -> QuerySet[Consultation]:
         Consultation.objects.filter(
             colleague=user, answered_at__isnull=True, step__state=StepState.OPEN
         )
-        .select_related(
-            "asked_by",
-            "step",
-            "step__group",
-            "step__user",
-            "step__request",
-            "step__request__requester",
-            "step__vendor",
+        .select_related("step")
+        # Read for the rows found (mostly none): joined in, they cost PostgreSQL 15 ms of
+        # planning on every page.
+        .prefetch_related(
+            "asked_by", "step__group", "step__user", "step__request__requester", "step__vendor"
         )
         .order_by("asked_at", "id")
     )

@@ -313,6 +313,8 @@ def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> l
     # One statement for the whole stage, safe without the state check of `save`: the caller
     # holds the request's or vendor's row lock. Then one for all their reviewers' notices.
     ApprovalStep.objects.bulk_update(opened, OPENING_FIELDS)
+    for step in opened:
+        step._update_initial_state()  # as `save` does: a later save expects "open" in the row
     notices.steps_opened(opened, because=because, calendars=calendars)
     return opened
 

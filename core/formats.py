@@ -5,24 +5,35 @@ the active language's conventions ("30,000.00 EUR" in English, "30.000,00 EUR" i
 Times: in the active time zone (the signed-in user's, set by core.middleware), with the zone's
 abbreviation, e.g. "1 Dec 2026, 09:05 CET"; dates as "1 Dec 2026"."""
 
+import functools
 from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from babel.numbers import UnknownCurrencyError, format_currency
+from babel import Locale
+from babel.numbers import UnknownCurrencyError, format_currency, parse_pattern
 from django.utils import timezone
 from django.utils.dateformat import format as django_format
 from django.utils.translation import get_language, to_locale
 
-MONEY_PATTERN = "#,##0.00 ¤¤"  # the ISO code after the amount: "30,000.00 EUR"
+# The ISO code after the amount: "30,000.00 EUR". Patterns parsed once, not at every amount.
+MONEY_PATTERN = parse_pattern("#,##0.00 ¤¤")
+PLAIN_PATTERN = parse_pattern("#,##0.00")
 DATE_FORMAT = "j M Y"
 DATETIME_FORMAT = "j M Y, H:i T"
 EMPTY = "—"
 
 
-def _locale() -> str:
-    return to_locale(get_language() or "en-us")
+def _locale() -> Locale:
+    return _babel_locale(get_language() or "en-us")
+
+
+@functools.cache
+def _babel_locale(language: str) -> Locale:
+    """Babel's locale of a language, parsed once per process (a list page formats hundreds of
+    amounts)."""
+    return Locale.parse(to_locale(language))
 
 
 def money(amount, currency: str = "") -> str:
@@ -34,13 +45,13 @@ def money(amount, currency: str = "") -> str:
     except (InvalidOperation, ValueError):
         return str(amount)
     if not currency:
-        return format_currency(value, "XXX", format="#,##0.00", locale=_locale())
+        return format_currency(value, "XXX", format=PLAIN_PATTERN, locale=_locale())
     try:
         return format_currency(
             value, currency, format=MONEY_PATTERN, locale=_locale(), currency_digits=True
         )
     except (UnknownCurrencyError, ValueError):
-        return f"{format_currency(value, 'XXX', format='#,##0.00', locale=_locale())} {currency}"
+        return f"{format_currency(value, 'XXX', format=PLAIN_PATTERN, locale=_locale())} {currency}"
 
 
 def _local(moment: datetime) -> datetime:

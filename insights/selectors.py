@@ -4,15 +4,18 @@ Every figure is computed by the database (aggregates, GROUP BY, ordered offsets)
 number of queries whatever the number of requests and steps; Python only shapes the aggregated
 rows (at most one per month and series) for the page, the API and the charts."""
 
+import hashlib
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import connections
+from django.core.cache import cache
+from django.db import connections, transaction
 from django.db.models import (
     Aggregate,
+    Case,
     Count,
     DurationField,
     Exists,
@@ -23,15 +26,16 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, NullIf, TruncMonth
+from django.db.models.functions import NullIf, TruncMonth
 from django.utils import timezone
 
 from accounts.models import Department
 from approvals.models import DECIDED_STATES, ApprovalStep, Side, StepKind, StepState
 from audit.models import AuditEvent
-from intake.models import PurchaseRequest, State
-from vendors.models import Certificate, Contract
+from intake.models import Category, PurchaseRequest, State
+from vendors.models import Certificate, Contract, Vendor
 
 from .policies import Scope
 
@@ -275,7 +279,83 @@ class Figures:
 
 
 def figures(scope: Scope, filters: FigureFilters = NO_FILTERS, *, now=None) -> Figures:
-    """Every figure of the dashboard for `scope` (see insights.policies.scope_for)."""
+    """Every figure of the dashboard for `scope` (see insights.policies.scope_for), read from
+    the cache while nothing they count has changed since they were worked out (PostgreSQL,
+    outside a transaction: see `data_version`), else computed."""
+    now = now or timezone.now()
+    alias = PurchaseRequest.objects.db
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return compute_figures(scope, filters, now=now)
+    version = data_version(connection)
+    if version is None:
+        return compute_figures(scope, filters, now=now)
+    key = _cache_key(connection, version, scope, filters, now)
+    cached = cache.get(key)
+    if cached is not None and cached.valid_at(now):
+        return replace(cached.figures, generated_at=now)
+    # One snapshot for the figures and the due time that bounds their reuse.
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute(
+            "SELECT min(due_at) FROM approvals_approvalstep WHERE state = %s AND due_at >= %s",
+            [StepState.OPEN, now],
+        )
+        next_due = cursor.fetchone()[0]
+        result = compute_figures(scope, filters, now=now)
+    cache.set(key, CachedFigures(result, next_due), FIGURES_CACHE_SECONDS)
+    return result
+
+
+# The key changes with any write already; the timeout only bounds the memory of keys nobody
+# asks for again.
+FIGURES_CACHE_SECONDS = 300
+FIGURES_CACHE_VERSION = 1
+
+
+def data_version(connection) -> int | None:
+    """A number that moves on with every statement writing a table the figures read (requests,
+    steps, audit events, categories, vendors, departments, contracts, certificates: triggers
+    of insights/migrations/0001), read when every write it counts is visible to the snapshots
+    taken from now on; None while such a write is still uncommitted, when figures are computed
+    afresh."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT insights_data_version()")
+        return cursor.fetchone()[0]
+
+
+@dataclass(frozen=True)
+class CachedFigures:
+    """Figures and the first due time of a step open when they were worked out: at that moment
+    the step may turn into an SLA breach, so the figures are only reused until then."""
+
+    figures: Figures
+    next_due: datetime | None
+
+    def valid_at(self, now: datetime) -> bool:
+        computed = self.figures.generated_at
+        return computed <= now and (self.next_due is None or now <= self.next_due)
+
+
+def _cache_key(connection, version: int, scope: Scope, filters: FigureFilters, now) -> str:
+    """Besides the data, the figures depend on the scope, the filters, the day and the time
+    zone (months, renewals, certificates); the due times are CachedFigures.valid_at's."""
+    parts = (
+        FIGURES_CACHE_VERSION,
+        connection.settings_dict["NAME"],
+        version,
+        "all" if scope.everything else ",".join(sorted(scope.sides)),
+        filters.date_from,
+        filters.date_to,
+        filters.department_id,
+        timezone.localdate(now),
+        timezone.get_current_timezone_name(),
+    )
+    return "insights:figures:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def compute_figures(scope: Scope, filters: FigureFilters = NO_FILTERS, *, now=None) -> Figures:
+    """Every figure of the dashboard for `scope`, read from the database."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     requests = requests_in_scope(scope, filters)
@@ -397,10 +477,21 @@ def spend_months(last: date, count: int = SPEND_MONTHS) -> list[date]:
     return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
 
 
+# Per dimension: the columns of the spent requests it groups by (the first one joins the table
+# of its names), that table, and the name of a series; a request with no vendor counts under
+# the vendor name it proposed, or "None".
 SPEND_DIMENSIONS = {
-    "category": Coalesce("category__name", Value("Uncategorised")),
-    "vendor": Coalesce("vendor__name", NullIf("proposed_vendor_name", Value("")), Value("None")),
-    "department": Coalesce("department__name", Value("No department")),
+    "category": (("category_id",), Category._meta.db_table, "COALESCE(n.name, 'Uncategorised')"),
+    "vendor": (
+        ("vendor_id", "proposed"),
+        Vendor._meta.db_table,
+        "COALESCE(n.name, s.proposed, 'None')",
+    ),
+    "department": (
+        ("department_id",),
+        Department._meta.db_table,
+        "COALESCE(n.name, 'No department')",
+    ),
 }
 
 
@@ -425,34 +516,40 @@ def spend_rows(spent: QuerySet[PurchaseRequest]) -> list[tuple]:
     dimension, the TOP_SERIES largest series of the window by name, all the others together as
     one series named NULL, so the rows stay at most (TOP_SERIES + 1) x 12 per dimension however
     many vendors there are. The spent requests (the ORM's query, scope included) are read once
-    into a common table; the dimensions are grouped, ranked and cut from it in the same
-    statement (standard SQL: PostgreSQL and SQLite alike)."""
-    keys = {f"key_{dimension}": key for dimension, key in SPEND_DIMENSIONS.items()}
-    inner = spent.annotate(month=TruncMonth("decided_at"), amount=F("total_cost_base"), **keys)
-    inner_sql, params = inner.values("month", "amount", *keys).query.sql_with_params()
-    totals = " UNION ALL ".join(
-        f"SELECT '{dimension}' AS dimension, key_{dimension} AS series_key, "  # noqa: S608
-        f"SUM(amount) AS total FROM spent GROUP BY key_{dimension}"
-        for dimension in SPEND_DIMENSIONS
+    into a common table of ids; each dimension sums them per month and id before it joins the
+    names (integers group faster than names, and the names are read for the sums only), then
+    ranks and cuts its series in the same statement (standard SQL: PostgreSQL and SQLite)."""
+    inner = spent.annotate(
+        month=TruncMonth("decided_at"),
+        amount=F("total_cost_base"),
+        proposed=Case(When(vendor__isnull=True, then=NullIf("proposed_vendor_name", Value("")))),
     )
+    inner_sql, params = inner.values(
+        "month", "amount", "category_id", "vendor_id", "proposed", "department_id"
+    ).query.sql_with_params()
     cells = " UNION ALL ".join(
-        f"SELECT '{dimension}', month, CASE WHEN key_{dimension} IN (SELECT series_key "  # noqa: S608
-        f"FROM largest WHERE dimension = '{dimension}') THEN key_{dimension} END AS series, "
-        f"SUM(amount) FROM spent GROUP BY 1, 2, 3"
-        for dimension in SPEND_DIMENSIONS
+        f"SELECT '{dimension}' AS dimension, s.month, {name} AS series_key, "  # noqa: S608
+        f"SUM(s.amount) AS total FROM (SELECT month, {', '.join(columns)}, SUM(amount) AS amount "
+        f"FROM spent GROUP BY month, {', '.join(columns)}) AS s "
+        f"LEFT JOIN {table} AS n ON n.id = s.{columns[0]} GROUP BY s.month, {name}"
+        for dimension, (columns, table, name) in SPEND_DIMENSIONS.items()
     )
     sql = f"""
         WITH spent AS ({inner_sql}),
+        cells AS ({cells}),
         largest AS (
             SELECT dimension, series_key FROM (
                 SELECT dimension, series_key, ROW_NUMBER() OVER (
-                    PARTITION BY dimension ORDER BY total DESC, series_key
+                    PARTITION BY dimension ORDER BY SUM(total) DESC, series_key
                 ) AS position
-                FROM ({totals}) AS series_totals
+                FROM cells GROUP BY dimension, series_key
             ) AS ranked
             WHERE position <= {TOP_SERIES}
         )
-        {cells}
+        SELECT c.dimension, c.month, l.series_key, SUM(c.total)
+        FROM cells AS c
+        LEFT JOIN largest AS l ON l.dimension = c.dimension AND l.series_key = c.series_key
+        GROUP BY c.dimension, c.month, l.series_key
     """  # noqa: S608 - only our own compiled query and constants; values are parameters
     with connections[spent.db].cursor() as cursor:
         cursor.execute(sql, params)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import get_template
 from django.utils import timezone
 
-from core.tasks import enqueue_chunks, enqueue_each
+from core.tasks import enqueue_chunks
 from core.validation import one_line
 
 from . import hooks
@@ -326,62 +326,97 @@ def _insert_one_by_one(rows: list[Notification]) -> list[Notification]:
     return created
 
 
-# Above this many rows (a sweep's batch), one broker message carries CHUNK of them.
+# One broker message carries up to CHUNK rows to deliver.
 CHUNK = 50
 
 
 def enqueue_delivery(notification_ids) -> None:
-    """Hands the rows to Celery; with the broker down the periodic `deliver_pending` sends
+    """Hands the rows to Celery, CHUNK per message (`deliver_many` sends a chunk over one
+    connection to the mail server); with the broker down the periodic `deliver_pending` sends
     them later."""
-    if len(notification_ids) > CHUNK:
-        enqueue_chunks(
-            "notifications.tasks.deliver_chunk", notification_ids, size=CHUNK, what="notification"
-        )
-    else:
-        enqueue_each("notifications.tasks.deliver", notification_ids, what="notification")
+    enqueue_chunks(
+        "notifications.tasks.deliver_chunk", notification_ids, size=CHUNK, what="notification"
+    )
+
+
+def _claimable(now) -> Q:
+    return (
+        Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__isnull=True)
+        | Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
+        | Q(status=Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+    )
 
 
 def deliver(notification_id: int) -> bool:
-    """Sends one notification if it is still to be sent; True when it was sent now. The row is
-    claimed first, so two workers never both send it."""
+    """Sends one notification if it is still to be sent; True when it was sent now."""
+    return deliver_many([notification_id]) == 1
+
+
+def deliver_many(notification_ids) -> int:
+    """Sends those of the rows still to be sent; returns how many were sent now. The rows are
+    claimed first, all in one statement (rows another worker is claiming are skipped), so two
+    workers never both send one; the e-mails share one connection to the mail server; each
+    row's failure is recorded on its own and retried with backoff."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__isnull=True)
-        | Q(status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now)
-        | Q(status=Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT),
-        pk=notification_id,
-    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return False
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    with transaction.atomic():
+        claimed = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(_claimable(now), pk__in=list(notification_ids))
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=claimed).update(
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    if not claimed:
+        return 0
+    rows = list(Notification.objects.select_related("recipient").filter(pk__in=claimed))
+    mail = get_connection()
     try:
-        _send(notification)
-    except Exception as error:  # noqa: BLE001 - every failure is recorded and retried
-        give_up = notification.attempts >= MAX_ATTEMPTS
-        delay = timedelta(minutes=min(2 ** (notification.attempts - 1), 60))
-        Notification.objects.filter(pk=notification.pk).update(
-            status=Status.GAVE_UP if give_up else Status.FAILED,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            next_attempt_at=None if give_up else now + delay,
-        )
-        logger.warning(
-            "notification %s failed (attempt %s): %s", notification.pk, notification.attempts, error
-        )
-        return False
-    Notification.objects.filter(pk=notification.pk).update(
+        mail.open()  # once for the chunk: the backend would otherwise connect per e-mail
+    except Exception as error:  # noqa: BLE001 - the mail server is down: every row retries
+        for notification in rows:
+            _failed(notification, error, now)
+        return 0
+    sent = []
+    try:
+        for notification in rows:
+            try:
+                _send(notification, mail=mail)
+            except Exception as error:  # noqa: BLE001 - every failure is recorded and retried
+                _failed(notification, error, now)
+            else:
+                sent.append(notification)
+    finally:
+        mail.close()
+    Notification.objects.filter(pk__in=[n.pk for n in sent]).update(
         status=Status.SENT, sent_at=timezone.now(), last_error=""
     )
-    logger.info(
-        "notification %s sent (%s, attempt %s)",
-        notification.pk,
-        notification.channel,
-        notification.attempts,
-        extra={"notification_id": notification.pk, "user_id": notification.recipient_id},
+    for notification in sent:
+        logger.info(
+            "notification %s sent (%s, attempt %s)",
+            notification.pk,
+            notification.channel,
+            notification.attempts,
+            extra={"notification_id": notification.pk, "user_id": notification.recipient_id},
+        )
+    return len(sent)
+
+
+def _failed(notification: Notification, error: Exception, now) -> None:
+    give_up = notification.attempts >= MAX_ATTEMPTS
+    delay = timedelta(minutes=min(2 ** (notification.attempts - 1), 60))
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Status.GAVE_UP if give_up else Status.FAILED,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=None if give_up else now + delay,
     )
-    return True
+    logger.warning(
+        "notification %s failed (attempt %s): %s", notification.pk, notification.attempts, error
+    )
 
 
-def _send(notification: Notification) -> None:
+def _send(notification: Notification, *, mail=None) -> None:
+    """Sends one row; e-mails over `mail`, an open connection to the mail server, if given."""
     if notification.channel == Channel.EMAIL:
         body, body_html = email_bodies(notification)
         message = EmailMultiAlternatives(
@@ -389,6 +424,7 @@ def _send(notification: Notification) -> None:
             subject=one_line(notification.subject),
             body=body,
             to=[notification.recipient.email],
+            connection=mail,
         )
         if body_html:
             message.attach_alternative(body_html, "text/html")

@@ -14,16 +14,19 @@ def deliver(notification_id: int) -> bool:
 
 @shared_task
 def deliver_chunk(notification_ids: list[int]) -> int:
-    """A sweep's many rows, one message per chunk: each row is claimed on its own, so a row
-    delivered meanwhile is skipped and a worker dying mid-chunk loses nothing (the periodic
-    `deliver_pending` takes up the rest)."""
-    return sum(services.deliver(pk) for pk in notification_ids)
+    """Rows to deliver, one message per chunk: a row delivered meanwhile is skipped, and a
+    worker dying mid-chunk loses nothing (the periodic `deliver_pending` takes up the rest)."""
+    return services.deliver_many(notification_ids)
 
 
 @shared_task
 def deliver_pending() -> int:
     """Retries what is due: failed deliveries after their backoff, rows left pending while the
     broker was down, and deliveries whose worker died."""
-    sent = sum(services.deliver(pk) for pk in services.undelivered_ids())
+    due = services.undelivered_ids()
+    sent = sum(
+        services.deliver_many(due[start : start + services.CHUNK])
+        for start in range(0, len(due), services.CHUNK)
+    )
     heartbeats.record(heartbeats.DELIVERY)
     return sent

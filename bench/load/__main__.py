@@ -30,7 +30,9 @@ SPAWN_RATE = os.environ.get("LOAD_SPAWN_RATE", "20")
 PORT = int(os.environ.get("LOAD_PORT", "8170"))
 DATABASE_URL = os.environ.get("LOAD_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tandem_load")
 REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13")
-DRAIN_TIMEOUT = 180
+# How long the outbox may take to drain after the run (the e-mails of the last minutes are
+# still queued when the users stop).
+DRAIN_TIMEOUT = int(os.environ.get("LOAD_DRAIN_SECONDS", "300"))
 
 
 def _fresh_database() -> None:

@@ -154,7 +154,9 @@ class Reviewer(HttpUser):
         mine = [
             s["id"]
             for s in steps.json()
-            if s["state"] == "open" and s["reviewer_group"] == self.reviewer_group
+            if s["state"] == "open"
+            and s["kind"] == "review"  # orders to place are in the queue too; they are not decided
+            and s["reviewer_group"] == self.reviewer_group
         ]
         if not mine:
             return

@@ -276,3 +276,20 @@ def test_submit_runs_as_many_queries_for_six_steps_as_for_two(requester, group, 
     assert large.steps.count() == 6
     assert large.steps.filter(state=StepState.OPEN).count() == 4
     assert many == few, f"{few} queries for 2 steps, {many} for 6"
+
+
+def test_a_step_opened_in_bulk_can_be_saved_again_from_the_same_object(requester):
+    """The stage is opened by one UPDATE; the step objects still know their row says "open",
+    so saving one again (a decision in the same transaction) is not taken for a concurrent
+    change."""
+    from tests.factories import PurchaseRequestFactory
+
+    purchase_request = PurchaseRequestFactory(requester=requester)
+    steps = workflow.create_steps(
+        plan(RequestFacts.of(purchase_request)).steps, request=purchase_request, round=1
+    )
+    opened = workflow.open_stage(steps, stage=1)
+    assert opened
+    opened[0].comment = "saved again"
+    opened[0].save()
+    assert ApprovalStep.objects.get(pk=opened[0].pk).state == StepState.OPEN

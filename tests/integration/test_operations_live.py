@@ -245,7 +245,7 @@ def _drill(env, processes, redis_server):
         if line.get("request_id") == "ops-live-req-1" and " sent (" in line["message"]
     ]
     assert sent_for_request, "no worker log line carries the request's id"
-    assert sent_for_request[0]["task_name"] == "notifications.tasks.deliver"
+    assert sent_for_request[0]["task_name"] == "notifications.tasks.deliver_chunk"
     # No e-mail address in any log line (the demo users have addresses).
     logs = processes.log("gunicorn") + processes.log("worker") + processes.log("beat")
     assert "@example" not in logs.replace(WORKER, "")

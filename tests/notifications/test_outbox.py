@@ -145,6 +145,27 @@ def test_webhook_failure_is_retried_and_blocks_nothing(
         server.shutdown()
 
 
+def test_a_chunk_is_sent_over_one_connection_and_one_refusal_fails_only_its_row(settings):
+    from tests.factories import UserFactory
+    from tests.notifications.failing_backend import CountingBackend
+
+    people = [UserFactory(email=f"person{n}@example.com") for n in range(4)]
+    people.append(UserFactory(email=CountingBackend.REFUSED))
+    for person in people:
+        send(person)
+    settings.EMAIL_BACKEND = "tests.notifications.failing_backend.CountingBackend"
+    CountingBackend.opened, CountingBackend.sent = 0, []
+    ids = list(Notification.objects.filter(channel=Channel.EMAIL).values_list("pk", flat=True))
+
+    assert services.deliver_many(ids) == 4
+    assert CountingBackend.opened == 1
+    assert len(CountingBackend.sent) == 4
+    refused = Notification.objects.get(channel=Channel.EMAIL, recipient=people[-1])
+    assert refused.status == Status.FAILED and "unavailable" in refused.last_error
+    assert Notification.objects.filter(channel=Channel.EMAIL, status=Status.SENT).count() == 4
+    assert services.deliver_many(ids) == 0  # sent ones are not sent again; the refused waits
+
+
 # The reminder sweep's batches (`notify_batch`): e-mails rendered at delivery, the same e-mail.
 
 BATCH_LINES = ["The IT step of PR-7 “Laptop <b>” from Rita was due yesterday.", "Why: > 5 seats."]

@@ -109,7 +109,7 @@ STATE = [
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("approvals", "0014_step_clock_resumed_from"),
+        ("approvals", "0015_request_review_steps_by_side"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("intake", "0007_bounded_request_input"),
         ("vendors", "0007_contract_seats"),
