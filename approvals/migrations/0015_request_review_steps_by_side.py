@@ -5,22 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0014_step_clock_resumed_from'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('intake', '0007_bounded_request_input'),
-        ('vendors', '0007_contract_seats'),
+        ("approvals", "0014_step_clock_resumed_from"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("intake", "0007_bounded_request_input"),
+        ("vendors", "0007_contract_seats"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='approvalstep',
-            name='request_steps_by_side',
+            model_name="approvalstep",
+            name="request_steps_by_side",
         ),
         migrations.AddIndex(
-            model_name='approvalstep',
-            index=models.Index(condition=models.Q(('kind', 'review'), ('request__isnull', False)), fields=['side', 'request'], name='request_review_steps_by_side'),
+            model_name="approvalstep",
+            index=models.Index(
+                condition=models.Q(("kind", "review"), ("request__isnull", False)),
+                fields=["side", "request"],
+                name="request_review_steps_by_side",
+            ),
         ),
     ]
