@@ -29,7 +29,9 @@ from .forms import (
 from .models import ApprovalRule, ApprovalStep, Consultation, Side
 from .subjects import subject_of
 
-PAGE_SIZE = 50
+# Rows per page of the queue and the team view: as the API's page, and what a phone shows
+# without endless scrolling; each row is rendered with its people, due time and cost.
+PAGE_SIZE = 25
 DECISION_SLUGS = {"approve": "approve", "reject": "reject", "request-changes": "request_changes"}
 DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent back for changes"}
 

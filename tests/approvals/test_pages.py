@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from approvals import workflow
 from approvals.models import StepState
+from approvals.views import PAGE_SIZE
 from approvals.workflow import submit_request
 from intake.models import State
 from tests.factories import PurchaseRequestFactory, UserFactory
@@ -126,15 +127,15 @@ def test_waiting_for_me_query_count_is_constant(
 
 def test_waiting_for_me_pages_by_keyset(client, it_reviewer, requester):
 
-    for _ in range(52):
+    for _ in range(PAGE_SIZE + 2):
         workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     client.force_login(it_reviewer)
     first = client.get("/approvals/")
-    assert len(first.context["page"].rows) == 50
+    assert len(first.context["page"].rows) == PAGE_SIZE
     token = first.context["page"].next_after
     second = client.get("/approvals/", {"after": token})
     assert len(second.context["page"].rows) == 2
     assert second.context["page"].next_after is None
     seen = {s.pk for s in first.context["page"].rows} | {s.pk for s in second.context["page"].rows}
-    assert len(seen) == 52
+    assert len(seen) == PAGE_SIZE + 2
     assert client.get("/approvals/", {"after": "garbage"}).status_code == 200

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts import roles
 from approvals import workflow
 from approvals.models import StepState
+from approvals.views import PAGE_SIZE
 from tests.factories import CategoryFactory, PurchaseRequestFactory, UserFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_sorting_by_age_and_by_cost(client, queue, it_reviewer):
 @pytest.mark.parametrize("sort", ["due", "oldest", "cost"])
 def test_every_order_pages_by_keyset_without_gaps(client, requester, it_reviewer, sort):
 
-    for index in range(53):
+    for index in range(PAGE_SIZE + 3):
         workflow.submit_request(
             PurchaseRequestFactory(
                 requester=requester, total_cost=Decimal(f"{100 + index % 7}.00")
@@ -106,11 +107,11 @@ def test_every_order_pages_by_keyset_without_gaps(client, requester, it_reviewer
     client.force_login(it_reviewer)
     first = client.get("/approvals/", {"sort": sort})
     token = first.context["page"].next_after
-    assert len(first.context["page"].rows) == 50 and token
+    assert len(first.context["page"].rows) == PAGE_SIZE and token
     assert f"sort={sort}&amp;after=" in html(first) or sort == "due"
     second = client.get("/approvals/", {"sort": sort, "after": token})
     rows = first.context["page"].rows + second.context["page"].rows
-    assert len({step.pk for step in rows}) == 53
+    assert len({step.pk for step in rows}) == PAGE_SIZE + 3
     if sort == "cost":
         costs = [step.request.total_cost_base for step in rows]
         assert costs == sorted(costs, reverse=True)
