@@ -30,7 +30,7 @@ def send_daily_digest(now=None) -> int:
         .distinct()
     )
     today = timezone.localdate(now)
-    created = notify(
+    return notify(
         leaders,
         subject=f"Tandem digest for {formats.day(today)}: {figures['open']} steps open",
         lines=[
@@ -42,4 +42,3 @@ def send_daily_digest(now=None) -> int:
         url="/approvals/",
         dedupe_key=f"digest:{today:%Y-%m-%d}",
     )
-    return len(created)

@@ -77,18 +77,12 @@ class Message:
     chat: bool = False
 
 
-def notify_many(messages: list[Message]) -> list[Notification]:
-    """`notify` for many causes at once (the reminder sweep's batch): the rows of every message
-    in one statement, their delivery enqueued after the caller's transaction commits. Same
-    guarantees as `notify`: a dedupe key already written is skipped, never written twice."""
-    rows = []
-    for message in messages:
-        rows.extend(_rows(message))
-    created = _insert_new(rows)
-    to_deliver = [row.pk for row in created if row.status == Status.PENDING]
-    if to_deliver:
-        transaction.on_commit(lambda: enqueue_delivery(to_deliver))
-    return created
+def notify_many(messages: list[Message]) -> int:
+    """`notify` for many causes at once: the rows of every message in one statement, their
+    delivery enqueued after the caller's transaction commits. Same guarantees as `notify`: a
+    dedupe key already written is skipped, never written twice. Returns how many rows it
+    wrote."""
+    return _write(messages, render_at_delivery=False)
 
 
 def _templates():
@@ -123,58 +117,38 @@ def email_bodies(notification: Notification) -> tuple[str, str]:
     return render_email(notification.subject, lines, notification.action, notification.url)
 
 
-def _rows(message: Message) -> list[Notification]:
-    # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
-    subject = one_line(message.subject)
-    url = message.url
-    body, body_html = render_email(subject, message.lines, message.action, url)
-    rows = []
-    now = timezone.now()
-    slack = message.chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders
-    for user in {u.pk: u for u in message.recipients if u.is_active}.values():
-        if user.email:
-            rows.append(Notification(recipient=user, channel=Channel.EMAIL, body_html=body_html))
-            if slack:
-                rows.append(Notification(recipient=user, channel=Channel.SLACK))
-        rows.append(
-            Notification(recipient=user, channel=Channel.IN_APP, status=Status.SENT, sent_at=now)
-        )
-    if settings.TANDEM_WEBHOOK_URL:
-        rows.append(Notification(recipient=None, channel=Channel.WEBHOOK))
-    summary, topic = "\n".join(message.lines), message.topic[:100]
-    for row in rows:
-        row.subject, row.body, row.url = subject[:200], body, url
-        row.summary, row.topic = summary, topic
-        row.dedupe_key = f"{message.dedupe_key}:{row.channel}:{row.recipient_id or '-'}"[:200]
-    return rows
-
-
 # Rows per INSERT statement: SQLite takes at most 32,766 parameters in one.
 INSERT_CHUNK = 1000
 
 
 def notify_batch(messages: list[Message]) -> int:
-    """`notify_many` for the reminder sweep's batch, at a fraction of its cost: the rows are
-    plain values (no model objects), and an e-mail is rendered when it is delivered
-    (`email_bodies`) from the subject, lines (the summary), action and link its row keeps, so
-    the sweep's transaction does not render thousands of e-mails. A message whose lines the
-    summary cannot give back (one holding a line break), or whose subject the row would cut,
-    is rendered now, as by `notify`. Returns how many rows it wrote; same guarantees: a key
-    already written is skipped, delivery is enqueued after the caller's transaction commits."""
+    """`notify_many` for the reminder sweep's batch, at a fraction of its cost: an e-mail is
+    rendered when it is delivered (`email_bodies`) from the subject, lines (the summary),
+    action and link its row keeps, so the sweep's transaction does not render thousands of
+    e-mails. A message whose lines the summary cannot give back (one holding a line break), or
+    whose subject the row would cut, is rendered now, as by `notify`."""
+    return _write(messages, render_at_delivery=True)
+
+
+def _write(messages: list[Message], *, render_at_delivery: bool) -> int:
     rows = []
     for message in messages:
-        rows.extend(_values(message))
+        rows.extend(_values(message, render_at_delivery=render_at_delivery))
     written, to_deliver = _insert_values(rows)
     if to_deliver:
         transaction.on_commit(lambda: enqueue_delivery(to_deliver))
     return written
 
 
-def _values(message: Message) -> list[dict]:
-    """`_rows`, as {attname: value} dicts with only what differs from the model's defaults."""
+def _values(message: Message, *, render_at_delivery: bool) -> list[dict]:
+    """The message's rows as {attname: value} dicts with only what differs from the model's
+    defaults: an e-mail, a Slack message when asked for and configured, and an in-app
+    notification per active recipient, one webhook message when configured; one dedupe key
+    per cause, channel and person."""
+    # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
     subject = one_line(message.subject)
     url, lines, action = message.url, message.lines, message.action
-    later = (
+    later = render_at_delivery and (
         lines and not any("\n" in line for line in lines) and len(subject) <= 200
         and len(action) <= 200
     )  # fmt: skip
@@ -215,8 +189,11 @@ def _defaults() -> dict:
 
 
 def _insert_values(rows: list[dict]) -> tuple[int, list[int]]:
-    """`_insert_new` for plain values; returns how many rows it wrote and the ids of those to
-    deliver (not the in-app ones, delivered by being written). On PostgreSQL the values go as
+    """Writes the rows whose dedupe key is new, with INSERT … ON CONFLICT (dedupe_key) DO
+    NOTHING RETURNING: a key already there, or written meanwhile by another transaction
+    (PostgreSQL waits for it to commit), is skipped: never twice, never lost. Returns how many
+    rows it wrote and the ids of those to deliver (not the in-app ones, delivered by being
+    written). On PostgreSQL the values go as
     one array per column (`unnest`): a statement of twenty parameters, not twenty per row,
     which PostgreSQL parses and plans in a fraction of the time."""
     if not rows:
@@ -264,52 +241,6 @@ def _insert_values(rows: list[dict]) -> tuple[int, list[int]]:
         written += len(returned)
         to_deliver += [pk for pk, status in returned if status == Status.PENDING]
     return written, to_deliver
-
-
-def _insert_new(rows: list[Notification]) -> list[Notification]:
-    """Writes the rows whose dedupe key is new, in one INSERT … ON CONFLICT (dedupe_key) DO
-    NOTHING RETURNING statement per INSERT_CHUNK rows; returns the rows written, with their ids.
-    A key already there, or written meanwhile by another transaction (PostgreSQL waits for it
-    to commit), is skipped: never twice, never lost."""
-    if not rows:
-        return []
-    if any(row.dedupe_key is None for row in rows) or (
-        connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 35)
-    ):
-        return _insert_one_by_one(rows)
-    by_key = {}
-    for row in rows:
-        by_key.setdefault(row.dedupe_key, row)  # the first of a key repeated in one call
-    rows = list(by_key.values())
-    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
-    dates = {f.attname for f in fields if f.get_internal_type() == "DateTimeField"}
-    adapt = connection.ops.adapt_datetimefield_value
-    now = timezone.now()
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    table = connection.ops.quote_name(Notification._meta.db_table)
-    created = []
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        parameters = []
-        for row in chunk:
-            row.created_at = now
-            for field in fields:
-                value = getattr(row, field.attname)
-                parameters.append(adapt(value) if field.attname in dates else value)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 - names only
-                f"{', '.join([placeholders] * len(chunk))} "
-                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key",
-                parameters,
-            )
-            for pk, key in cursor.fetchall():
-                row = by_key[key]
-                row.pk = pk
-                row._state.adding, row._state.db = False, connection.alias
-                created.append(row)
-    return created
 
 
 def _insert_one_by_one(rows: list[Notification]) -> list[Notification]:

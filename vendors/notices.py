@@ -33,22 +33,20 @@ def certificate_expiry_notices(today=None) -> int:
         # The tightest warning reached: 7 when 7 days or fewer are left, else 30.
         warning = min(w for w in CERTIFICATE_WARNINGS if days_left <= w)
         with transaction.atomic():
-            sent += len(
-                notify(
-                    reviewers,
-                    subject=(
-                        f"{certificate.get_kind_display()} of {certificate.vendor} expires in "
-                        f"{days_left} days"
-                    ),
-                    lines=[
-                        f"The {certificate.get_kind_display()} certificate issued by "
-                        f"{certificate.issuer} expires on {formats.day(certificate.expires_on)}.",
-                        "Ask the vendor for the renewed certificate and upload it.",
-                    ],
-                    action="Open the vendor",
-                    url=certificate.vendor.get_absolute_url(),
-                    dedupe_key=f"certificate:{certificate.pk}:{warning}",
-                )
+            sent += notify(
+                reviewers,
+                subject=(
+                    f"{certificate.get_kind_display()} of {certificate.vendor} expires in "
+                    f"{days_left} days"
+                ),
+                lines=[
+                    f"The {certificate.get_kind_display()} certificate issued by "
+                    f"{certificate.issuer} expires on {formats.day(certificate.expires_on)}.",
+                    "Ask the vendor for the renewed certificate and upload it.",
+                ],
+                action="Open the vendor",
+                url=certificate.vendor.get_absolute_url(),
+                dedupe_key=f"certificate:{certificate.pk}:{warning}",
             )
     return sent
 
@@ -64,18 +62,16 @@ def contract_renewal_notices(today=None) -> int:
         what = "renews automatically" if contract.auto_renew else "ends"
         when = formats.day(contract.ends_on)
         with transaction.atomic():
-            sent += len(
-                notify(
-                    [contract.owner],
-                    subject=f"{contract.title} with {contract.vendor} {what} on {when}",
-                    lines=[
-                        f"The notice period of {contract.notice_days} days has begun "
-                        f"(last day to give notice: {formats.day(contract.notice_date)}).",
-                        "Decide whether to renew, renegotiate or end it.",
-                    ],
-                    action="Open the vendor",
-                    url=contract.vendor.get_absolute_url(),
-                    dedupe_key=f"contract:{contract.pk}:{contract.ends_on:%Y-%m-%d}",
-                )
+            sent += notify(
+                [contract.owner],
+                subject=f"{contract.title} with {contract.vendor} {what} on {when}",
+                lines=[
+                    f"The notice period of {contract.notice_days} days has begun "
+                    f"(last day to give notice: {formats.day(contract.notice_date)}).",
+                    "Decide whether to renew, renegotiate or end it.",
+                ],
+                action="Open the vendor",
+                url=contract.vendor.get_absolute_url(),
+                dedupe_key=f"contract:{contract.pk}:{contract.ends_on:%Y-%m-%d}",
             )
     return sent
