@@ -8,32 +8,63 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
+from accounts import roles
 from calendars import selectors as calendar_selectors
 from core import formats
 from notifications.services import Message, notify, notify_many
 
-from .models import ApprovalStep, Consultation, StepKind
+from .models import ApprovalStep, Consultation, Side, StepKind
 from .subjects import subject_of
+
+# Who is told of an escalation when the step names nobody: the leader of its side.
+DEFAULT_ESCALATION = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINANCE: roles.CPO}
 
 
 def reviewers_of(step: ApprovalStep):
-    return reviewers_of_steps([step])[step.pk]
+    return StepPeople([step]).reviewers(step)
 
 
-def reviewers_of_steps(steps: list[ApprovalStep]) -> dict[int, list]:
-    """Who is told about each step (by pk): its named reviewer, or the active people of its
-    group; the groups' people in one query."""
-    group_ids = {s.group_id for s in steps if not s.user_id}
-    people: dict = {}
-    if group_ids:
-        members = get_user_model().groups.through.objects.filter(
-            group_id__in=group_ids, user__is_active=True
-        )
-        for link in members.select_related("user").order_by("user_id"):
-            people.setdefault(link.group_id, []).append(link.user)
-    return {s.pk: [s.user] if s.user_id else people.get(s.group_id, []) for s in steps}
+class StepPeople:
+    """Who is told about steps: their reviewers (the named one, else the group's active
+    people) and their escalation targets, for all the steps at once in one query."""
+
+    def __init__(self, steps):
+        User = get_user_model()
+        groups, names, users = set(), set(), set()
+        for step in steps:
+            if step.escalation_user_id:
+                users.add(step.escalation_user_id)
+            if not step.user_id:
+                groups.add(step.group_id)
+            if not step.escalation_user_id:
+                if step.escalation_group_id:
+                    groups.add(step.escalation_group_id)
+                else:
+                    names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
+        self.by_group, self.by_name = {}, {}
+        memberships = User.groups.through.objects.filter(
+            Q(group_id__in=groups) | Q(group__name__in=names), user__is_active=True
+        ).select_related("user", "group")
+        for membership in memberships.order_by("user_id"):
+            self.by_group.setdefault(membership.group_id, []).append(membership.user)
+            self.by_name.setdefault(membership.group.name, []).append(membership.user)
+        self.users = User.objects.in_bulk(users) if users else {}
+
+    def reviewers(self, step):
+        return [step.user] if step.user_id else self.by_group.get(step.group_id, [])
+
+    def escalation_targets(self, step):
+        """The named escalation user, else the escalation group's active members, else those
+        of the side's default (CIO or CPO)."""
+        if step.escalation_user_id:
+            user = self.users.get(step.escalation_user_id)
+            return [user] if user is not None else []
+        if step.escalation_group_id:
+            return self.by_group.get(step.escalation_group_id, [])
+        return self.by_name.get(DEFAULT_ESCALATION.get(step.side, roles.CIO), [])
 
 
 def describe(step: ApprovalStep) -> str:
@@ -95,12 +126,12 @@ def steps_opened(steps: list[ApprovalStep], *, because: str = "", calendars: dic
     """Tells the reviewers of each opened step, all in one statement. `because` says who opened
     them and how, e.g. "Paul Pruitt approved stage 1"; `calendars` are the working hours of the
     steps' groups (the time zone of reviewers who chose none)."""
-    reviewers = reviewers_of_steps(steps)
+    people = StepPeople(steps)
     messages = []
     for step in steps:
         messages.extend(
             messages_in_their_zones(
-                reviewers[step.pk],
+                people.reviewers(step),
                 step,
                 _opened_message(step, because),
                 team_zone=calendars[step.group_id].zone,

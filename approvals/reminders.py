@@ -11,13 +11,11 @@ uncommitted alert keys, then inserts nothing for them: it notifies nobody twice.
 
 import functools
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 
-from accounts import roles
 from calendars.selectors import working_hours_by_group
 from core import formats
 from notifications.services import Message, notify_batch
@@ -28,7 +26,6 @@ from .models import (
     ApprovalStep,
     Consultation,
     ConsultationReminder,
-    Side,
     StepAlert,
     StepKind,
     StepState,
@@ -37,7 +34,6 @@ from .notices import describe, messages_in_their_zones, step_topic, why_this_ste
 
 BATCH = 1000
 # Whom an escalation reaches when the step names no escalation target.
-DEFAULT_ESCALATION = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINANCE: roles.CPO}
 
 
 def due_steps(now, after=None, limit: int | None = None) -> list[ApprovalStep]:
@@ -56,7 +52,7 @@ def due_steps(now, after=None, limit: int | None = None) -> list[ApprovalStep]:
         return []
     # The groups and named reviewers, few and shared by many steps, are read apart: one
     # object each, not one per step. The escalation user is read with the batch's people
-    # (`_People`), only when escalating.
+    # (`notices.StepPeople`), only when escalating.
     return list(
         ApprovalStep.objects.filter(pk__in=keys)
         .select_related("request__requester", "vendor")
@@ -108,7 +104,7 @@ def alert_steps(steps: list[ApprovalStep], now, calendars: dict) -> int:
             )
         _reschedule(next_at)
         if recorded:
-            people = _People([by_pk[pk] for pk, _, _ in recorded])
+            people = notices.StepPeople([by_pk[pk] for pk, _, _ in recorded])
             messages = []
             for pk, kind, sequence in sorted(recorded):
                 step = by_pk[pk]
@@ -183,46 +179,6 @@ def _reschedule(next_at: dict) -> None:
             f"WHERE {table}.id = v.column1 AND {table}.state = %s",
             [*parameters, StepState.OPEN.value],
         )
-
-
-class _People:
-    """The reviewers and escalation targets of a batch's steps, read in one query."""
-
-    def __init__(self, steps):
-        User = get_user_model()
-        groups, names, users = set(), set(), set()
-        for step in steps:
-            if step.escalation_user_id:
-                users.add(step.escalation_user_id)
-            if not step.user_id:
-                groups.add(step.group_id)
-            if not step.escalation_user_id:
-                if step.escalation_group_id:
-                    groups.add(step.escalation_group_id)
-                else:
-                    names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
-        self.by_group, self.by_name = {}, {}
-        memberships = User.groups.through.objects.filter(
-            Q(group_id__in=groups) | Q(group__name__in=names), user__is_active=True
-        ).select_related("user", "group")
-        for membership in memberships.order_by("user_id"):
-            self.by_group.setdefault(membership.group_id, []).append(membership.user)
-            self.by_name.setdefault(membership.group.name, []).append(membership.user)
-        self.users = User.objects.in_bulk(users) if users else {}
-
-    def reviewers(self, step):
-        """As `notices.reviewers_of`: the named reviewer, else the group's active members."""
-        return [step.user] if step.user_id else self.by_group.get(step.group_id, [])
-
-    def escalation_targets(self, step):
-        """The named escalation user, else the escalation group's active members, else those
-        of the side's default (CIO or CPO)."""
-        if step.escalation_user_id:
-            user = self.users.get(step.escalation_user_id)
-            return [user] if user is not None else []
-        if step.escalation_group_id:
-            return self.by_group.get(step.escalation_group_id, [])
-        return self.by_name.get(DEFAULT_ESCALATION.get(step.side, roles.CIO), [])
 
 
 # A primary key no row has: `_link` reverses it once per model.
