@@ -9,7 +9,6 @@ import functools
 from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import UnknownCurrencyError, format_currency, parse_pattern
@@ -104,7 +103,7 @@ def due(value, now=None, *, dated: bool = False) -> str:
     return f"{_day_words(moment.date(), 'l j M Y,', get_language())} {time}"
 
 
-@lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)
 def _day_words(value: date, format: str, language: str | None) -> str:
     """A day in words (only day format characters): for `due`, keyed by the language too."""
     return django_format(value, format)

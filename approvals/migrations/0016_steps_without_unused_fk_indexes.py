@@ -128,36 +128,15 @@ class Migration(migrations.Migration):
             ],
             state_operations=STATE,
         ),
-        migrations.AddIndex(
-            model_name="approvalstep",
-            index=models.Index(
-                condition=models.Q(("decided_by__isnull", False)),
-                fields=["decided_by"],
-                name="steps_by_decided_by",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="approvalstep",
-            index=models.Index(
-                condition=models.Q(("decided_for__isnull", False)),
-                fields=["decided_for"],
-                name="steps_by_decided_for",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="approvalstep",
-            index=models.Index(
-                condition=models.Q(("escalation_user__isnull", False)),
-                fields=["escalation_user"],
-                name="steps_by_escalation_user",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="approvalstep",
-            index=models.Index(
-                condition=models.Q(("escalation_group__isnull", False)),
-                fields=["escalation_group"],
-                name="steps_by_escalation_group",
-            ),
+        *(
+            migrations.AddIndex(
+                model_name="approvalstep",
+                index=models.Index(
+                    condition=models.Q((f"{field}__isnull", False)),
+                    fields=[field],
+                    name=f"steps_by_{field}",
+                ),
+            )
+            for field in ("decided_by", "decided_for", "escalation_user", "escalation_group")
         ),
     ]
