@@ -1,11 +1,15 @@
 import importlib
 import os
 import shutil
+import threading
 
 import pytest
 from celery.result import _set_task_join_will_block
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connection
+from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
 from accounts import roles
@@ -141,3 +145,37 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     }
+
+
+class OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server with in-memory SQLite: each request's thread uses the test's own
+    connection, shared, so two requests running at once (htmx panels fire together) step
+    statements on one SQLite connection concurrently. A full run once hung there, both threads
+    spinning in the same query. Requests still arrive on their own threads (keep-alive
+    connections must not block each other); only the application runs one at a time, its body
+    read inside the lock because a streamed response queries while it is read."""
+
+    lock = threading.Lock()
+
+    def set_app(self, application):
+        def one_at_a_time(environ, start_response):
+            with self.lock:
+                response = application(environ, start_response)
+                try:
+                    return list(response)
+                finally:
+                    if hasattr(response, "close"):
+                        response.close()
+
+        super().set_app(one_at_a_time)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time_on_sqlite():
+    if connection.vendor != "sqlite":
+        yield
+        return
+    original = LiveServerThread.server_class
+    LiveServerThread.server_class = OneRequestAtATimeServer
+    yield
+    LiveServerThread.server_class = original
