@@ -405,11 +405,14 @@ def mark_read_for_page(user, path: str) -> int:
     query of it), whether the reader came from the bell, an e-mail or anywhere else."""
     if not (user and user.is_authenticated):
         return 0
-    return (
-        Notification.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True)
-        .filter(Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?"))
-        .update(read_at=timezone.now())
-    )
+    unread = Notification.objects.filter(
+        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
+    ).filter(Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?"))
+    # Looked for first: a page view with nothing to mark writes nothing (an UPDATE of no rows
+    # would still move the data versions on, and with them the queue kept for its reader).
+    if not unread.exists():
+        return 0
+    return unread.update(read_at=timezone.now())
 
 
 def mark_done(topics, *, note: str = "") -> int:

@@ -165,6 +165,9 @@ TANDEM_BREAK_GLASS_ADMINS = env.list("TANDEM_BREAK_GLASS_ADMINS", default=[])
 # Two-factor codes (TOTP) for staff, CIO and CPO who sign in with a password: on by default,
 # off in settings.dev and settings.test (the demo users and browser tests sign in with passwords).
 TANDEM_REQUIRE_MFA = env.bool("TANDEM_REQUIRE_MFA", default=True)
+# The reviewer's queue kept per reader until the data it shows changes (approvals.queue_cache,
+# PostgreSQL); off, it is worked out on every call (the benchmark measures both).
+QUEUE_CACHE = env.bool("QUEUE_CACHE", default=True)
 
 
 def oidc_providers(issuer, client_id, secret, name, scopes) -> dict:

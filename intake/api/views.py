@@ -4,11 +4,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from approvals import workflow
+from approvals import queue_cache, workflow
 from approvals.selectors import steps_awaiting, waiting_on_lookups, with_waiting_on
 from core.idempotency import HEADER, idempotent
 from core.keyset import in_calendar
@@ -68,6 +68,9 @@ CURSOR = OpenApiParameter(
 )
 
 
+AWAITING_PAGING = ("cursor", "page_size")
+
+
 class AwaitingCursorPagination(CursorPagination):
     ordering = ("due_at", "id")
     page_size = 25
@@ -117,12 +120,9 @@ class PurchaseRequestViewSet(
 
     @extend_schema(parameters=[CURSOR], responses={200: REQUEST_LIST_SCHEMA})
     def list(self, request, *args, **kwargs):
-        if set(request.query_params) - {"cursor", "page_size"} == {"awaiting"}:
-            # Validates awaiting=me (400 otherwise) without building the filtered queryset.
-            filters = self.filterset_class(request.query_params, request=request)
-            if not filters.is_valid():
-                raise ValidationError(filters.errors)
-            return self._awaiting_me()
+        params = request.query_params
+        if params.getlist("awaiting") == ["me"] and set(params) <= {"awaiting", *AWAITING_PAGING}:
+            return self._awaiting_me()  # any other `awaiting` is the filter's 400
         return super().list(request, *args, **kwargs)
 
     def _awaiting_me(self):
@@ -130,13 +130,19 @@ class PurchaseRequestViewSet(
         urgent first, paged by a cursor over those steps (keyset on due time: no count, no deep
         offsets; the partial index on group and due time serves it), then the page's requests
         fetched in one query. A request with such a step is visible to the caller by
-        definition, so no visibility filter over every request is needed."""
-        paginator = AwaitingCursorPagination()
-        steps = steps_awaiting(self.request.user).select_related("request__requester")
-        page = paginator.paginate_queryset(steps, self.request, view=self)
-        rows = list({step.request_id: step.request for step in page if step.request_id}.values())
-        prefetch_related_objects(rows, *waiting_on_lookups())
-        return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
+        definition, so no visibility filter over every request is needed. Kept per caller
+        while nothing it shows changes (approvals.queue_cache)."""
+
+        def work_out():
+            paginator = AwaitingCursorPagination()
+            steps = steps_awaiting(self.request.user).select_related("request__requester")
+            page = paginator.paginate_queryset(steps, self.request, view=self)
+            rows = list({s.request_id: s.request for s in page if s.request_id}.values())
+            prefetch_related_objects(rows, *waiting_on_lookups())
+            return paginator.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+        reader = ("api", self.request.user.pk, self.request.build_absolute_uri())
+        return Response(queue_cache.kept(reader, lambda: work_out().data))
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
