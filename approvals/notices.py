@@ -31,19 +31,21 @@ class StepPeople:
     """Who is told about steps: their reviewers (the named one, else the group's active
     people) and their escalation targets, for all the steps at once in one query."""
 
-    def __init__(self, steps):
+    def __init__(self, steps, *, escalation: bool = True):
+        """`escalation=False` reads only the reviewers (a stage opening tells nobody else)."""
         User = get_user_model()
         groups, names, users = set(), set(), set()
         for step in steps:
-            if step.escalation_user_id:
-                users.add(step.escalation_user_id)
             if not step.user_id:
                 groups.add(step.group_id)
-            if not step.escalation_user_id:
-                if step.escalation_group_id:
-                    groups.add(step.escalation_group_id)
-                else:
-                    names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
+            if not escalation:
+                continue
+            if step.escalation_user_id:
+                users.add(step.escalation_user_id)
+            elif step.escalation_group_id:
+                groups.add(step.escalation_group_id)
+            else:
+                names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
         self.by_group, self.by_name = {}, {}
         memberships = User.groups.through.objects.filter(
             Q(group_id__in=groups) | Q(group__name__in=names), user__is_active=True
@@ -126,7 +128,7 @@ def steps_opened(steps: list[ApprovalStep], *, because: str = "", calendars: dic
     """Tells the reviewers of each opened step, all in one statement. `because` says who opened
     them and how, e.g. "Paul Pruitt approved stage 1"; `calendars` are the working hours of the
     steps' groups (the time zone of reviewers who chose none)."""
-    people = StepPeople(steps)
+    people = StepPeople(steps, escalation=False)
     messages = []
     for step in steps:
         messages.extend(

@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.models import Department
 from approvals.models import DECIDED_STATES, ApprovalStep, Side, StepKind, StepState
 from audit.models import AuditEvent
+from core.data_versions import DataVersion
 from intake.models import Category, PurchaseRequest, State
 from vendors.models import Certificate, Contract, Vendor
 
@@ -281,13 +282,11 @@ class Figures:
 def figures(scope: Scope, filters: FigureFilters = NO_FILTERS, *, now=None) -> Figures:
     """Every figure of the dashboard for `scope` (see insights.policies.scope_for), read from
     the cache while nothing they count has changed since they were worked out (PostgreSQL,
-    outside a transaction: see `data_version`), else computed."""
+    outside a transaction: see `INSIGHTS_DATA`), else computed."""
     now = now or timezone.now()
     alias = PurchaseRequest.objects.db
     connection = connections[alias]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return compute_figures(scope, filters, now=now)
-    version = data_version(connection)
+    version = INSIGHTS_DATA.current(connection)
     if version is None:
         return compute_figures(scope, filters, now=now)
     key = _cache_key(connection, version, scope, filters, now)
@@ -313,15 +312,22 @@ FIGURES_CACHE_SECONDS = 300
 FIGURES_CACHE_VERSION = 1
 
 
-def data_version(connection) -> int | None:
-    """A number that moves on with every statement writing a table the figures read (requests,
-    steps, audit events, categories, vendors, departments, contracts, certificates: triggers
-    of insights/migrations/0001), read when every write it counts is visible to the snapshots
-    taken from now on; None while such a write is still uncommitted, when figures are computed
-    afresh."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT insights_data_version()")
-        return cursor.fetchone()[0]
+# Moved on by every statement writing a table the figures read (insights/migrations/0002).
+INSIGHTS_DATA = DataVersion(
+    sequence="insights_data_version",
+    lock_key=1,
+    tables=(
+        "intake_purchaserequest",
+        "approvals_approvalstep",
+        "audit_auditevent",
+        "django_content_type",
+        "intake_category",
+        "vendors_vendor",
+        "accounts_department",
+        "vendors_contract",
+        "vendors_certificate",
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -266,10 +266,15 @@ def _only_editable(fields: dict) -> dict:
 
 
 def locked_request(purchase_request: PurchaseRequest) -> PurchaseRequest:
-    """The current row, locked until the transaction ends (one writer at a time). The audit
-    chain's lock comes first, as in every service that locks rows and records events."""
+    """The current row, locked until the transaction ends (one writer at a time), with its
+    vendor, category and department (read in the same query, not locked). The audit chain's
+    lock comes first, as in every service that locks rows and records events."""
     lock_audit_chain()
-    return PurchaseRequest.objects.select_for_update().get(pk=purchase_request.pk)
+    return (
+        PurchaseRequest.objects.select_for_update(of=("self",))
+        .select_related("vendor", "category", "department")
+        .get(pk=purchase_request.pk)
+    )
 
 
 def _save_with_line_items(purchase_request: PurchaseRequest, line_items) -> None:
