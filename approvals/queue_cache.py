@@ -95,6 +95,7 @@ def kept_page(view):
             view.__module__,
             view.__qualname__,
             session_key,
+            request.user.pk,
             request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
             request.headers.get("HX-Request", ""),
             request.headers.get("HX-Target", ""),

@@ -7,25 +7,26 @@ shared transaction-level advisory lock held until the write is visible; reading 
 answers None while such a write is still uncommitted (the caller then works things out afresh
 and keeps nothing). Read the version first, then the data: in READ COMMITTED every later
 statement sees at least the writes the version counts, so what is kept under a version is never
-older than it. The insights' figures have their own, older version (insights/migrations/0001)."""
+older than it. Used by the insights' figures (lock key 1) and the reviewer's queue (2)."""
 
 from dataclasses import dataclass
 
-# The advisory locks are the pairs (LOCK_CLASS, version.lock_key); insights' is (LOCK_CLASS, 1).
+# The advisory locks are the pairs (LOCK_CLASS, version.lock_key): "insi" as an int, for the
+# insights' version came first.
 LOCK_CLASS = 1768846185
 
 FUNCTIONS = [
-    """
+    f"""
     CREATE OR REPLACE FUNCTION tandem_data_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        PERFORM pg_advisory_xact_lock_shared(1768846185, TG_ARGV[1]::int);
+        PERFORM pg_advisory_xact_lock_shared({LOCK_CLASS}, TG_ARGV[1]::int);
         PERFORM nextval(TG_ARGV[0]::regclass);
         RETURN NULL;
     END $$
     """,
     # The version first, then whether a writer is still in flight: a writer holds the lock from
     # before it moved the sequence until after its rows are visible.
-    """
+    f"""
     CREATE OR REPLACE FUNCTION tandem_data_version(sequence_name text, lock_key int)
     RETURNS bigint LANGUAGE plpgsql AS $$
     DECLARE
@@ -36,7 +37,7 @@ FUNCTIONS = [
         ) INTO version;
         IF EXISTS (
             SELECT 1 FROM pg_locks
-            WHERE locktype = 'advisory' AND classid = 1768846185 AND objid = lock_key
+            WHERE locktype = 'advisory' AND classid = {LOCK_CLASS} AND objid = lock_key
               AND objsubid = 2
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
         ) THEN
@@ -44,7 +45,7 @@ FUNCTIONS = [
         END IF;
         RETURN version;
     END $$
-    """,
+    """,  # noqa: S608 (a constant of this module, no input)
 ]
 
 
