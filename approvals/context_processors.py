@@ -1,17 +1,17 @@
 from django.utils.functional import SimpleLazyObject
 
-from . import selectors
+from . import queue_cache, selectors
 
 
 def waiting_count(request):
     """`waiting_count` for the navigation: how many steps wait for the signed-in user, counted
-    only when a page shows it (up to 99, then "99+")."""
+    only when a page shows it (up to 99, then "99+"), kept with the queue (queue_cache)."""
     user = getattr(request, "user", None)
 
     def count():
         if not (user and user.is_authenticated):
             return ""
-        found = selectors.awaiting_count(user)
+        found = queue_cache.kept(("count", user.pk), lambda: selectors.awaiting_count(user))
         return "99+" if found > 99 else (str(found) if found else "")
 
     return {"waiting_count": SimpleLazyObject(count)}

@@ -1,6 +1,7 @@
 """Reads of budgets and renewals that pages and API share. The figures of every budget come
 from one SQL query, whatever the number of budgets and requests (SPEC §9)."""
 
+import functools
 from datetime import timedelta
 from decimal import Decimal
 
@@ -138,13 +139,21 @@ def with_figures(budgets: QuerySet, *, exclude_request=None) -> QuerySet:
     ).annotate(available=ExpressionWrapper(F("amount") - F("committed") - F("in_flight"), MONEY))
 
 
+@functools.lru_cache(maxsize=12)
+def _budgets_with_figures(start_month: int) -> QuerySet:
+    """Every budget with its figures, built once per process (and fiscal start month, which
+    the SQL of the shares holds): resolving the four subqueries' expressions takes ~50 ms of
+    Python, more than running the query; each caller filters a clone."""
+    return with_figures(Budget.objects.select_related("department", "category", "owner"))
+
+
 def budget_list(*, fiscal_year=None, department=None) -> QuerySet:
-    budgets = Budget.objects.select_related("department", "category", "owner")
+    budgets = _budgets_with_figures(fiscal.start_month()).all()
     if fiscal_year is not None:
         budgets = budgets.filter(fiscal_year=fiscal_year)
     if department is not None:
         budgets = budgets.filter(department=department)
-    return with_figures(budgets)
+    return budgets
 
 
 def applicable_budgets(department_id, category_id, fiscal_years) -> QuerySet:
