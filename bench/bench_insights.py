@@ -65,5 +65,6 @@ def run() -> None:
     for name, value in figures.items():
         print(f"{name:42} {value:8.1f} {value / floor_ms:7.1f}x")
     for name in ("IT reviewer: insights page", "IT reviewer: GET /api/metrics/"):
-        verdict = "PASS" if figures[name] < TARGET_MS else "MISS"
-        print(f"target under {TARGET_MS} ms: {name}: {verdict} ({figures[name]:.0f} ms)")
+        for shown in (name, f"{name}, not cached"):  # asked again; first after a write
+            verdict = "PASS" if figures[shown] < TARGET_MS else "MISS"
+            print(f"target under {TARGET_MS} ms: {shown}: {verdict} ({figures[shown]:.0f} ms)")
