@@ -24,7 +24,7 @@ DEFAULT_ESCALATION = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINA
 
 
 def reviewers_of(step: ApprovalStep):
-    return StepPeople([step]).reviewers(step)
+    return StepPeople([step], escalation=False).reviewers(step)
 
 
 class StepPeople:

@@ -33,7 +33,6 @@ from .models import (
 from .notices import describe, messages_in_their_zones, step_topic, why_this_step
 
 BATCH = 1000
-# Whom an escalation reaches when the step names no escalation target.
 
 
 def due_steps(now, after=None, limit: int | None = None) -> list[ApprovalStep]:

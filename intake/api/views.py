@@ -68,9 +68,6 @@ CURSOR = OpenApiParameter(
 )
 
 
-AWAITING_PAGING = ("cursor", "page_size")
-
-
 class AwaitingCursorPagination(CursorPagination):
     ordering = ("due_at", "id")
     page_size = 25
@@ -121,7 +118,11 @@ class PurchaseRequestViewSet(
     @extend_schema(parameters=[CURSOR], responses={200: REQUEST_LIST_SCHEMA})
     def list(self, request, *args, **kwargs):
         params = request.query_params
-        if params.getlist("awaiting") == ["me"] and set(params) <= {"awaiting", *AWAITING_PAGING}:
+        paging = {
+            AwaitingCursorPagination.cursor_query_param,
+            AwaitingCursorPagination.page_size_query_param,
+        }
+        if params.getlist("awaiting") == ["me"] and set(params) <= {"awaiting", *paging}:
             return self._awaiting_me()  # any other `awaiting` is the filter's 400
         return super().list(request, *args, **kwargs)
 

@@ -184,3 +184,21 @@ def test_opening_a_page_with_nothing_unread_writes_nothing(it_reviewer):
     )
     assert version() > before
     assert mark_read_for_page(it_reviewer, PAGE) == 1
+
+
+def test_the_navigation_count_is_kept_with_the_queue_and_follows_it(submitted, it_reviewer):
+    client = Client()
+    client.force_login(it_reviewer)
+
+    def count() -> str:
+        found = re.search(rb'id="waiting-count">(\d+)<', client.get("/requests/").content)
+        return found.group(1).decode() if found else ""
+
+    assert count() == ""
+    submitted()
+    assert count() == "1"
+    with CaptureQueriesContext(connection) as queries:
+        assert count() == "1"
+    assert not any("approvals_approvalstep" in q["sql"] for q in queries.captured_queries)
+    submitted()
+    assert count() == "2"

@@ -117,3 +117,16 @@ def test_the_budget_list_takes_one_query(ledger, make_budget, software, django_a
         rows = list(selectors.budget_list())
     assert len(rows) == 6
     assert all(row.department.name and row.owner.username for row in rows)
+
+
+def test_the_budget_list_built_once_per_process_follows_the_data_and_the_fiscal_start(
+    settings, ledger, make_budget
+):
+    """The list's expressions are resolved once per process and fiscal start month; every call
+    still reads the budgets and requests as they are."""
+    first = make_budget("100000")
+    assert [b.committed for b in selectors.budget_list(fiscal_year=2026)] == [Decimal("18000.00")]
+    second = make_budget("50000", fiscal_year=2027)
+    assert {b.pk for b in selectors.budget_list()} == {first.pk, second.pk}
+    settings.TANDEM_FISCAL_YEAR_START_MONTH = 4  # FY 2026 = April 2026 to March 2027
+    assert [b.committed for b in selectors.budget_list(fiscal_year=2026)] == [Decimal("9000.00")]
