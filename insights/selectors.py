@@ -483,18 +483,20 @@ def spend_months(last: date, count: int = SPEND_MONTHS) -> list[date]:
     return [date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
 
 
-# Per dimension: the columns of the spent requests it groups by (the first one joins the table
-# of its names), that table, and the name of a series; a request with no vendor counts under
-# the vendor name it proposed, or "None".
+# Per dimension: the column of the spent requests naming its series by id (joined to the table
+# of names), the text naming it where no id does (a request with no vendor counts under the
+# vendor name it proposed), that table, and the name of a series.
 SPEND_DIMENSIONS = {
-    "category": (("category_id",), Category._meta.db_table, "COALESCE(n.name, 'Uncategorised')"),
+    "category": ("category_id", "''", Category._meta.db_table, "COALESCE(n.name, 'Uncategorised')"),
     "vendor": (
-        ("vendor_id", "proposed"),
+        "vendor_id",
+        "COALESCE(proposed, '')",
         Vendor._meta.db_table,
-        "COALESCE(n.name, s.proposed, 'None')",
+        "COALESCE(n.name, NULLIF(s.key_text, ''), 'None')",
     ),
     "department": (
-        ("department_id",),
+        "department_id",
+        "''",
         Department._meta.db_table,
         "COALESCE(n.name, 'No department')",
     ),
@@ -522,9 +524,11 @@ def spend_rows(spent: QuerySet[PurchaseRequest]) -> list[tuple]:
     dimension, the TOP_SERIES largest series of the window by name, all the others together as
     one series named NULL, so the rows stay at most (TOP_SERIES + 1) x 12 per dimension however
     many vendors there are. The spent requests (the ORM's query, scope included) are read once
-    into a common table of ids; each dimension sums them per month and id before it joins the
-    names (integers group faster than names, and the names are read for the sums only), then
-    ranks and cuts its series in the same statement (standard SQL: PostgreSQL and SQLite)."""
+    into a common table. Each dimension first totals them per id over the whole window (`keys`:
+    a few thousand vendors, not a few thousand per month), names those totals and keeps the ids
+    of its largest series (`chosen`); then it sums the months of the spent requests, each under
+    its chosen series or none. Integers group faster than names, and months are summed into at
+    most TOP_SERIES + 1 series (standard SQL: PostgreSQL and SQLite)."""
     inner = spent.annotate(
         month=TruncMonth("decided_at"),
         amount=F("total_cost_base"),
@@ -533,29 +537,38 @@ def spend_rows(spent: QuerySet[PurchaseRequest]) -> list[tuple]:
     inner_sql, params = inner.values(
         "month", "amount", "category_id", "vendor_id", "proposed", "department_id"
     ).query.sql_with_params()
-    cells = " UNION ALL ".join(
-        f"SELECT '{dimension}' AS dimension, s.month, {name} AS series_key, "  # noqa: S608
-        f"SUM(s.amount) AS total FROM (SELECT month, {', '.join(columns)}, SUM(amount) AS amount "
-        f"FROM spent GROUP BY month, {', '.join(columns)}) AS s "
-        f"LEFT JOIN {table} AS n ON n.id = s.{columns[0]} GROUP BY s.month, {name}"
-        for dimension, (columns, table, name) in SPEND_DIMENSIONS.items()
+
+    keys = " UNION ALL ".join(
+        f"SELECT '{dimension}' AS dimension, s.key_id, s.key_text, {name} AS series_key, "  # noqa: S608
+        f"s.total FROM (SELECT COALESCE({id_column}, 0) AS key_id, {text} AS key_text, "
+        f"SUM(amount) AS total FROM spent GROUP BY 1, 2) AS s "
+        f"LEFT JOIN {table} AS n ON n.id = s.key_id"
+        for dimension, (id_column, text, table, name) in SPEND_DIMENSIONS.items()
+    )
+    months = " UNION ALL ".join(
+        f"SELECT '{dimension}', month, c.series_key, SUM(amount) FROM spent "  # noqa: S608
+        f"LEFT JOIN chosen AS c ON c.dimension = '{dimension}' "
+        f"AND c.key_id = COALESCE({id_column}, 0) AND c.key_text = {text} "
+        f"GROUP BY month, c.series_key"
+        for dimension, (id_column, text, _, _) in SPEND_DIMENSIONS.items()
     )
     sql = f"""
         WITH spent AS ({inner_sql}),
-        cells AS ({cells}),
+        keys AS ({keys}),
         largest AS (
             SELECT dimension, series_key FROM (
                 SELECT dimension, series_key, ROW_NUMBER() OVER (
                     PARTITION BY dimension ORDER BY SUM(total) DESC, series_key
                 ) AS position
-                FROM cells GROUP BY dimension, series_key
+                FROM keys GROUP BY dimension, series_key
             ) AS ranked
             WHERE position <= {TOP_SERIES}
+        ),
+        chosen AS (
+            SELECT k.dimension, k.key_id, k.key_text, k.series_key FROM keys AS k
+            JOIN largest AS l ON l.dimension = k.dimension AND l.series_key = k.series_key
         )
-        SELECT c.dimension, c.month, l.series_key, SUM(c.total)
-        FROM cells AS c
-        LEFT JOIN largest AS l ON l.dimension = c.dimension AND l.series_key = c.series_key
-        GROUP BY c.dimension, c.month, l.series_key
+        {months}
     """  # noqa: S608 - only our own compiled query and constants; values are parameters
     with connections[spent.db].cursor() as cursor:
         cursor.execute(sql, params)

@@ -16,7 +16,7 @@ from insights import selectors
 from insights.policies import EVERYTHING, Scope, scope_for
 from insights.selectors import CYCLE_TIME, HAS_CYCLE, FigureFilters
 from intake.models import PurchaseRequest, State
-from tests.factories import UserFactory
+from tests.factories import UserFactory, VendorFactory
 
 from .conftest import add_request, at
 
@@ -179,6 +179,36 @@ def test_smaller_series_are_summed_as_other(world, monkeypatch):
         ("Marketing", Decimal("4000")),
         ("Other", Decimal("2550")),
     ]
+
+
+def test_vendor_series_are_named_by_vendor_or_proposed_name(world, monkeypatch):
+    """A request without a vendor counts under the name it proposed, or "None"; series with the
+    same name are one series (a proposal naming a known vendor counts with it); beyond the
+    largest TOP_SERIES, the rest is "Other"."""
+    monkeypatch.setattr(selectors, "TOP_SERIES", 3)
+    zoom = VendorFactory(name="Zoom")
+    by_name = {"department": world.sales, "category": world.requests["A"].category}
+    for vendor, proposed, cost, month in (
+        (zoom, "", 700, 6),
+        (None, "Dell", 100, 6),  # proposed as a vendor's name: Dell's series, 5100
+        (None, "Figma", 2300, 6),
+        (None, "", 40, 5),  # neither: "None"
+        (None, "Notion", 30, 6),
+    ):
+        request = add_request(
+            State.APPROVED, vendor=vendor, cost=cost, submitted=at(month, 1),
+            decided=at(month, 2), **by_name,
+        )  # fmt: skip
+        PurchaseRequest.objects.filter(pk=request.pk).update(proposed_vendor_name=proposed)
+    spend = selectors.figures(EVERYTHING).spend["vendor"]
+    assert [(s.label, s.total) for s in spend.series] == [
+        ("Dell", Decimal("5100")),
+        ("Figma", Decimal("2300")),
+        ("Miro", Decimal("1500")),
+        ("Other", Decimal("770")),
+    ]
+    # Zoom 700, Notion 30 and the 40 with no name at all.
+    assert series(spend)["Other"] == {"2026-05": Decimal("40"), "2026-06": Decimal("730")}
 
 
 # ---- filters --------------------------------------------------------------------------------
