@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connections, transaction
 from django.db.models import (
@@ -58,18 +59,24 @@ HAS_CYCLE = Q(decided_at__isnull=False, submitted_at__isnull=False)
 
 
 class PercentileCont(Aggregate):
-    """PostgreSQL's continuous percentile: `percentile_cont(0.9) WITHIN GROUP (ORDER BY x)`,
-    interpolating between the two nearest values (works on numbers and intervals)."""
+    """PostgreSQL's continuous percentiles: `percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP
+    (ORDER BY x)`, interpolating between the two nearest values (works on numbers and
+    intervals); one sort gives every fraction, as a list in their order."""
 
     function = "percentile_cont"
     name = "PercentileCont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    template = "%(function)s(ARRAY[%(fractions)s]) WITHIN GROUP (ORDER BY %(expressions)s)"
 
-    def __init__(self, expression, fraction: float, **extra):
-        fraction = float(fraction)
-        if not 0 <= fraction <= 1:
+    def __init__(self, expression, fractions, **extra):
+        fractions = [float(fraction) for fraction in fractions]
+        if not all(0 <= fraction <= 1 for fraction in fractions):
             raise ValueError("A percentile is a fraction between 0 and 1.")
-        super().__init__(expression, fraction=repr(fraction), **extra)
+        super().__init__(
+            expression,
+            fractions=", ".join(map(repr, fractions)),
+            output_field=ArrayField(expression.output_field),
+            **extra,
+        )
 
 
 # ---- filters --------------------------------------------------------------------------------
@@ -392,10 +399,7 @@ def request_figures(requests: QuerySet[PurchaseRequest], scope: Scope):
     PostgreSQL, one ordered-offset query per percentile)."""
     on_postgres = connections[requests.db].vendor == "postgresql"
     percentiles = (
-        {
-            "median": PercentileCont(CYCLE_TIME, 0.5, filter=HAS_CYCLE),
-            "p90": PercentileCont(CYCLE_TIME, 0.9, filter=HAS_CYCLE),
-        }
+        {"percentiles": PercentileCont(CYCLE_TIME, (0.5, 0.9), filter=HAS_CYCLE)}
         if on_postgres
         else {}
     )
@@ -410,7 +414,9 @@ def request_figures(requests: QuerySet[PurchaseRequest], scope: Scope):
         open_total=Sum("total_cost_base", filter=in_review),
         **percentiles,
     )
-    if not on_postgres:
+    if on_postgres:
+        totals["median"], totals["p90"] = totals["percentiles"] or (None, None)
+    else:
         totals["median"], totals["p90"] = percentiles_by_offset(
             requests.filter(HAS_CYCLE), CYCLE_TIME, totals["with_cycle"], (0.5, 0.9)
         )
