@@ -77,14 +77,22 @@ class DataVersion:
             f"DROP SEQUENCE IF EXISTS {self.sequence}",
         ]
 
-    def current(self, connection) -> int | None:
-        """The version now; None on another database, inside a transaction (its snapshot may
-        be older than the version) or while a write it counts is uncommitted."""
+    def current(self, connection) -> tuple[int, int] | None:
+        """The version now, after the database's own id: a database dropped and created again
+        under the same name starts its sequence anew, and must not find what was kept under
+        the old one's numbers (in a cache shared by processes that outlive it, CACHE_URL).
+        None on another database, inside a transaction (its snapshot may be older than the
+        version) or while a write it counts is uncommitted."""
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return None
         with connection.cursor() as cursor:
-            cursor.execute("SELECT tandem_data_version(%s, %s)", [self.sequence, self.lock_key])
-            return cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT tandem_data_version(%s, %s), "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())",
+                [self.sequence, self.lock_key],
+            )
+            version, database = cursor.fetchone()
+        return None if version is None else (database, version)
 
 
 def run_on_postgresql(statements: list[str]):

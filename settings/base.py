@@ -357,6 +357,30 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+
+# The cache keeping the reviewer's queue and the leaders' figures (approvals.queue_cache,
+# insights.selectors). With CACHE_URL (a Redis database, e.g. redis://redis:6379/1) every
+# worker process shares one; without it each process keeps its own, in memory. A Redis that
+# does not answer is a miss, never an error: the page is worked out instead (django-redis's
+# IGNORE_EXCEPTIONS, logged).
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "tandem",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
+    }
+
+
+CACHE_URL = env("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {"default": redis_cache(CACHE_URL)}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
 # Celery: JSON only, acknowledged after the work is done, re-queued if the worker dies.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_TASK_SERIALIZER = "json"

@@ -61,6 +61,7 @@ def _environment() -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),
         DATABASE_URL=DATABASE_URL,
         CELERY_BROKER_URL=REDIS_URL,
+        CACHE_URL=REDIS_URL,  # shared by the four workers, as in production
         LOAD_REDIS_URL=REDIS_URL,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LOG_LEVEL="WARNING",

@@ -19,7 +19,9 @@ from accounts.models import Delegation
 from approvals import queue_cache
 from notifications.models import Channel, Notification
 from notifications.services import mark_read_for_page
+from settings.base import redis_cache
 from tests.factories import UserFactory
+from tests.support.private_redis import PrivateRedis
 
 from .test_api import decide
 
@@ -202,3 +204,27 @@ def test_the_navigation_count_is_kept_with_the_queue_and_follows_it(submitted, i
     assert not any("approvals_approvalstep" in q["sql"] for q in queries.captured_queries)
     submitted()
     assert count() == "2"
+
+
+@pytest.mark.redis
+def test_a_shared_redis_cache_keeps_the_queue_and_a_silent_one_is_only_a_miss(
+    tmp_path, settings, api, submitted, it_reviewer, django_assert_num_queries
+):
+    """With CACHE_URL (settings.base.redis_cache) every process reads what one worked out; when
+    that Redis stops answering, the queue is worked out on each call: no error, nothing lost."""
+    server = PrivateRedis(tmp_path / "redis").start()
+    try:
+        settings.CACHES = {"default": redis_cache(server.url())}
+        first = submitted()
+        api.as_user(it_reviewer)
+        assert numbers(api) == [first.number]
+        assert server.client().keys("tandem:*")  # kept in Redis, not in this process
+        with django_assert_num_queries(2):  # the token, the data version
+            assert numbers(api) == [first.number]
+        server.stop()
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                assert numbers(api) == [first.number]
+            assert len(queries) > 2  # worked out
+    finally:
+        server.stop()
