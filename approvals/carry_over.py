@@ -81,10 +81,10 @@ class CarryOver:
 def plan_carry_over(purchase_request, *, previous_round: int, snapshot: RoundSnapshot):
     """The approvals that carry into the round after `previous_round`: those of the sides that
     did not ask for changes, when the admin setting is on and nothing material changed."""
+    if not previous_round:  # a first round: nothing to carry, no setting to read
+        return CarryOver(previous_round=0, enabled=False)
     config = ProcessSettings.current()
     result = CarryOver(previous_round=previous_round, enabled=config.carry_over_approvals)
-    if not previous_round:
-        return result
     before = RoundSnapshot.objects.filter(request=purchase_request, round=previous_round).first()
     result.material_changes = material_changes(
         before, snapshot, tolerance_percent=config.cost_tolerance_percent

@@ -47,12 +47,17 @@ class StepPeople:
             else:
                 names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
         self.by_group, self.by_name = {}, {}
-        memberships = User.groups.through.objects.filter(
-            Q(group_id__in=groups) | Q(group__name__in=names), user__is_active=True
-        ).select_related("user", "group")
+        memberships = User.groups.through.objects.filter(user__is_active=True)
+        if names:  # the side's leaders, by their group's name
+            memberships = memberships.filter(
+                Q(group_id__in=groups) | Q(group__name__in=names)
+            ).select_related("user", "group")
+        else:
+            memberships = memberships.filter(group_id__in=groups).select_related("user")
         for membership in memberships.order_by("user_id"):
             self.by_group.setdefault(membership.group_id, []).append(membership.user)
-            self.by_name.setdefault(membership.group.name, []).append(membership.user)
+            if names:
+                self.by_name.setdefault(membership.group.name, []).append(membership.user)
         self.users = User.objects.in_bulk(users) if users else {}
 
     def reviewers(self, step):

@@ -267,12 +267,12 @@ def _only_editable(fields: dict) -> dict:
 
 def locked_request(purchase_request: PurchaseRequest) -> PurchaseRequest:
     """The current row, locked until the transaction ends (one writer at a time), with its
-    vendor, category and department (read in the same query, not locked). The audit chain's
-    lock comes first, as in every service that locks rows and records events."""
+    requester, vendor, category and department (read in the same query, not locked). The audit
+    chain's lock comes first, as in every service that locks rows and records events."""
     lock_audit_chain()
     return (
         PurchaseRequest.objects.select_for_update(of=("self",))
-        .select_related("vendor", "category", "department")
+        .select_related("requester", "vendor", "category", "department")
         .get(pk=purchase_request.pk)
     )
 
