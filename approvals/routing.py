@@ -5,6 +5,7 @@ they never remove the baseline. A side no rule covers still gets a built-in step
 IT and the procurement side always sign off; an auto-approval rule that matches approves at
 once."""
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -145,6 +146,13 @@ def preview_query_for(rule: ApprovalRule) -> dict[str, str]:
     return query
 
 
+@functools.lru_cache(maxsize=4096)
+def _amount(value: Decimal) -> str:
+    """An amount as a reason writes it ("12,500.00"): formatted once per value, not once per
+    rule and request (routing against 500 rules formats the same few amounts again and again)."""
+    return f"{value:,.2f}"
+
+
 def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
     """The conditions of `rule` that `facts` meet, in words; None when one of them fails.
     `rule` comes from `active_rules()`, with its category and department ids attached."""
@@ -153,11 +161,11 @@ def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
     if rule.min_total is not None:
         if facts.total_base is None or facts.total_base < rule.min_total:
             return None
-        reasons.append(f"total cost {facts.total_base:,.2f} {base} ≥ {rule.min_total:,.2f}")
+        reasons.append(f"total cost {_amount(facts.total_base)} {base} ≥ {_amount(rule.min_total)}")
     if rule.max_total is not None:
         if facts.total_base is None or facts.total_base >= rule.max_total:
             return None
-        reasons.append(f"total cost {facts.total_base:,.2f} {base} < {rule.max_total:,.2f}")
+        reasons.append(f"total cost {_amount(facts.total_base)} {base} < {_amount(rule.max_total)}")
     if rule.category_ids:
         if facts.category_id not in rule.category_ids:
             return None

@@ -73,7 +73,9 @@ def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> 
             raise ValidationError(errors)
         purchase_request.submitted_at = timezone.now()
         apply_transition(purchase_request, transition, by=by)
-        route_request(purchase_request, by=by, budget_check=budget_check)
+        route_request(
+            purchase_request, by=by, budget_check=budget_check, first=transition == "submit"
+        )
     return purchase_request
 
 
@@ -119,11 +121,13 @@ def review_in_progress(vendor) -> bool:
     return vendor.steps.filter(state__in=(StepState.WAITING, StepState.OPEN)).exists()
 
 
-def route_request(purchase_request, *, by, budget_check=None) -> None:
+def route_request(purchase_request, *, by, budget_check=None, first=False) -> None:
     """Snapshots the plan into approval steps for a new round and opens the first stage, or
     approves at once when an auto-approval rule matches. When the vendor must be approved first,
     the steps wait for the vendor's joint review (started here if it is not under way). On a
-    resubmit, approvals carry over as `carry_over` allows. Runs in submit's transaction."""
+    resubmit, approvals carry over as `carry_over` allows. Runs in submit's transaction.
+    `first`: a draft's first submission, whose round is the first without asking (a request
+    only leaves its draft state by submit, and its steps are made only here)."""
     budget_check = budget_check or budgets.check_request(purchase_request, lock=True)
     if budget_check.over_budget:
         budgets.record_overrun(purchase_request, budget_check, by=by, moment="submit")
@@ -148,7 +152,7 @@ def route_request(purchase_request, *, by, budget_check=None) -> None:
             by=by,
             payload={"request": purchase_request.number},
         )
-    last_round = _last_round(purchase_request)
+    last_round = 0 if first else _last_round(purchase_request)
     new_round = last_round + 1
     snapshot = carry_over.take_snapshot(purchase_request, round=new_round)
     carrying = carry_over.plan_carry_over(
