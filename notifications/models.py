@@ -77,6 +77,21 @@ class Notification(models.Model):
                 condition=Q(channel="in_app"),
                 name="in_app_inbox",
             ),
+            # Opening a page reads the unread notifications pointing to it (`url`, or an anchor
+            # or query of it: a LIKE prefix, hence the pattern operator class), among however
+            # many a busy reviewer has not read.
+            models.Index(
+                fields=["recipient", "url"],
+                opclasses=["", "varchar_pattern_ops"],
+                condition=Q(channel="in_app", read_at__isnull=True),
+                name="unread_in_app_by_url",
+            ),
+            # The inbox, newest first, a page at a time (Meta.ordering), however long the history.
+            models.Index(
+                fields=["recipient", "-created_at", "-id"],
+                condition=Q(channel="in_app"),
+                name="in_app_newest_first",
+            ),
         ]
 
     def __str__(self):
