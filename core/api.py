@@ -1,6 +1,9 @@
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.template import loader
+from django_filters.rest_framework import DjangoFilterBackend
 from django_fsm import ConcurrentTransition
 from rest_framework import parsers, status
 from rest_framework.exceptions import ParseError
@@ -56,3 +59,18 @@ class JSONParser(parsers.JSONParser):
             return json.loads(text, parse_constant=json.strict_constant)
         except ValueError as error:
             raise ParseError(f"JSON parse error - {error}") from error
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, whose form in the browsable API asks for a related object by
+    its id (a number box) instead of listing every one of them: with 5,000 vendors, a page of
+    requests in the browser was 300 KB of options."""
+
+    def to_html(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        for field in filterset.form.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.widget = forms.NumberInput()
+        return loader.get_template(self.template).render({"filter": filterset}, request)

@@ -326,7 +326,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.api.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     # JSON with a nesting limit (400 instead of a RecursionError), forms and uploads.
     "DEFAULT_PARSER_CLASSES": [
@@ -336,6 +336,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # The browsable API's forms list at most this many choices of a related field (a vendor
+    # among thousands is given by id): a page of requests stays a page, not every vendor.
+    "HTML_SELECT_CUTOFF": 50,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
