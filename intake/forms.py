@@ -79,6 +79,11 @@ class VendorSelect(forms.Select):
         return option
 
 
+# Up to this many vendors "Existing vendor" lists them all; beyond, only the chosen one, and the
+# vendor search above it adds the one picked (5,000 options made the form 600 KB and 0.8 s).
+VENDOR_LIST_LIMIT = 200
+
+
 class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
     """The requester's form. A draft needs only a title; `submit` checks completeness
     (intake.services.submission_errors) and the errors land on these same fields."""
@@ -119,6 +124,7 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["category"].queryset = Category.objects.filter(active=True)
         self.fields["vendor"].queryset = vendors_to_request_from()
         self.fields["vendor"].label = "Existing vendor"
+        self._list_only_the_chosen_vendor_among_many()
         self.fields["handles_personal_data"].widget.choices = [
             ("unknown", "Not answered yet"),
             ("true", "Yes"),
@@ -133,6 +139,24 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         for name, condition in REQUIRED_WHEN.items():
             self.fields[name].required_when = condition
             self.fields[name].required_now = holds[condition]
+
+    def _list_only_the_chosen_vendor_among_many(self):
+        """Every vendor still validates (the field's queryset); only the list shown is cut."""
+        field = self.fields["vendor"]
+        total = field.queryset.count()
+        if total <= VENDOR_LIST_LIMIT:
+            return
+        field.help_text = (  # before the bound field is made, which copies it
+            f"Search vendors above: {total:,} vendors are too many to list here. "
+            "Or propose a new one below."
+        )
+        chosen = str(self["vendor"].value() or "")
+        shown = field.queryset.none()
+        if chosen.isascii() and chosen.isdigit() and len(chosen) < 12:
+            shown = field.queryset.filter(pk=chosen)
+        field.widget.choices = forms.ModelChoiceField(
+            queryset=shown, empty_label=field.empty_label
+        ).choices
 
     def _conditions(self) -> dict[str, bool]:
         """Whether billing recurs and whether it integrates, as the form has them now."""

@@ -259,7 +259,16 @@
       if (!choice) {
         return;
       }
-      vendorSelect.value = choice.getAttribute("data-pick-vendor");
+      var id = choice.getAttribute("data-pick-vendor");
+      if (!vendorSelect.querySelector('option[value="' + id + '"]')) {
+        // Among many vendors the list holds only the chosen one: the picked vendor joins it.
+        var option = new Option(choice.getAttribute("data-vendor-name"), id);
+        ["status", "approved", "tier"].forEach(function (name) {
+          option.setAttribute("data-" + name, choice.getAttribute("data-vendor-" + name) || "");
+        });
+        vendorSelect.add(option);
+      }
+      vendorSelect.value = id;
       // htmx listens for "change" (duplicate check, approvers preview)
       vendorSelect.dispatchEvent(new Event("change", { bubbles: true }));
       results.innerHTML = "";

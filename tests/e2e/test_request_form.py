@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from accounts import roles
 from approvals.models import ApprovalRule
+from intake import forms as intake_forms
 from intake.models import PurchaseRequest
 from tests.factories import CategoryFactory, PurchaseRequestFactory, VendorFactory
 
@@ -147,6 +148,36 @@ def test_the_vendor_picker_searches_and_shows_status_and_risk_tier(live_server, 
     expect(page.locator("#vendor-results")).to_contain_text(
         "No vendor called “nothing like it”. Propose it as a new vendor below."
     )
+    assert blocked == []
+
+
+def test_among_many_vendors_the_picked_one_joins_the_short_list_and_saves(
+    live_server, sign_in, requester, monkeypatch
+):
+    """Past intake.forms.VENDOR_LIST_LIMIT "Existing vendor" lists only the chosen vendor: the
+    one picked in the search joins it, with its status and tier, and is saved with the draft."""
+    monkeypatch.setattr(intake_forms, "VENDOR_LIST_LIMIT", 2)
+    VendorFactory(name="Asana")
+    VendorFactory(name="Basecamp")
+    miro = VendorFactory(name="Miro", status="approved", risk_tier="medium")
+    page = sign_in(requester)
+    blocked = watch_csp(page)
+    page.goto(f"{live_server.url}/requests/new/")
+    vendor = page.get_by_label("Existing vendor")
+    expect(vendor.locator("option")).to_have_count(1)  # nothing chosen yet
+    expect(page.get_by_text("3 vendors are too many to list here")).to_be_visible()
+
+    page.get_by_label("Title").fill("Whiteboards for the studio")
+    page.get_by_label("Search vendors").fill("mir")
+    page.locator("#vendor-results [data-pick-vendor]").first.click()
+
+    expect(vendor).to_have_value(str(miro.pk))
+    expect(page.locator("#vendor-facts")).to_have_text("Status: Approved · Risk tier: Medium")
+    page.get_by_role("button", name="Save draft").click()
+    expect(
+        page.get_by_role("heading", name=re.compile("Whiteboards for the studio"))
+    ).to_be_visible()
+    assert PurchaseRequest.objects.get(title="Whiteboards for the studio").vendor == miro
     assert blocked == []
 
 

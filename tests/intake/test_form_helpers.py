@@ -10,8 +10,11 @@ from django.contrib.auth.models import Group
 
 from accounts import roles
 from approvals.models import ApprovalRule
+from intake import forms as intake_forms
 from intake.models import Category, ExchangeRate
 from tests.factories import PurchaseRequestFactory, VendorFactory
+
+from .test_pages import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +212,26 @@ def test_the_duplicate_check_takes_odd_titles(client, requester, part):
     for title in ("a\x00b design", "\u202e" * 300, "%_%"):
         query = {"title": title, "vendor": "12", "part": part}
         assert client.get("/requests/duplicates/", query).status_code == 200
+
+
+def test_among_many_vendors_the_form_lists_only_the_chosen_one(client, requester, monkeypatch):
+    """Past VENDOR_LIST_LIMIT, "Existing vendor" lists only the vendor chosen (the search adds
+    the one picked); any vendor that may be named still saves."""
+    monkeypatch.setattr(intake_forms, "VENDOR_LIST_LIMIT", 2)
+    figma, miro, zoom = (VendorFactory(name=name) for name in ("Figma", "Miro", "Zoom"))
+    client.force_login(requester)
+    page = html(client.get("/requests/new/"))
+    assert not any(f">{v.name}</option>" in page for v in (figma, miro, zoom))
+    assert "3 vendors are too many to list here" in page
+
+    saved = client.post("/requests/new/", form_data(title="Whiteboards", vendor=zoom.pk, save="1"))
+    draft = requester.purchase_requests.get(title="Whiteboards")
+    assert saved.status_code == 302 and draft.vendor == zoom
+    edit = html(client.get(f"/requests/{draft.pk}/edit/"))
+    assert re.search(rf'<option value="{zoom.pk}"[^>]*selected[^>]*>Zoom</option>', edit)
+    assert ">Miro</option>" not in edit
+
+    for odd in ("abc", "²", "9" * 30, str(figma.pk + 1000)):
+        refused = client.post("/requests/new/", form_data(vendor=odd, save="1"))
+        assert refused.status_code == 200  # the form again, with the field's error
+        assert "Select a valid choice" in html(refused)
