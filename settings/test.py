@@ -12,7 +12,8 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")
 # Unit tests run tasks in-process; the integration tests start a real worker and beat.
 CELERY_TASK_ALWAYS_EAGER = True
 ALLOWED_HOSTS = ["*"]
-# Each test process keeps its own cache, whatever CACHE_URL says (tests/settings: the shared one).
+# Each test process keeps its own cache, whatever CACHE_URL says (tests/approvals/
+# test_queue_cache.py tries the shared one, against a private Redis).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # no collectstatic outside production: whitenoise serves from the finders
