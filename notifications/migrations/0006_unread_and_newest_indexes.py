@@ -5,19 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0005_notification_action'),
+        ("notifications", "0005_notification_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('channel', 'in_app'), ('read_at__isnull', True)), fields=['recipient', 'url'], name='unread_in_app_by_url', opclasses=['', 'varchar_pattern_ops']),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("channel", "in_app"), ("read_at__isnull", True)),
+                fields=["recipient", "url"],
+                name="unread_in_app_by_url",
+                opclasses=["", "varchar_pattern_ops"],
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('channel', 'in_app')), fields=['recipient', '-created_at', '-id'], name='in_app_newest_first'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("channel", "in_app")),
+                fields=["recipient", "-created_at", "-id"],
+                name="in_app_newest_first",
+            ),
         ),
     ]
