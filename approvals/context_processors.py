@@ -11,7 +11,6 @@ def waiting_count(request):
     def count():
         if not (user and user.is_authenticated):
             return ""
-        found = queue_cache.kept(("count", user.pk), lambda: selectors.awaiting_count(user))
-        return "99+" if found > 99 else (str(found) if found else "")
+        return queue_cache.kept(("count", user.pk), lambda: selectors.awaiting_count(user)) or ""
 
     return {"waiting_count": SimpleLazyObject(count)}

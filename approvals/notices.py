@@ -47,14 +47,11 @@ class StepPeople:
             else:
                 names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
         self.by_group, self.by_name = {}, {}
-        memberships = User.groups.through.objects.filter(user__is_active=True)
-        if names:  # the side's leaders, by their group's name
-            memberships = memberships.filter(
-                Q(group_id__in=groups) | Q(group__name__in=names)
-            ).select_related("user", "group")
-        else:
-            memberships = memberships.filter(group_id__in=groups).select_related("user")
-        for membership in memberships.order_by("user_id"):
+        wanted, related = Q(group_id__in=groups), ["user"]
+        if names:  # the side's leaders, by their group's name (a stage opening needs none)
+            wanted, related = wanted | Q(group__name__in=names), ["user", "group"]
+        memberships = User.groups.through.objects.filter(wanted, user__is_active=True)
+        for membership in memberships.select_related(*related).order_by("user_id"):
             self.by_group.setdefault(membership.group_id, []).append(membership.user)
             if names:
                 self.by_name.setdefault(membership.group.name, []).append(membership.user)

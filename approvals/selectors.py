@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from accounts.reviewers import reviewer_identity
 from accounts.roles import ALL_GROUPS
+from core.formats import badge_count
 from core.keyset import BY_AMOUNT_DESC, BY_DUE, Keyset
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
@@ -179,10 +180,9 @@ def sort_queue(steps: QuerySet[ApprovalStep], sort: str) -> tuple[QuerySet, Keys
     return steps.order_by(*keyset.order_by()), keyset
 
 
-def awaiting_count(user, cap: int = 99) -> int:
-    """How many steps wait for the user (counted up to `cap` + 1, shown as "99+"), for the
-    navigation."""
-    return steps_awaiting(user).order_by()[: cap + 1].count()
+def awaiting_count(user) -> int | str:
+    """How many steps wait for the user, for the navigation's badge (up to 99, then "99+")."""
+    return badge_count(steps_awaiting(user))
 
 
 def team_steps(*, side="", stage=None) -> QuerySet[ApprovalStep]:

@@ -35,6 +35,13 @@ def _babel_locale(language: str) -> Locale:
     return Locale.parse(to_locale(language))
 
 
+def badge_count(queryset, cap: int = 99) -> int | str:
+    """How many rows, as a menu badge shows it: the number up to `cap`, then "99+". Counts at
+    most `cap` + 1 rows, so that a user's thousands cost no more than a hundred."""
+    found = queryset.order_by()[: cap + 1].count()
+    return f"{cap}+" if found > cap else found
+
+
 def money(amount, currency: str = "") -> str:
     """`amount` with thousands separators and its currency code; "—" when there is none."""
     if amount is None or amount == "":

@@ -150,10 +150,11 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
             f"Search vendors above: {total:,} vendors are too many to list here. "
             "Or propose a new one below."
         )
-        chosen = str(self["vendor"].value() or "")
-        shown = field.queryset.none()
-        if chosen.isascii() and chosen.isdigit() and len(chosen) < 12:
-            shown = field.queryset.filter(pk=chosen)
+        try:  # the vendor chosen, as the field itself reads it (any odd value: none)
+            chosen = field.to_python(self["vendor"].value())
+        except forms.ValidationError:
+            chosen = None
+        shown = field.queryset.filter(pk=chosen.pk) if chosen else field.queryset.none()
         field.widget.choices = forms.ModelChoiceField(
             queryset=shown, empty_label=field.empty_label
         ).choices

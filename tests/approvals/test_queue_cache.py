@@ -228,3 +228,12 @@ def test_a_shared_redis_cache_keeps_the_queue_and_a_silent_one_is_only_a_miss(
             assert len(queries) > 2  # worked out
     finally:
         server.stop()
+
+
+def test_the_version_names_its_database_so_a_new_one_under_the_same_name_starts_apart():
+    """A database dropped and created again under the same name starts its sequence anew: what
+    a shared cache kept under the old one's numbers must never match (core.data_versions)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+        database = cursor.fetchone()[0]
+    assert version()[0] == database

@@ -3,7 +3,11 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from core import formats
@@ -85,3 +89,16 @@ def test_due_times_read_in_plain_words_in_the_active_time_zone():
     with timezone.override("America/New_York"):
         assert formats.due(datetime(2026, 12, 7, 15, tzinfo=UTC), now) == "Monday 10:00 EST"
     assert formats.due(None) == "—"
+
+
+@pytest.mark.django_db
+def test_a_badge_counts_up_to_its_cap_then_says_plus():
+    """The navigation's "Waiting for me" and the bell both count through badge_count."""
+    groups = Group.objects.filter(name__startswith="badge-")
+    assert formats.badge_count(groups, cap=2) == 0
+    Group.objects.bulk_create(Group(name=f"badge-{n}") for n in range(2))
+    assert formats.badge_count(groups, cap=2) == 2
+    Group.objects.create(name="badge-3")
+    with CaptureQueriesContext(connection) as queries:
+        assert formats.badge_count(groups, cap=2) == "2+"
+    assert "LIMIT 3" in queries[0]["sql"]

@@ -66,3 +66,19 @@ def test_postgres_finds_a_pages_unread_notifications_by_index(requester):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "unread_in_app_by_url" in plan
+
+
+@pytest.mark.postgres
+def test_postgres_reads_the_inboxs_newest_page_by_index(client, requester):
+    """The inbox's first page is read from the index, not by sorting the whole history."""
+    unread(requester, 2000, url="/elsewhere/")
+    client.force_login(requester)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/notifications/").status_code == 200
+    page = next(q["sql"] for q in queries if "ORDER BY" in q["sql"] and "LIMIT 25" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE notifications_notification")
+        cursor.execute(f"EXPLAIN {page}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "in_app_newest_first" in plan
+    assert "Sort" not in plan
