@@ -46,7 +46,11 @@ def reviewer_identity(user, now: datetime | None = None) -> ReviewerIdentity:
         now = now or timezone.now()
         identity.group_ids = roles.group_ids(user)
         delegations = (
-            Delegation.objects.filter(delegate=user, starts_at__lte=now, ends_at__gt=now)
+            # A delegation gives the delegator's rights only while the delegator has them: once
+            # they leave (deactivated), it gives nothing, even before it is ended.
+            Delegation.objects.filter(
+                delegate=user, starts_at__lte=now, ends_at__gt=now, delegator__is_active=True
+            )
             .select_related("delegator")
             .prefetch_related("delegator__groups")
         )

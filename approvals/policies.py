@@ -24,6 +24,12 @@ class DecisionVerdict(Verdict):
     on_behalf_of: object = None
 
 
+INACTIVE_REASON = (
+    "Your Tandem account is switched off, so you can no longer decide or answer: ask a Tandem "
+    "administrator if this is a mistake."
+)
+
+
 def _deny(reason: str) -> DecisionVerdict:
     return DecisionVerdict(False, reason)
 
@@ -38,8 +44,14 @@ def can_decide(
     - a user decides only steps of groups they belong to, or hold by a delegation in its window;
     - the people involved on the `it` side of a request (or vendor review) and those on its
       `procurement` side are disjoint, in every round and across every delegation.
+    - only an active person decides: leaving (deactivation) takes every right at once, and a
+      delegation gives nothing once its delegator has left (accounts.reviewers).
+    Every path that decides (page, API, e-mail link and reply, Slack, delegation) asks this at
+    the moment of deciding, inside `decide_step`'s transaction.
     Whether the step is open is the state machine's business (409), not this policy's (403).
     Work after approval (placing the order, confirming receipt) is never decided here."""
+    if not user.is_active:
+        return _deny(INACTIVE_REASON)
     if step.kind == StepKind.ORDER:
         return _deny("This is the order, not a decision: procurement records it with the PO.")
     if step.kind == StepKind.RECEIPT:
@@ -88,8 +100,10 @@ def decidable(user) -> Q:
     """The condition of `decidable_steps`: one branch per principal the user can act for
     (themself and each open delegation), each with the same three rules as `can_decide`; only
     review steps are decided."""
-    identity = reviewer_identity(user)
     allowed = Q(pk__in=[])
+    if not user.is_active:
+        return allowed
+    identity = reviewer_identity(user)
     for principal, group_ids in identity.principals:
         people = {user.pk, principal.pk}
         holds = Q(group_id__in=group_ids) | Q(user_id=principal.pk)
@@ -199,7 +213,15 @@ def can_be_consulted(colleague, step: ApprovalStep, *, asked_by) -> Verdict:
 
 
 def can_answer(user, consultation: Consultation) -> Verdict:
-    """Only the colleague who was asked answers."""
-    if consultation.colleague_id == user.pk:
-        return ALLOWED
-    return deny(f"This question is for {consultation.colleague}: only they answer it.")
+    """Only the colleague who was asked answers, and only while they may still be asked: active,
+    a reviewer or leader, never the requester (`can_be_consulted`, checked when answering)."""
+    if consultation.colleague_id != user.pk:
+        return deny(f"This question is for {consultation.colleague}: only they answer it.")
+    if not user.is_active:
+        return deny(INACTIVE_REASON)
+    if user.pk in barred_people(consultation.step) or not has_role(user, *ALL_GROUPS):
+        return deny(
+            "You can no longer answer: you are not a reviewer or leader on this any more. "
+            f"Tell {consultation.asked_by} so they ask a colleague."
+        )
+    return ALLOWED

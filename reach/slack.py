@@ -77,7 +77,9 @@ def user_for(slack_user_id: str):
     account = SlackAccount.objects.select_related("user").filter(slack_user_id=slack_user_id)
     account = account.first()
     if account is not None:
-        return account.user if account.user.is_active else None
+        # An account of somebody who left still maps to them: the decision policy then says
+        # why nothing is decided, in the same words as every other path.
+        return account.user
     try:
         info = client().users_info(user=slack_user_id)
     except (SlackClientError, OSError):
