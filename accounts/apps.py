@@ -14,10 +14,19 @@ class AccountsConfig(AppConfig):
         Group.__str__ = lambda group: roles.group_label(group.name)
 
         from allauth.account.signals import user_logged_in
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed
 
         from . import (
+            hooks,
             schema,  # noqa: F401 - registers the API token scheme with drf-spectacular
             sso,
+        )
+
+        m2m_changed.connect(
+            hooks.groups_changed,
+            sender=get_user_model().groups.through,
+            dispatch_uid="tandem-groups-changed",
         )
 
         # Every sign-in through the identity provider re-applies the person's claims.

@@ -12,6 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from core.errors import TransitionNotAllowed
 
+from . import hooks
 from .models import ApiToken, ClaimMapping, Delegation, Department, User
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def end_delegation(delegation: Delegation, *, now=None) -> Delegation | None:
             return None
         delegation.ends_at = now
         delegation.save(update_fields=["ends_at"])
+        hooks.rights_lost()
     return delegation
 
 
@@ -138,4 +140,5 @@ def deactivate_user(user: User, *, now=None) -> User:
         for delegation in current:
             end_delegation(delegation, now=now)
         end_sessions(user)
+        hooks.rights_lost()
     return user

@@ -6,8 +6,14 @@ class ApprovalsConfig(AppConfig):
     name = "approvals"
 
     def ready(self):
-        from . import routing
+        from accounts import hooks
+
+        from . import routing, workflow
         from .models import ApprovalRule
+
+        # Somebody left, left a group or lost a delegation: a step nobody may decide any more
+        # goes to its side's leader at once (SPEC §3).
+        hooks.on_rights_lost(workflow.send_undecidable_steps_to_leaders)
 
         # A rule changed in this process is read again at the next routing (other processes
         # see the change through routing.rules_version).

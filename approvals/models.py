@@ -42,6 +42,9 @@ class Side(models.TextChoices):
 
 # Joint sign-off: every routed request has a step of each, decided by different people.
 JOINT_SIDES = (Side.IT, Side.PROCUREMENT)
+# The leader of each side (SPEC §3): told of an escalation when the step names nobody, and the
+# one who decides a step nobody of its group may decide.
+LEADER_OF_SIDE = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINANCE: roles.CPO}
 
 
 class RuleKind(models.TextChoices):
@@ -302,6 +305,8 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         help_text="The delegator, when the decision was taken by their delegate.",
     )
     comment = models.TextField(blank=True)
+    # Why the step went to its side's leader: nobody of its group could decide it (SPEC §3).
+    leader_because = models.CharField(max_length=500, blank=True)
     carried_from = models.ForeignKey(
         "self",
         null=True,

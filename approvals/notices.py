@@ -16,11 +16,8 @@ from calendars import selectors as calendar_selectors
 from core import formats
 from notifications.services import Message, notify, notify_many
 
-from .models import ApprovalStep, Consultation, Side, StepKind
+from .models import LEADER_OF_SIDE, ApprovalStep, Consultation, StepKind
 from .subjects import subject_of
-
-# Who is told of an escalation when the step names nobody: the leader of its side.
-DEFAULT_ESCALATION = {Side.IT: roles.CIO, Side.PROCUREMENT: roles.CPO, Side.FINANCE: roles.CPO}
 
 
 def reviewers_of(step: ApprovalStep):
@@ -45,7 +42,7 @@ class StepPeople:
             elif step.escalation_group_id:
                 groups.add(step.escalation_group_id)
             else:
-                names.add(DEFAULT_ESCALATION.get(step.side, roles.CIO))
+                names.add(LEADER_OF_SIDE.get(step.side, roles.CIO))
         self.by_group, self.by_name = {}, {}
         wanted, related = Q(group_id__in=groups), ["user"]
         if names:  # the side's leaders, by their group's name (a stage opening needs none)
@@ -68,7 +65,7 @@ class StepPeople:
             return [user] if user is not None else []
         if step.escalation_group_id:
             return self.by_group.get(step.escalation_group_id, [])
-        return self.by_name.get(DEFAULT_ESCALATION.get(step.side, roles.CIO), [])
+        return self.by_name.get(LEADER_OF_SIDE.get(step.side, roles.CIO), [])
 
 
 def describe(step: ApprovalStep) -> str:

@@ -4,7 +4,9 @@ the two cannot drift apart (tests/approvals/test_four_eyes_agreement.py proves t
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from accounts.reviewers import ReviewerIdentity, reviewer_identity
 from accounts.roles import ALL_GROUPS, has_role, is_reviewer
@@ -125,6 +127,58 @@ def decidable(user) -> Q:
         four_eyes = Q(side__in=JOINT_SIDES) & Exists(other_side_decided)
         allowed |= holds & ~barred & ~four_eyes
     return allowed & Q(kind=StepKind.REVIEW)
+
+
+def someone_may_decide(*, four_eyes: bool) -> Exists:
+    """`can_decide` turned around, for a step (the outer query's row): whether any active member
+    of its group, or its named reviewer, may decide it: not barred (the requester; for a vendor
+    review whoever proposed the vendor or filed a request naming it) and not involved on the
+    other side of the same request or vendor (four eyes). Delegates need not be counted: a
+    delegate acts only with the rights of an active principal, under the same bars as the
+    principal, so a step that no principal may decide no delegate may either. SPEC §3: no step
+    ever waits on nobody (`workflow.send_to_leader`)."""
+    User = get_user_model()
+    members = User.groups.through.objects.filter(
+        group_id=OuterRef("group_id"), user__is_active=True
+    )
+    named = User.objects.filter(pk=OuterRef("user_id"), is_active=True)
+    return Exists(_may_decide(members, "user_id", four_eyes)) | Exists(
+        _may_decide(named, "pk", four_eyes)
+    )
+
+
+def _may_decide(people: QuerySet, person: str, four_eyes: bool) -> QuerySet:
+    """`people` (rows naming a person in their field `person`) without those barred from the
+    outer query's step."""
+    filed_naming_vendor = PurchaseRequest.objects.filter(
+        requester_id=OuterRef(person), vendor_id=OuterRef(OuterRef("vendor_id"))
+    )
+    people = (
+        people.exclude(**{person: Coalesce(OuterRef("request__requester_id"), Value(0))})
+        .exclude(**{person: Coalesce(OuterRef("vendor__proposed_by_id"), Value(0))})
+        .exclude(Exists(filed_naming_vendor))
+    )
+    if four_eyes:  # only the joint sides keep their people apart
+        decided_other_side = (
+            ApprovalStep.objects.filter(side__in=JOINT_SIDES, kind=StepKind.REVIEW)
+            .filter(
+                Q(request_id=OuterRef(OuterRef("request_id")))
+                | Q(vendor_id=OuterRef(OuterRef("vendor_id")))
+            )
+            .exclude(side=OuterRef(OuterRef("side")))
+            .filter(Q(decided_by_id=OuterRef(person)) | Q(decided_for_id=OuterRef(person)))
+        )
+        people = people.exclude(Exists(decided_other_side))
+    return people
+
+
+def nobody_may_decide(steps: QuerySet[ApprovalStep]) -> QuerySet[ApprovalStep]:
+    """The review steps among `steps` that no active person may decide (see above)."""
+    joint = Q(side__in=JOINT_SIDES)
+    return steps.filter(kind=StepKind.REVIEW).filter(
+        (joint & ~someone_may_decide(four_eyes=True))
+        | (~joint & ~someone_may_decide(four_eyes=False))
+    )
 
 
 def work_items(user) -> Q:

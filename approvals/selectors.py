@@ -11,6 +11,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -20,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from accounts import roles
 from accounts.models import User
 from accounts.reviewers import reviewer_identity
 from accounts.roles import ALL_GROUPS
@@ -31,6 +33,7 @@ from vendors.policies import can_view_vendors
 
 from . import policies, routing
 from .models import (
+    LEADER_OF_SIDE,
     MEMBER_ORDER,
     WORK_ITEM_KINDS,
     ApprovalRule,
@@ -402,3 +405,34 @@ def rule_preview(*, purchase_request=None, draft: dict | None = None) -> routing
     else:
         facts = routing.facts_from_draft(draft or {})
     return routing.plan(facts)
+
+
+def four_eyes_warnings(plan: routing.RoutingPlan) -> list[str]:
+    """What the rule preview warns an admin of (SPEC §3): a reviewer group of the plan too small
+    to keep four eyes. With nobody active in it, its steps go to the side's leader at once; with
+    one person, whenever that person filed the request, proposed its vendor or decided the other
+    side. One query."""
+    groups = {step.group for step in [*plan.vendor_steps, *plan.steps] if step.group is not None}
+    if not groups:
+        return []
+    members = {}
+    people = User.objects.filter(is_active=True, groups__in=groups).order_by(*MEMBER_ORDER)
+    for group_id, person in ((p.group_id, p) for p in people.annotate(group_id=F("groups"))):
+        members.setdefault(group_id, []).append(person)
+    warnings = []
+    for group in sorted(groups, key=lambda g: g.name):
+        label = roles.group_label(group.name)
+        side = next(s.side for s in [*plan.vendor_steps, *plan.steps] if s.group == group)
+        leader = roles.group_label(LEADER_OF_SIDE[side])
+        if group.name == LEADER_OF_SIDE[side]:
+            continue  # the leader's own step: nobody above it to send it to
+        people = members.get(group.pk, [])
+        if not people:
+            warnings.append(f"Nobody active is in {label}: its steps go to the {leader} at once.")
+        elif len(people) == 1:
+            warnings.append(
+                f"{label} has one person, {people[0]}: when {people[0]} filed the request, "
+                f"proposed its vendor or decided its other side, the step goes to the {leader} "
+                "(four eyes). Add a second person to keep the step in the group."
+            )
+    return warnings

@@ -16,7 +16,7 @@ from core.working_hours import add_working_time
 from notifications.services import mark_done
 
 from . import notices, policies, workflow
-from .models import ApprovalRule, ApprovalStep, Consultation, StepState
+from .models import JOINT_SIDES, ApprovalRule, ApprovalStep, Consultation, StepState
 from .subjects import subject_kind
 
 DECISIONS = {
@@ -75,6 +75,8 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
             },
         )
         workflow.settle(subject.obj, step, by=by, on_behalf_of=verdict.on_behalf_of)
+        # Four eyes may have left the other side's open steps with nobody to decide them.
+        workflow.send_open_steps_to_leaders(subject.obj.steps.filter(side__in=JOINT_SIDES))
         _settle_notices(subject.obj, step, by=by)
     return step
 

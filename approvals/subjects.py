@@ -32,6 +32,7 @@ class StepSubject:
 class RequestSubject(StepSubject):
     model, field, noun = PurchaseRequest, "request", "request"
     barred_reason = "You filed this request: the requester never decides its steps."
+    barred_phrase = "filed this request"
     colleague_barred_reason = "{colleague} filed this request: the requester is never asked."
 
     @property
@@ -56,6 +57,7 @@ class VendorReviewSubject(StepSubject):
     barred_reason = (
         "You proposed this vendor or filed a request naming it: you do not decide its review."
     )
+    barred_phrase = "proposed this vendor or named it on a request"
     colleague_barred_reason = (
         "{colleague} proposed this vendor or named it on a request: ask somebody else."
     )

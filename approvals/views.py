@@ -217,7 +217,8 @@ def rule_preview(request):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         result = selectors.rule_preview(purchase_request=data.get("request"), draft=data)
-    context = {"form": form, "result": result, "rule": rule}
+    warnings = selectors.four_eyes_warnings(result) if result else []
+    context = {"form": form, "result": result, "rule": rule, "warnings": warnings}
     return render(request, "approvals/rule_preview.html", context)
 
 

@@ -28,10 +28,19 @@ from notifications.services import mark_done
 from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
-from . import carry_over, notices
-from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState, StoppedClock
+from . import carry_over, notices, policies
+from .models import (
+    LEADER_OF_SIDE,
+    MEMBER_ORDER,
+    ApprovalStep,
+    ProcessSettings,
+    Side,
+    StepKind,
+    StepState,
+    StoppedClock,
+)
 from .routing import PlannedStep, RequestFacts, budget_owner_step, plan, plan_vendor_review
-from .subjects import subject_kind
+from .subjects import subject_kind, subject_of
 
 
 def submit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
@@ -171,6 +180,9 @@ def route_request(purchase_request, *, by, budget_check=None, first=False) -> No
     _carry_over(purchase_request, steps, carrying, by=by)
     waiting = [step for step in steps if step.state == StepState.WAITING]
     if vendor is not None:
+        # Its requester may not decide the vendor's review now (four eyes): if they were the
+        # last who could, the review's step goes to its leader.
+        send_open_steps_to_leaders(vendor.steps.all())
         return
     if waiting:
         verb = "resubmitted" if last_round else "submitted"
@@ -310,17 +322,137 @@ def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> l
     opened = [s for s in steps if s.stage == stage and s.state == StepState.WAITING]
     if not opened:
         return opened
+    to_leader = _steps_nobody_may_decide(opened)
     calendars = working_hours_by_group({s.group_id for s in opened})
     stopped = stopped_clocks(opened)
     for step in opened:
         step.open(at=now, calendar=calendars[step.group_id], resumes=stopped.get(_clock_key(step)))
     # One statement for the whole stage, safe without the state check of `save`: the caller
     # holds the request's or vendor's row lock. Then one for all their reviewers' notices.
-    _update_together(opened, OPENING_FIELDS)
+    _update_together(opened, OPENING_FIELDS + (LEADER_FIELDS if to_leader else []))
     for step in opened:
         step._update_initial_state()  # as `save` does: a later save expects "open" in the row
+    for step in to_leader:
+        _record_sent_to_leader(step)
     notices.steps_opened(opened, because=because, calendars=calendars)
     return opened
+
+
+# No step waits on nobody (SPEC §3)
+
+# What sending a step to its side's leader changes.
+LEADER_FIELDS = ["group", "user", "leader_because"]
+
+
+def _steps_nobody_may_decide(steps: list[ApprovalStep]) -> list[ApprovalStep]:
+    """Of `steps` (stored, about to open), those nobody of their group may decide, sent to their
+    side's leader in memory (the caller saves them). One query; more only for those sent."""
+    nobody = set(
+        policies.nobody_may_decide(
+            ApprovalStep.objects.filter(pk__in=[s.pk for s in steps])
+        ).values_list("pk", flat=True)
+    )
+    return [step for step in steps if step.pk in nobody and _to_leader(step)]
+
+
+def _to_leader(step: ApprovalStep) -> bool:
+    """Gives the step to its side's leader (the CIO for IT, the CPO for procurement and
+    finance) and says why on the step. Not when no leader may decide it either (none yet, or
+    barred too), nor when the leader already has their own step beside it: the operations page
+    then lists it for an admin (operations.selectors.steps_nobody_may_decide)."""
+    leader = Group.objects.filter(name=LEADER_OF_SIDE[step.side]).first()
+    if leader is None or leader.pk == step.group_id:
+        return False
+    beside = {"round": step.round, "stage": step.stage, "kind": step.kind, "group": leader}
+    if subject_of(step).obj.steps.filter(**beside).exists():
+        return False
+    why = _why_nobody_may_decide(step)
+    was = step.group, step.user
+    step.group, step.user = leader, None
+    leaders = list(leader.user_set.filter(is_active=True).order_by(*MEMBER_ORDER))
+    deciding = [person for person in leaders if policies.can_decide(person, step).allowed]
+    if not deciding:
+        step.group, step.user = was
+        return False
+    label = roles.group_label(leader.name)
+    who = f"{deciding[0]} ({label})" if len(deciding) == 1 else f"the {label}"
+    step.leader_because = f"{why}, so {who} decides."[:500]
+    return True
+
+
+def _why_nobody_may_decide(step: ApprovalStep) -> str:
+    """In people's words: "Paul Pruitt proposed this vendor or named it on a request"."""
+    if step.user_id:
+        members = [step.user] if step.user.is_active else []
+    else:
+        members = list(step.group.user_set.filter(is_active=True).order_by(*MEMBER_ORDER))
+    if not members:
+        return f"Nobody is left in {step.reviewer_label}"
+    barred = policies.barred_people(step)
+    subject = subject_of(step)
+    reasons = []
+    filed = [str(person) for person in members if person.pk in barred]
+    if filed:
+        reasons.append(f"{_and(filed)} {subject.barred_phrase}")
+    decided = [str(person) for person in members if person.pk not in barred]
+    if decided:
+        other = Side(policies.OTHER_SIDE[step.side]).label
+        reasons.append(f"{_and(decided)} decided on its {other} side (four eyes)")
+    return "; ".join(reasons)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _record_sent_to_leader(step: ApprovalStep) -> None:
+    record_event(
+        step.subject,
+        actor=None,
+        kind="step_sent_to_leader",
+        payload={
+            "step": step.pk,
+            "reviewer": step.reviewer_label,
+            "side": step.side,
+            "stage": step.stage,
+            "because": step.leader_because,
+        },
+    )
+
+
+def send_open_steps_to_leaders(steps) -> list[ApprovalStep]:
+    """The open steps among `steps` (a queryset) that nobody may decide any more (after a
+    decision on the other side, somebody leaving, a group or delegation change) go to their
+    side's leader at once, who is told. Runs in the caller's transaction, which holds the
+    subjects' locks."""
+    moved = []
+    candidates = policies.nobody_may_decide(steps.filter(state=StepState.OPEN))
+    for step in candidates.select_related("group", "user", "request", "vendor"):
+        if not _to_leader(step):
+            continue
+        ApprovalStep.objects.filter(pk=step.pk).update(
+            group=step.group, user=None, leader_because=step.leader_because
+        )
+        mark_done([notices.step_topic(step)], note="Sent to the side's leader")
+        _record_sent_to_leader(step)
+        calendars = working_hours_by_group({step.group_id})
+        notices.steps_opened([step], because=step.leader_because.rstrip("."), calendars=calendars)
+        moved.append(step)
+    return moved
+
+
+def send_undecidable_steps_to_leaders() -> int:
+    """Every open step that nobody may decide goes to its leader, each in its own transaction
+    with its subject locked as a decision would lock it. Called when people's rights shrink
+    (accounts.hooks: leaving, a group left, a delegation ended)."""
+    moved = 0
+    waiting = policies.nobody_may_decide(ApprovalStep.objects.filter(state=StepState.OPEN))
+    for step in waiting.select_related("request", "vendor"):
+        with transaction.atomic():
+            lock_audit_chain()
+            subject_kind(step).locked(step)
+            moved += len(send_open_steps_to_leaders(ApprovalStep.objects.filter(pk=step.pk)))
+    return moved
 
 
 def _update_together(steps: list[ApprovalStep], fields: list[str]) -> None:

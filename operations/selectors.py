@@ -8,6 +8,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from approvals import policies as approval_policies
 from approvals.models import ApprovalStep, Side, StepState
 from core import heartbeats
 from intake.models import PurchaseRequest, State
@@ -114,3 +115,15 @@ def sweep_status(now: datetime | None = None, beats: dict | None = None) -> Swee
         )
     stale = since is not None and now - since > interval * STALE_AFTER_INTERVALS
     return SweepStatus(interval=interval, last_completed_at=last, since=since, stale=stale)
+
+
+def steps_nobody_may_decide(limit: int = 50) -> list[ApprovalStep]:
+    """Open steps that no active person may decide (SPEC §3: none should exist; such a step
+    goes to its side's leader at once, so one listed here is the leader's own step, or was
+    left by a change Tandem did not see, e.g. a delegation that ran out). Oldest first."""
+    steps = approval_policies.nobody_may_decide(ApprovalStep.objects.filter(state=StepState.OPEN))
+    return list(
+        steps.select_related("request", "vendor", "group", "user").order_by("opened_at", "pk")[
+            :limit
+        ]
+    )

@@ -35,6 +35,7 @@ def overview(request):
         "oldest_undelivered": oldest,
         "queue_length": health.queue_length() if health.BROKER not in failing else None,
         "gave_up": selectors.gave_up_notifications(),
+        "nobody_may_decide": selectors.steps_nobody_may_decide(),
         "alerts": Alert.objects.select_related("notification")[:50],
         "now": now,
     }

@@ -154,3 +154,8 @@ class PreviewSerializer(serializers.Serializer):
     auto_approved_by = serializers.CharField(allow_null=True)
     auto_approval_reasons = serializers.ListField(child=serializers.CharField())
     steps = PlannedStepSerializer(many=True)
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Reviewer groups too small to keep four eyes: whose steps would go to the "
+        "side's leader, and when.",
+    )

@@ -249,6 +249,7 @@ class RulePreviewView(APIView):
                     "auto_approved_by": getattr(result.auto_approved_by, "name", None),
                     "auto_approval_reasons": result.auto_approval_reasons,
                     "steps": result.steps,
+                    "warnings": selectors.four_eyes_warnings(result),
                 }
             ).data
         )
