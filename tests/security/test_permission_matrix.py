@@ -411,12 +411,15 @@ MATRIX = {
         (LOGIN,  403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
     "budget import page": Row("GET", "/budgets/import/",
         (LOGIN,  403,    403,    403,    403,    403,    403,    200,    200,    403,    403)),
+    # A budget's figures (budgets.policies.budget_sight): the world's budget is of Rita's
+    # department; whoever sees every submitted request sees every budget (the delegate holds
+    # Ivan's rights); a department one does not see is a 404, an empty list.
     "list budgets (API)": Row("GET", "/api/budgets/",
-        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+        (401,    200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
     "one budget (API)": Row("GET", "/api/budgets/{budget}/",
-        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+        (401,    200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "no such budget (API)": Row("GET", "/api/budgets/0/",
-        (401,    403,    403,    404,    404,    404,    404,    404,    404,    403,    403)),
+        (401,    404,    404,    404,    404,    404,    404,    404,    404,    404,    404)),
     "list renewals (API)": Row("GET", "/api/renewals/",
         (401,    403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
     "one renewal (API)": Row("GET", "/api/renewals/{renewal}/",
