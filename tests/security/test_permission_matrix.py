@@ -269,15 +269,20 @@ MATRIX = {
     "end ivan's delegation": Row("POST", "/accounts/out-of-office/{delegation}/end/",
         (LOGIN,  404,    404,    DONE,   404,    404,    404,    404,    404,    404,    404),
         effect=lambda w: Delegation.objects.get(pk=w.ids["delegation"]).ends_at <= timezone.now()),
-    # Django admin: staff only; everyone else is sent to the admin's sign-in.
+    # Django admin: staff only. Anonymous visitors go to sign in; a signed-in person the
+    # admin does not let in gets a 403 page saying whom to ask (issue 27: never the loop
+    # between the admin's sign-in and Tandem's).
+    # (The admin's index sends anonymous visitors through /admin/login/, which sends them on.)
     "admin": Row("GET", "/admin/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (302,    403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
     "admin: audit trail": Row("GET", "/admin/audit/auditevent/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
     "admin: routing rules": Row("GET", "/admin/approvals/approvalrule/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
     "admin: sign-in attempts": Row("GET", "/admin/axes/accessattempt/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
+    "admin: its sign-in page": Row("GET", "/admin/login/?next=/admin/",
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    302,    403,    403)),
     # API documentation
     "API schema": Row("GET", "/api/schema/",
         (401,    200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
