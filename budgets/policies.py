@@ -59,7 +59,13 @@ def can_see_budget(user, department, *, purchase_request=None) -> Verdict:
     """The one rule for a department's budget figures (see `budget_sight`). With
     `purchase_request`, the request being read or edited: its requester also sees the figures
     of the department it charges once it has been submitted for review. A draft grants
-    nothing: anyone may name any department in a draft, so a draft would open every budget."""
+    nothing: anyone may name any department in a draft, so a draft would open every budget.
+
+    A request's own pages (the budget owner's step and why, the "over budget" event, the
+    evidence packet) show figures of its department only; whoever may read a submitted
+    request is its requester or someone who sees every budget (intake.selectors.visibility),
+    so those pages agree with this rule without asking it again (tests/budgets/
+    test_visibility.py holds them to it)."""
     department_id = getattr(department, "pk", department)
     if department_id is None:
         return deny(BUDGET_REFUSED)
