@@ -7,10 +7,10 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from . import roles, sso
+from . import policies, roles, selectors, sso
 
 # What such a person may still open: setting the code up, signing out, static files.
 ALLOWED_PREFIXES = ("/auth/2fa/", "/auth/reauthenticate/", "/auth/logout/", "/accounts/logout/")
@@ -51,3 +51,25 @@ class TwoFactorRequiredMiddleware:
         if sso.signed_in_with_provider(request) or sso.signed_in_with_second_factor(request):
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class AdminForAdminsOnlyMiddleware:
+    """Any admin address opened by a signed-in person whom the admin does not let in answers a
+    403 page that says who can help. Django's admin would send them to its sign-in page, which
+    sends a signed-in person back to where they came from: a loop until the browser gives up.
+    Anonymous visitors go on to the sign-in page (with `next`), as everywhere."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and request.path_info.startswith(reverse("admin:index"))
+            and not policies.can_use_admin(request)
+        ):
+            context = {"contacts": selectors.admin_contacts()}
+            return render(request, "accounts/admin_forbidden.html", context, status=403)
+        return self.get_response(request)

@@ -49,7 +49,9 @@ class RequestFacts:
     budget_owner: object = None
 
     @classmethod
-    def of(cls, purchase_request, budget_check=None) -> "RequestFacts":
+    def of(cls, purchase_request, budget_check=None, *, with_budget=True) -> "RequestFacts":
+        """`with_budget` False leaves the budget out (no check, so no overrun and no budget
+        owner's step): what someone who may not see the department's budget is shown."""
         vendor = purchase_request.vendor if purchase_request.vendor_id else None
         if vendor is not None:
             vendor_status, tier = vendor.status, vendor.risk_tier
@@ -68,8 +70,12 @@ class RequestFacts:
             vendor_risk_tier=tier,
             department_id=purchase_request.department_id,
             department_name=department.name if department else "",
-            **budget_facts(
-                budget_check or budgets.check_request(purchase_request), purchase_request
+            **(
+                budget_facts(
+                    budget_check or budgets.check_request(purchase_request), purchase_request
+                )
+                if with_budget
+                else {}
             ),
         )
 

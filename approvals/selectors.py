@@ -397,11 +397,15 @@ def decision_panels(subject, user) -> list[StepPanel]:
     return panels
 
 
-def rule_preview(*, purchase_request=None, draft: dict | None = None) -> routing.RoutingPlan:
+def rule_preview(
+    *, purchase_request=None, draft: dict | None = None, with_budget=True
+) -> routing.RoutingPlan:
     """The steps a request (or a draft's facts) would get under today's rules, and why: what the
-    rule preview page and `/api/rules/preview/` both show."""
+    rule preview page and `/api/rules/preview/` both show. `with_budget` False leaves the
+    request's budget out, for a reader who may not see it (budgets.policies.can_see_budget):
+    an overrun would otherwise show through the steps it adds."""
     if purchase_request is not None:
-        facts = routing.RequestFacts.of(purchase_request)
+        facts = routing.RequestFacts.of(purchase_request, with_budget=with_budget)
     else:
         facts = routing.facts_from_draft(draft or {})
     return routing.plan(facts)

@@ -11,6 +11,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.roles import sees_everything
+from budgets import policies as budget_policies
+from budgets import views as budget_views
 from core.keyset import keyset_page
 from core.pages import perform, show_form_errors
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
@@ -139,7 +141,8 @@ def approvers_preview(request):
     form.is_valid()
     formset.is_valid()
     draft = form.unsaved_request(formset)
-    result = selectors.rule_preview(purchase_request=draft)
+    budget_shown = budget_views.may_see_form_budget(request, draft)
+    result = selectors.rule_preview(purchase_request=draft, with_budget=budget_shown)
     stages = {}
     for step in result.steps:
         stages.setdefault(step.stage, []).append(step)
@@ -147,6 +150,7 @@ def approvers_preview(request):
         "result": result,
         "stages": sorted(stages.items()),
         "draft": draft,
+        "budget_shown": budget_shown,
         "base_currency": settings.TANDEM_BASE_CURRENCY,
     }
     return render(request, "approvals/_approvers_preview.html", context)
@@ -215,8 +219,15 @@ def rule_preview(request):
     form = PreviewForm(query or None, requests=requests_visible_to(request.user))
     result = None
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        result = selectors.rule_preview(purchase_request=data.get("request"), draft=data)
+        data, purchase_request = form.cleaned_data, form.cleaned_data.get("request")
+        result = selectors.rule_preview(
+            purchase_request=purchase_request,
+            draft=data,
+            with_budget=purchase_request is None
+            or budget_policies.can_see_budget(
+                request.user, purchase_request.department_id, purchase_request=purchase_request
+            ).allowed,
+        )
     warnings = selectors.four_eyes_warnings(result) if result else []
     context = {"form": form, "result": result, "rule": rule, "warnings": warnings}
     return render(request, "approvals/rule_preview.html", context)

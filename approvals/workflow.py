@@ -77,7 +77,7 @@ def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> 
         # The budget rows stay locked to the end: a request submitted at the same moment is
         # counted after this one, never beside it.
         budget_check = budgets.check_request(purchase_request, lock=True)
-        errors.update(budgets.submit_blocked_errors(budget_check))
+        errors.update(budgets.submit_blocked_errors(budget_check, purchase_request, reader=by))
         if errors:
             raise ValidationError(errors)
         purchase_request.submitted_at = timezone.now()

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts import roles
 from intake.models import Billing, PurchaseRequest, State
 
-from . import fiscal
+from . import fiscal, policies
 from .models import Budget, Renewal
 
 # Committed: approved and ordered (and, once received, closed). In flight: in review.
@@ -154,6 +154,16 @@ def budget_list(*, fiscal_year=None, department=None) -> QuerySet:
     if department is not None:
         budgets = budgets.filter(department=department)
     return budgets
+
+
+def budgets_visible_to(user, *, fiscal_year=None, department=None) -> QuerySet:
+    """The budgets with their figures that `user` may see (policies.budget_sight): every page,
+    panel, API and export that lists budgets reads them here."""
+    budgets = budget_list(fiscal_year=fiscal_year, department=department)
+    sight = policies.budget_sight(user)
+    if sight.every:
+        return budgets
+    return budgets.filter(department_id__in=sight.department_ids)
 
 
 def applicable_budgets(department_id, category_id, fiscal_years) -> QuerySet:

@@ -27,7 +27,7 @@ from intake.models import Billing, Category, PurchaseRequest
 from notifications.services import notify
 from vendors.models import Contract
 
-from . import fiscal, selectors
+from . import fiscal, policies, selectors
 from .models import STRICTNESS, Budget, OverrunAction, Renewal
 
 # The rule name of the step an overrun adds; the approval gate recognises it.
@@ -50,10 +50,15 @@ class BudgetLine:
     def over(self) -> bool:
         return self.takes > 0 and self.takes > self.available
 
-    def describe(self) -> str:
+    def describe(self, *, figures: bool = True) -> str:
+        """The overrun in words; without `figures` (for a reader who may not see this budget,
+        policies.can_see_budget) it names the budget but none of its amounts."""
+        label = f"{self.budget.scope_label} {self.budget.fiscal_year_label}"
+        if not figures:
+            return f"{label}: this request takes it over"
         base = settings.TANDEM_BASE_CURRENCY
         return (
-            f"{self.budget.scope_label} {self.budget.fiscal_year_label}: this request takes "
+            f"{label}: this request takes "
             f"{formats.money(self.takes, base)} of {formats.money(self.available, base)} "
             "available"
         )
@@ -84,8 +89,8 @@ class BudgetCheck:
         line = self.strictest
         return line.budget.overrun_action if line else None
 
-    def reasons(self) -> list[str]:
-        return [line.describe() for line in self.overruns]
+    def reasons(self, *, figures: bool = True) -> list[str]:
+        return [line.describe(figures=figures) for line in self.overruns]
 
 
 def check_request(purchase_request: PurchaseRequest, *, lock: bool = False, committed_only=False):
@@ -140,17 +145,21 @@ def check_facts(
     return BudgetCheck(lines)
 
 
-def submit_blocked_errors(check: BudgetCheck) -> dict[str, list[str]]:
-    """Field errors when an overrun blocks submit (the budget's setting)."""
+def submit_blocked_errors(check: BudgetCheck, purchase_request, *, reader) -> dict[str, list[str]]:
+    """Field errors when an overrun blocks submit (the budget's setting), with the budget's
+    figures only when `reader` may see them (policies.can_see_budget)."""
     blocking = [
         line for line in check.overruns if line.budget.overrun_action == OverrunAction.BLOCK
     ]
     if not blocking:
         return {}
+    figures = policies.can_see_budget(
+        reader, purchase_request.department_id, purchase_request=purchase_request
+    ).allowed
     return {
         "department": [
-            f"Over budget: {line.describe()}. This budget does not allow requests beyond it; "
-            f"lower the cost or ask {line.budget.owner} to raise the budget."
+            f"Over budget: {line.describe(figures=figures)}. This budget does not allow "
+            f"requests beyond it; lower the cost or ask {line.budget.owner} to raise the budget."
             for line in blocking
         ]
     }

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
-from intake.selectors import requests_visible_to
+from intake.selectors import requests_of, requests_visible_to
 
 from . import fiscal, policies, selectors, services
 from .forms import BudgetImportForm
@@ -16,18 +16,38 @@ from .forms import BudgetImportForm
 PAGE_SIZE = 50
 
 
+def may_see_form_budget(request, draft) -> bool:
+    """Whether the request form's panels may show the budget of the department the form names
+    (policies.can_see_budget). `editing` is the id of the request the form edits: the
+    requester's own request adds its department while they edit it (once submitted)."""
+    data = request.POST if request.method == "POST" else request.GET
+    editing = data.get("editing", "")
+    purchase_request = None
+    if editing.isdigit() and len(editing) < 12:
+        purchase_request = requests_of(request.user).filter(pk=int(editing)).first()
+    verdict = policies.can_see_budget(
+        request.user, draft.department_id, purchase_request=purchase_request
+    )
+    return verdict.allowed
+
+
 def intake_panel(request):
     """The request form's live budget panel (htmx): the department's budget, what this request
-    takes and what stays available, from the form as it is now (unsaved)."""
+    takes and what stays available, from the form as it is now (unsaved). For a department
+    whose budget the user may not see, a note that says so, and no figure: not even whether
+    it has a budget."""
     data = request.POST if request.method == "POST" else request.GET
     form = PurchaseRequestForm(data)
     formset = LineItemFormSet(data, prefix=LINE_ITEMS_PREFIX)
     form.is_valid()
     formset.is_valid()
     draft = form.unsaved_request(formset)
-    check = services.check_request(draft) if draft.department_id else None
+    shown = bool(draft.department_id) and may_see_form_budget(request, draft)
+    check = services.check_request(draft) if shown else None
     context = {
         "draft": draft,
+        "shown": shown,
+        "refused": policies.BUDGET_REFUSED,
         "check": check,
         "base_currency": settings.TANDEM_BASE_CURRENCY,
         "year_of_start": fiscal.label(fiscal.fiscal_year_of(draft.needed_by))

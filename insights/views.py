@@ -43,7 +43,9 @@ def dashboard(request):
     charts = chart_data(figures)
     fiscal_year = budget_selectors.current_fiscal_year()
     budgets = list(
-        budget_selectors.budget_list(fiscal_year=fiscal_year, department=filters.department)
+        budget_selectors.budgets_visible_to(
+            request.user, fiscal_year=fiscal_year, department=filters.department
+        )
     )
     if budgets:
         charts["budgets"] = budget_chart(budgets)

@@ -73,7 +73,11 @@ def request_edit(request, pk):
         # After a submit that failed: the saved draft with what it still lacks marked.
         errors = services.submission_errors(purchase_request)
         # A budget set to block refuses what takes it over (budgets.services).
-        errors.update(budgets.submit_blocked_errors(budgets.check_request(purchase_request)))
+        errors.update(
+            budgets.submit_blocked_errors(
+                budgets.check_request(purchase_request), purchase_request, reader=request.user
+            )
+        )
         return _render_form(
             request,
             purchase_request,

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "core.middleware.LoginRequiredMiddleware",
     "calendars.middleware.ViewerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A signed-in person the admin does not let in gets a 403 page, not its sign-in loop.
+    "accounts.middleware.AdminForAdminsOnlyMiddleware",
     # Staff, CIO and CPO who signed in with a password set up two-factor codes before anything.
     "accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

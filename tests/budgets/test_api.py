@@ -45,12 +45,19 @@ def test_a_bad_filter_is_400(api, cpo, budgets, query):
     assert api.as_user(cpo).get("/api/budgets/", query).status_code == 400
 
 
-def test_signed_out_is_401_and_requesters_are_403(api, requester, budgets):
+def test_signed_out_is_401_and_requesters_see_their_own_department_only(
+    api, requester, department, budgets
+):
     assert api.get("/api/budgets/").status_code == 401
     assert api.get("/api/renewals/").status_code == 401
-    response = api.as_user(requester).get("/api/budgets/")
-    assert response.status_code == 403
-    assert "Budgets are for" in response.json()["detail"]
+    response = api.as_user(requester).get("/api/budgets/")  # Rita is not in Marketing
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    assert api.as_user(requester).get(f"/api/budgets/{budgets[0].pk}/").status_code == 404
+    requester.department = department
+    requester.save()
+    rows = api.as_user(requester).get("/api/budgets/").json()["results"]
+    assert {row["id"] for row in rows} == {budget.pk for budget in budgets}
     assert api.as_user(requester).get("/api/renewals/").status_code == 403
 
 

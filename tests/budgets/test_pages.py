@@ -33,6 +33,8 @@ def test_the_panel_shows_budget_what_the_request_takes_and_what_stays(
 ):
     make_budget("10000", fiscal_year=(timezone.localdate() + timedelta(days=10)).year)
     charged("approved", "4000", timezone.localdate() + timedelta(days=10))
+    requester.department = department  # the budget of one's own department
+    requester.save()
     client.force_login(requester)
     response = client.post("/budgets/intake-panel/", panel_data(department))
     html = response.content.decode()

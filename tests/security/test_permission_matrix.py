@@ -269,15 +269,20 @@ MATRIX = {
     "end ivan's delegation": Row("POST", "/accounts/out-of-office/{delegation}/end/",
         (LOGIN,  404,    404,    DONE,   404,    404,    404,    404,    404,    404,    404),
         effect=lambda w: Delegation.objects.get(pk=w.ids["delegation"]).ends_at <= timezone.now()),
-    # Django admin: staff only; everyone else is sent to the admin's sign-in.
+    # Django admin: staff only. Anonymous visitors go to sign in; a signed-in person the
+    # admin does not let in gets a 403 page saying whom to ask (issue 27: never the loop
+    # between the admin's sign-in and Tandem's).
+    # (The admin's index sends anonymous visitors through /admin/login/, which sends them on.)
     "admin": Row("GET", "/admin/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (302,    403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
     "admin: audit trail": Row("GET", "/admin/audit/auditevent/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
     "admin: routing rules": Row("GET", "/admin/approvals/approvalrule/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
     "admin: sign-in attempts": Row("GET", "/admin/axes/accessattempt/",
-        (302,    302,    302,    302,    302,    302,    302,    302,    200,    302,    302)),
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    200,    403,    403)),
+    "admin: its sign-in page": Row("GET", "/admin/login/?next=/admin/",
+        (LOGIN,  403,    403,    403,    403,    403,    403,    403,    302,    403,    403)),
     # API documentation
     "API schema": Row("GET", "/api/schema/",
         (401,    200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
@@ -411,12 +416,15 @@ MATRIX = {
         (LOGIN,  403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
     "budget import page": Row("GET", "/budgets/import/",
         (LOGIN,  403,    403,    403,    403,    403,    403,    200,    200,    403,    403)),
+    # A budget's figures (budgets.policies.budget_sight): the world's budget is of Rita's
+    # department; whoever sees every submitted request sees every budget (the delegate holds
+    # Ivan's rights); a department one does not see is a 404, an empty list.
     "list budgets (API)": Row("GET", "/api/budgets/",
-        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+        (401,    200,    200,    200,    200,    200,    200,    200,    200,    200,    200)),
     "one budget (API)": Row("GET", "/api/budgets/{budget}/",
-        (401,    403,    403,    200,    200,    200,    200,    200,    200,    403,    403)),
+        (401,    200,    404,    200,    200,    200,    200,    200,    200,    200,    404)),
     "no such budget (API)": Row("GET", "/api/budgets/0/",
-        (401,    403,    403,    404,    404,    404,    404,    404,    404,    403,    403)),
+        (401,    404,    404,    404,    404,    404,    404,    404,    404,    404,    404)),
     "list renewals (API)": Row("GET", "/api/renewals/",
         (401,    403,    403,    403,    200,    200,    200,    403,    200,    403,    403)),
     "one renewal (API)": Row("GET", "/api/renewals/{renewal}/",
