@@ -18,15 +18,20 @@ from .models import Comment, PurchaseRequest, State
 
 
 def visibility(user) -> Q:
-    """Which requests a user may see (SPEC §9): requesters their own; members of the reviewer
-    groups, finance and whoever holds one of their delegations every submitted request (drafts
-    stay private to their requester); CIO, CPO and admins all. The one definition pages, API
+    """Which requests a user may see (SPEC §9): requesters their own, and those with a step named
+    for them (a budget owner's); members of the reviewer groups, finance and whoever holds one of
+    their delegations every submitted request (drafts stay private to their requester); CIO, CPO
+    and admins all. The one definition pages, API
     and policies share."""
     if sees_everything(user):
         return Q()
-    if reviewer_identity(user).all_group_ids:
+    identity = reviewer_identity(user)
+    if identity.all_group_ids:
         return Q(requester=user) | ~Q(state=State.DRAFT)
-    return Q(requester=user)
+    # A step named for a person (the budget owner's) shows them its request, and whoever holds
+    # their delegation: they are asked to decide it.
+    named = PurchaseRequest.objects.filter(steps__user_id__in=identity.user_ids).values("pk")
+    return Q(requester=user) | Q(pk__in=named)
 
 
 def requests_with_details() -> QuerySet[PurchaseRequest]:

@@ -140,18 +140,18 @@ PATHS = {
     "submit refused by a blocking budget (API)": Path(submit_in_the_api, EVERYONE, api=True),
     "request page (budget owner's step)": Path(
         lambda c, a, w, u: c.get(w.overrun.get_absolute_url()),
-        READS_EVERY_SUBMITTED_REQUEST | {"requester_of_department"},
+        READS_EVERY_SUBMITTED_REQUEST | {"requester_of_department", "budget_owner"},
         closed_status=404,
     ),
     "request steps (API)": Path(
         lambda c, a, w, u: a.get(f"/api/requests/{w.overrun.pk}/steps/"),
-        READS_EVERY_SUBMITTED_REQUEST | {"requester_of_department"},
+        READS_EVERY_SUBMITTED_REQUEST | {"requester_of_department", "budget_owner"},
         api=True,
         closed_status=404,
     ),
     "request events (API)": Path(
         lambda c, a, w, u: a.get(f"/api/requests/{w.overrun.pk}/events/"),
-        READS_EVERY_SUBMITTED_REQUEST | {"requester_of_department"},
+        READS_EVERY_SUBMITTED_REQUEST | {"requester_of_department", "budget_owner"},
         api=True,
         closed_status=404,
     ),
