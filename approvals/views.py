@@ -112,17 +112,19 @@ def decide(request, pk, decision):
     except ApprovalStep.DoesNotExist:
         raise Http404("No such step.") from None
     form = DecisionForm(request.POST)
-    form.is_valid()
     label = subject_of(step).short_label
-    perform(
-        request,
-        services.decide_step,
-        step,
-        by=request.user,
-        decision=decision,
-        comment=form.cleaned_data.get("comment", ""),
-        success=f"{label}: {step.reviewer_label} step {DONE[decision]}.",
-    )
+    if not form.is_valid():  # a comment over the limit is refused, never dropped
+        show_form_errors(request, form)
+    else:
+        perform(
+            request,
+            services.decide_step,
+            step,
+            by=request.user,
+            decision=decision,
+            comment=form.cleaned_data.get("comment", ""),
+            success=f"{label}: {step.reviewer_label} step {DONE[decision]}.",
+        )
     if "queue" in request.POST:  # still in the queue: the page keeps the way back and onward
         query = urlencode({"queue": request.POST["queue"][:500]})
         return redirect(f"{step.subject.get_absolute_url()}?{query}#steps")

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.template import loader
 from django_filters.rest_framework import DjangoFilterBackend
 from django_fsm import ConcurrentTransition
-from rest_framework import parsers, status
+from rest_framework import parsers, serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -16,7 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import TransitionNotAllowed
 from core.http import body_limit, too_large_message
-from core.validation import MAX_JSON_DEPTH, json_depth
+from core.validation import MAX_JSON_DEPTH, MAX_TEXT, json_depth, validate_text_length
 
 
 def exception_handler(exc, context):
@@ -34,6 +34,16 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = DRFPermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+class FreeTextField(serializers.CharField):
+    """Free text a person writes: at most MAX_TEXT characters, refused with the words the
+    models and the forms use (core.validation)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"At most {MAX_TEXT:,} characters.")
+        super().__init__(**kwargs)
+        self.validators.append(validate_text_length)
 
 
 class Pagination(PageNumberPagination):

@@ -21,7 +21,7 @@ from approvals.selectors import (
 from budgets import services as budgets
 from core.errors import DomainError
 from core.forms import add_service_errors
-from core.pages import error_text, perform
+from core.pages import error_text, perform, show_form_errors
 from notifications.services import mark_read_for_page
 from vendors import selectors as vendor_selectors
 from vendors.policies import can_rate
@@ -228,7 +228,7 @@ def request_comment(request, pk):
         services.add_comment(purchase_request, by=request.user, body=form.cleaned_data["body"])
         messages.success(request, "Comment added.")
     else:
-        messages.error(request, "Write a comment first.")
+        show_form_errors(request, form)
     return redirect(f"{purchase_request.get_absolute_url()}#comments")
 
 
