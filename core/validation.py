@@ -25,6 +25,7 @@ from itertools import accumulate
 from babel.core import get_global
 from babel.numbers import get_currency_name, get_territory_currencies
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
@@ -126,10 +127,14 @@ def text_too_long_message(length: int) -> str:
 
 
 @deconstructible
-class TextLengthValidator:
-    """Refuses free text longer than MAX_TEXT characters, saying how long it is."""
+class TextLengthValidator(MaxLengthValidator):
+    """Refuses free text longer than MAX_TEXT characters, saying how long it is. A
+    MaxLengthValidator, so that the OpenAPI schema states the limit (maxLength)."""
 
     code = "text_too_long"
+
+    def __init__(self):
+        super().__init__(MAX_TEXT)
 
     def __call__(self, value) -> None:
         if isinstance(value, str) and len(value) > MAX_TEXT:
