@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 
 from accounts.models import Department, User
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, FreeTextField
 from intake.models import Category, DataClassification, PurchaseRequest
 from vendors.models import RiskTier
 
@@ -83,9 +83,8 @@ class RuleAdminForm(forms.ModelForm):
 
 
 class DecisionForm(BootstrapFormMixin, forms.Form):
-    comment = forms.CharField(
+    comment = FreeTextField(
         required=False,
-        max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Required to reject or to request changes.",
     )
@@ -99,13 +98,11 @@ class ConsultForm(forms.Form):
         error_messages={"required": "Choose the colleague to ask.",
                         "invalid_choice": "Choose a colleague from the list."},
     )  # fmt: skip
-    question = forms.CharField(
-        max_length=10_000, error_messages={"required": "Write the question for your colleague."}
-    )
+    question = FreeTextField(error_messages={"required": "Write the question for your colleague."})
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(max_length=10_000, error_messages={"required": "Write your answer."})
+    answer = FreeTextField(error_messages={"required": "Write your answer."})
 
 
 class PreviewForm(BootstrapFormMixin, forms.Form):

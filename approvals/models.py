@@ -15,7 +15,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from accounts import roles
 from calendars import selectors as calendar_selectors
-from core.validation import validate_one_line
+from core.validation import validate_one_line, validate_text_length
 from core.working_hours import WorkingHours, add_working_time, working_time_between
 from intake.models import DataClassification
 from vendors.models import RiskTier, VendorStatus
@@ -304,7 +304,7 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         db_index=False,
         help_text="The delegator, when the decision was taken by their delegate.",
     )
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, validators=[validate_text_length])
     # Why the step went to its side's leader: nobody of its group could decide it (SPEC §3).
     leader_because = models.CharField(max_length=500, blank=True)
     carried_from = models.ForeignKey(
@@ -676,8 +676,8 @@ class Consultation(models.Model):
     colleague = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations"
     )
-    question = models.TextField()
-    answer = models.TextField(blank=True)
+    question = models.TextField(validators=[validate_text_length])
+    answer = models.TextField(blank=True, validators=[validate_text_length])
     asked_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     remind_at = models.DateTimeField(

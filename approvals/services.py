@@ -12,6 +12,7 @@ from django_fsm import can_proceed
 from audit.services import lock_audit_chain, record_event
 from calendars import selectors as calendar_selectors
 from core.errors import ConcurrentDecision, TransitionNotAllowed
+from core.validation import check_text
 from core.working_hours import add_working_time
 from notifications.services import mark_done
 
@@ -33,6 +34,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
     comment = comment.strip()
+    check_text(comment=comment)  # every way in (page, API, e-mail link and reply, Slack)
     if decision in COMMENT_REQUIRED and not comment:
         raise ValidationError(
             {"comment": ["Say why: a comment is required to reject or to request changes."]}
@@ -111,6 +113,7 @@ def ask_colleague(step: ApprovalStep, *, by, colleague, question: str) -> Consul
     question = (question or "").strip()
     if not question:
         raise ValidationError({"question": ["Write the question for your colleague."]})
+    check_text(question=question)
     with transaction.atomic(durable=True):
         lock_audit_chain()
         subject = subject_kind(step).locked(step)
@@ -165,6 +168,7 @@ def answer_consultation(consultation: Consultation, *, by, answer: str) -> Consu
     answer = (answer or "").strip()
     if not answer:
         raise ValidationError({"answer": ["Write your answer."]})
+    check_text(answer=answer)
     with transaction.atomic(durable=True):
         lock_audit_chain()
         subject = subject_kind(consultation.step).locked(consultation.step)

@@ -15,6 +15,7 @@ from budgets import policies as budget_policies
 from budgets import views as budget_views
 from core.keyset import keyset_page
 from core.pages import perform, show_form_errors
+from core.query import integer_param
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_visible_to
 from notifications.services import mark_read_for_page
@@ -42,6 +43,8 @@ DONE = {"approve": "approved", "reject": "rejected", "request_changes": "sent ba
 def waiting_for_me(request):
     # e.g. the daily digest points here. A page served as kept needs none: nothing was written
     # since it was worked out (notifications included), so nothing unread points here.
+    # The team view's stage is a number: anything else is a 400, not an ignored filter.
+    integer_param(request.GET, "team_stage", min_value=1, max_value=99)
     mark_read_for_page(request.user, request.path)
     now = timezone.now()
     form = QueueFilterForm(request.GET)
@@ -114,17 +117,19 @@ def decide(request, pk, decision):
     except ApprovalStep.DoesNotExist:
         raise Http404("No such step.") from None
     form = DecisionForm(request.POST)
-    form.is_valid()
     label = subject_of(step).short_label
-    perform(
-        request,
-        services.decide_step,
-        step,
-        by=request.user,
-        decision=decision,
-        comment=form.cleaned_data.get("comment", ""),
-        success=f"{label}: {step.reviewer_label} step {DONE[decision]}.",
-    )
+    if not form.is_valid():  # a comment over the limit is refused, never dropped
+        show_form_errors(request, form)
+    else:
+        perform(
+            request,
+            services.decide_step,
+            step,
+            by=request.user,
+            decision=decision,
+            comment=form.cleaned_data.get("comment", ""),
+            success=f"{label}: {step.reviewer_label} step {DONE[decision]}.",
+        )
     if "queue" in request.POST:  # still in the queue: the page keeps the way back and onward
         query = urlencode({"queue": request.POST["queue"][:500]})
         return redirect(f"{step.subject.get_absolute_url()}?{query}#steps")
@@ -211,9 +216,9 @@ def answer(request, pk):
 def rule_preview(request):
     policies.can_preview_rules(request.user).enforce()
     query, rule = request.GET, None
-    rule_id = request.GET.get("rule", "")
-    if request.user.is_staff and rule_id.isdigit() and len(rule_id) < 12:
-        rule = ApprovalRule.objects.filter(pk=int(rule_id)).first()
+    rule_id = integer_param(request.GET, "rule", min_value=1)
+    if request.user.is_staff and rule_id is not None:
+        rule = ApprovalRule.objects.filter(pk=rule_id).first()
         if rule is not None:
             query = routing.preview_query_for(rule)
     form = PreviewForm(query or None, requests=requests_visible_to(request.user))

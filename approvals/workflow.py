@@ -21,6 +21,7 @@ from budgets import services as budgets
 from budgets.models import OverrunAction
 from calendars.selectors import working_hours_by_group
 from core.errors import TransitionNotAllowed
+from core.validation import check_text
 from intake import policies as intake_policies
 from intake.models import ExchangeRate, PurchaseRequest, State
 from intake.services import locked_request, submission_errors
@@ -91,6 +92,7 @@ def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> 
 def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = ""):
     """The requester (or an admin) withdraws a request until it is decided. Its open and waiting
     steps close with it, so nobody is asked, or reminded, to decide a withdrawn request."""
+    check_text(reason=reason)
     with transaction.atomic(durable=True):
         purchase_request = locked_request(purchase_request)
         intake_policies.can_act_as_requester(by, purchase_request).enforce()

@@ -1,13 +1,14 @@
 import django_filters
 
 from accounts.models import Department
+from core.query import IntegerFilter
 from intake.models import Category
 
 from .models import Budget
 
 
 class BudgetFilter(django_filters.FilterSet):
-    fiscal_year = django_filters.NumberFilter(
+    fiscal_year = IntegerFilter(
         min_value=2000, max_value=2100, help_text="The calendar year the fiscal year starts in."
     )
     department = django_filters.ModelChoiceFilter(

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from core.query import page_number
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_of, requests_visible_to
 
@@ -63,7 +64,7 @@ def renewals(request):
     policies.can_view_renewals(request.user).enforce()
     today = timezone.localdate()
     page = Paginator(selectors.renewals_visible_to(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
+        page_number(request.GET)
     )
     renewals_shown = list(page.object_list)
     # A draft is its owner's until submitted: link only the requests this reader may open.

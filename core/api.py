@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.template import loader
 from django_filters.rest_framework import DjangoFilterBackend
 from django_fsm import ConcurrentTransition
-from rest_framework import parsers, status
+from rest_framework import parsers, serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -16,7 +16,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import TransitionNotAllowed
 from core.http import body_limit, too_large_message
-from core.validation import MAX_JSON_DEPTH, json_depth
+from core.query import MAX_INTEGER, BadQueryParameter, integer_param
+from core.validation import MAX_JSON_DEPTH, MAX_TEXT, json_depth, validate_text_length
 
 
 def exception_handler(exc, context):
@@ -26,6 +27,8 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         limit = body_limit(context["request"]) if context.get("request") else 0
         return Response({"detail": too_large_message(limit)}, status=413)
+    if isinstance(exc, BadQueryParameter):
+        return Response({exc.name: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, TransitionNotAllowed | ConcurrentTransition):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
@@ -36,10 +39,40 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-class Pagination(PageNumberPagination):
+class FreeTextField(serializers.CharField):
+    """Free text a person writes: at most MAX_TEXT characters, refused with the words the
+    models and the forms use (core.validation)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"At most {MAX_TEXT:,} characters.")
+        super().__init__(**kwargs)
+        self.validators.append(validate_text_length)
+
+
+class StrictPageSizeMixin:
+    """`page_size` is a whole number of 1 or more (400 otherwise; DRF would silently use the
+    default); above `max_page_size` it is `max_page_size`, as documented."""
+
+    def get_page_size(self, request):
+        size = integer_param(
+            request.query_params, self.page_size_query_param, default=None, min_value=1
+        )
+        return self.page_size if size is None else min(size, self.max_page_size)
+
+
+class Pagination(StrictPageSizeMixin, PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_number(self, request, paginator):
+        """A whole page number of 1 or more (400 otherwise); "last" as DRF allows it."""
+        if request.query_params.get(self.page_query_param) in self.last_page_strings:
+            return super().get_page_number(request, paginator)
+        return integer_param(
+            request.query_params, self.page_query_param, default=1, min_value=1,
+            max_value=MAX_INTEGER,
+        )  # fmt: skip
 
 
 class JSONParser(parsers.JSONParser):

@@ -1,6 +1,8 @@
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from core.validation import validate_text_length
+
 
 class BootstrapFormMixin:
     """Gives every widget the Bootstrap 5 class that fits it."""
@@ -16,6 +18,17 @@ class BootstrapFormMixin:
             else:
                 css = "form-control"
             widget.attrs.setdefault("class", css)
+
+
+class FreeTextField(forms.CharField):
+    """Free text a person writes, in a text area: at most core.validation.MAX_TEXT characters,
+    refused with the words the models and the API use."""
+
+    widget = forms.Textarea
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_text_length)
 
 
 MAX_ID = 2**63 - 1

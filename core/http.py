@@ -4,9 +4,12 @@ pages and in the API alike (Django alone would answer 400, or read it whole)."""
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import escape
 from django.views import defaults
+
+from core.query import BadQueryParameter
 
 
 def body_limit(request) -> int:
@@ -39,9 +42,15 @@ def too_large_response(request, limit: int | None = None) -> HttpResponse:
 
 
 def bad_request(request, exception=None):
-    """handler400: a body Django refused for its size is 413, anything else the usual 400."""
+    """handler400: a body Django refused for its size is 413; a query parameter a view refused
+    (core.query) is the 400 page saying which and why (JSON under /api/); anything else the
+    usual 400."""
     if isinstance(exception, RequestDataTooBig):
         return too_large_response(request)
+    if isinstance(exception, BadQueryParameter):
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({exception.name: [exception.message]}, status=400)
+        return render(request, "400.html", {"message": str(exception)}, status=400)
     return defaults.bad_request(request, exception)
 
 

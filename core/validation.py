@@ -9,7 +9,12 @@ its field). Models carry these validators, so the forms, the API serializers and
 - Currencies are ISO 4217 codes in use today, from babel's copy of the Unicode CLDR (a
   maintained list: a currency withdrawn, like the Bulgarian lev in 2026, drops out with the
   next babel release).
-- JSON bodies nest at most MAX_JSON_DEPTH levels: the parser recurses per level."""
+- JSON bodies nest at most MAX_JSON_DEPTH levels: the parser recurses per level.
+- Free text a person writes (descriptions, justifications, comments, reasons, questions and
+  answers, vendor notes) holds at most MAX_TEXT characters: it is shown on every page and in
+  every e-mail about its subject. Models carry `validate_text_length`; forms and serializers
+  whose fields are no model's carry it too, and services that store text without a model's
+  `full_clean` (a decision's comment from an e-mail reply or Slack) call `check_text`."""
 
 import re
 import unicodedata
@@ -20,6 +25,7 @@ from itertools import accumulate
 from babel.core import get_global
 from babel.numbers import get_currency_name, get_territory_currencies
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
@@ -111,6 +117,50 @@ def validate_currency(value) -> None:
             code="invalid_currency",
             params={"value": str(value)[:10]},
         )
+
+
+MAX_TEXT = 20_000
+
+
+def text_too_long_message(length: int) -> str:
+    return f"Keep it under {MAX_TEXT:,} characters: this is {length:,}."
+
+
+@deconstructible
+class TextLengthValidator(MaxLengthValidator):
+    """Refuses free text longer than MAX_TEXT characters, saying how long it is. A
+    MaxLengthValidator, so that the OpenAPI schema states the limit (maxLength)."""
+
+    code = "text_too_long"
+
+    def __init__(self):
+        super().__init__(MAX_TEXT)
+
+    def __call__(self, value) -> None:
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ValidationError(text_too_long_message(len(value)), code=self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, TextLengthValidator)
+
+    def __hash__(self):
+        return hash(self.code)
+
+
+validate_text_length = TextLengthValidator()
+
+
+def check_text(**fields: str) -> None:
+    """The MAX_TEXT bound for a service that stores text without a model's `full_clean`:
+    ValidationError naming each field too long (`check_text(comment=comment)`)."""
+    errors = {}
+    for name, text in fields.items():
+        try:
+            validate_text_length(text)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 MAX_JSON_DEPTH = 32

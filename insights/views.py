@@ -8,6 +8,7 @@ from django.utils.http import urlencode
 
 from budgets import fiscal
 from budgets import selectors as budget_selectors
+from core.query import check_integer_params
 from intake.selectors import requests_visible_to
 
 from . import exports, policies, selectors
@@ -26,6 +27,7 @@ def dashboard(request):
     """Figures for the CIO, the CPO and admins; a reviewer's of their own side (403 for
     requesters). Invalid filters are shown with their errors and the figures unfiltered."""
     scope = policies.scope_for(request.user)
+    check_integer_params(request.GET, "department", min_value=1)  # an id: 400 otherwise
     form = FigureFilterForm(request.GET)
     filters = form.filters() if form.is_valid() else selectors.NO_FILTERS
     figures = selectors.figures(scope, filters)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, FreeTextField
 from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices, validate_date_in_range, validate_one_line
 from vendors.selectors import vendors_to_request_from
@@ -274,8 +274,10 @@ class CloseForm(BootstrapFormMixin, forms.Form):
 
 
 class CommentForm(BootstrapFormMixin, forms.Form):
-    body = forms.CharField(
-        label="Comment", max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+    body = FreeTextField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write a comment first."},
     )
 
 
@@ -289,6 +291,4 @@ class RatingForm(BootstrapFormMixin, forms.Form):
     delivery = forms.IntegerField(min_value=1, max_value=5)
     quality = forms.IntegerField(min_value=1, max_value=5)
     support = forms.IntegerField(min_value=1, max_value=5)
-    comment = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    comment = FreeTextField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

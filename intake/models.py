@@ -9,7 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from core.validation import validate_currency, validate_date_in_range, validate_one_line
+from core.validation import (
+    validate_currency,
+    validate_date_in_range,
+    validate_one_line,
+    validate_text_length,
+)
 
 CENT = Decimal("0.01")
 # Bounds of what a requester types (SPEC §9): generous for IT purchases, and small enough that
@@ -149,10 +154,12 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
 
     # What and why
     title = models.CharField(max_length=200, validators=[validate_one_line])
-    description = models.TextField(blank=True)
-    business_justification = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[validate_text_length])
+    business_justification = models.TextField(blank=True, validators=[validate_text_length])
     expected_benefit = models.TextField(
-        blank=True, help_text="Expected benefit or the strategic objective it serves."
+        blank=True,
+        validators=[validate_text_length],
+        help_text="Expected benefit or the strategic objective it serves.",
     )
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
@@ -203,7 +210,9 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     handles_personal_data = models.BooleanField(null=True, blank=True)
     integrates_with_systems = models.BooleanField(default=False)
     integration_details = models.TextField(
-        blank=True, help_text="Which company systems it integrates with."
+        blank=True,
+        validators=[validate_text_length],
+        help_text="Which company systems it integrates with.",
     )
 
     # Lifecycle records
@@ -400,7 +409,7 @@ class Comment(models.Model):
 
     request = models.ForeignKey(PurchaseRequest, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(max_length=10_000)
+    body = models.TextField(validators=[validate_text_length])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,7 +21,8 @@ from approvals.selectors import (
 from budgets import services as budgets
 from core.errors import DomainError
 from core.forms import add_service_errors
-from core.pages import error_text, perform
+from core.pages import error_text, perform, show_form_errors
+from core.query import check_integer_params, page_number
 from notifications.services import mark_read_for_page
 from vendors import selectors as vendor_selectors
 from vendors.policies import can_rate
@@ -50,7 +51,7 @@ def my_requests(request):
         request.GET or None, queryset=with_waiting_on(selectors.requests_of(request.user))
     )
     requests = filters.qs if filters.is_bound and filters.is_valid() else filters.queryset
-    page = Paginator(requests, 25).get_page(request.GET.get("page"))
+    page = Paginator(requests, 25).get_page(page_number(request.GET))
     return render(
         request,
         "intake/my_requests.html",
@@ -174,8 +175,9 @@ def duplicates_check(request):
     """The duplicate check of the request form, refreshed (htmx) as title and vendor change.
     `part=title` shows the requests with a similar title (beside the title), `part=vendor` the
     vendor's contracts and requests (beside the vendor); without it, everything."""
+    check_integer_params(request.GET, "vendor", "exclude", min_value=1)  # ids: 400 otherwise
     form = DuplicateCheckForm(request.GET)
-    form.is_valid()  # what is not valid (a NUL, "²" as an id) is left out of the check
+    form.is_valid()  # a title that is not valid (a NUL) is left out of the check
     values = form.cleaned_data
     vendor_id = values.get("vendor")
     found = selectors.duplicates_for(
@@ -232,7 +234,7 @@ def request_comment(request, pk):
         services.add_comment(purchase_request, by=request.user, body=form.cleaned_data["body"])
         messages.success(request, "Comment added.")
     else:
-        messages.error(request, "Write a comment first.")
+        show_form_errors(request, form)
     return redirect(f"{purchase_request.get_absolute_url()}#comments")
 
 

@@ -2,13 +2,15 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.query import page_number
+
 from . import services
 from .models import Channel, Notification
 
 
 def inbox(request):
     notifications = Notification.objects.filter(recipient=request.user, channel=Channel.IN_APP)
-    page = Paginator(notifications, 25).get_page(request.GET.get("page"))
+    page = Paginator(notifications, 25).get_page(page_number(request.GET))
     return render(request, "notifications/inbox.html", {"page": page})
 
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, FreeTextField
 
 DECISIONS = [
     ("approve", "Approve"),
@@ -11,9 +11,8 @@ DECISIONS = [
 
 class LinkDecisionForm(BootstrapFormMixin, forms.Form):
     decision = forms.ChoiceField(choices=DECISIONS)
-    comment = forms.CharField(
+    comment = FreeTextField(
         required=False,
-        max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required to reject or to request changes.",
     )

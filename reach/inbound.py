@@ -102,7 +102,7 @@ def command_of(message) -> tuple[str | None, str]:
             break
         reason.append(line.strip())
     decision = services.DECISION_WORDS.get(" ".join(match["word"].lower().split()))
-    return decision, "\n".join(line for line in reason if line).strip()[:10_000]
+    return decision, "\n".join(line for line in reason if line).strip()
 
 
 def handle(raw: bytes, envelope_recipients: list[str] | None = None) -> str:

@@ -11,7 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from core.validation import validate_currency, validate_date_in_range, validate_one_line
+from core.validation import (
+    validate_currency,
+    validate_date_in_range,
+    validate_one_line,
+    validate_text_length,
+)
 
 EXPIRY_WARNING_DAYS = 30
 MAX_NOTICE_DAYS = 3650  # ten years
@@ -77,6 +82,7 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
     data_access_level = models.CharField(max_length=20, choices=DataAccess.choices, blank=True)
     conditions = models.TextField(
         blank=True,
+        validators=[validate_text_length],
         help_text="Conditions of approval; a vendor with conditions is approved with them.",
     )
     esg_rating = models.CharField(
@@ -88,7 +94,7 @@ class Vendor(ConcurrentTransitionMixin, models.Model):
     carbon_disclosure = models.BooleanField(
         null=True, blank=True, help_text="Does the vendor publish its carbon emissions?"
     )
-    sustainability_notes = models.TextField(blank=True)
+    sustainability_notes = models.TextField(blank=True, validators=[validate_text_length])
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -367,7 +373,7 @@ class VendorRating(models.Model):
     delivery = models.PositiveSmallIntegerField(validators=SCORE)
     quality = models.PositiveSmallIntegerField(validators=SCORE)
     support = models.PositiveSmallIntegerField(validators=SCORE)
-    comment = models.TextField(blank=True, max_length=5000)
+    comment = models.TextField(blank=True, validators=[validate_text_length])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

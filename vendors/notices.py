@@ -1,5 +1,7 @@
-"""Scheduled vendor notices (SPEC §4): certificates expiring in 30 and 7 days, contracts at
-their notice period. Each notice is sent once (dedupe key), however often the task runs."""
+"""Scheduled vendor notices (SPEC §4): certificates expiring in 30 and 7 days. Each notice is
+sent once (dedupe key), however often the task runs. A contract's renewal notice is the renewal
+schedule's (budgets.services.create_renewal): one notice per term, linking to the renewal
+request, where its owner acts."""
 
 from datetime import timedelta
 
@@ -11,10 +13,9 @@ from accounts import roles
 from core import formats
 from notifications.services import notify
 
-from .models import Certificate, Contract
+from .models import Certificate
 
 CERTIFICATE_WARNINGS = (30, 7)
-MAX_NOTICE_DAYS = 366
 
 
 def certificate_expiry_notices(today=None) -> int:
@@ -47,31 +48,5 @@ def certificate_expiry_notices(today=None) -> int:
                 action="Open the vendor",
                 url=certificate.vendor.get_absolute_url(),
                 dedupe_key=f"certificate:{certificate.pk}:{warning}",
-            )
-    return sent
-
-
-def contract_renewal_notices(today=None) -> int:
-    """Contracts whose notice period has begun and that have not ended: tell their owner."""
-    today = today or timezone.localdate()
-    sent = 0
-    ending = Contract.objects.filter(
-        ends_on__gte=today, ends_on__lte=today + timedelta(days=MAX_NOTICE_DAYS)
-    ).select_related("vendor", "owner")
-    for contract in (c for c in ending if c.notice_date <= today):
-        what = "renews automatically" if contract.auto_renew else "ends"
-        when = formats.day(contract.ends_on)
-        with transaction.atomic():
-            sent += notify(
-                [contract.owner],
-                subject=f"{contract.title} with {contract.vendor} {what} on {when}",
-                lines=[
-                    f"The notice period of {contract.notice_days} days has begun "
-                    f"(last day to give notice: {formats.day(contract.notice_date)}).",
-                    "Decide whether to renew, renegotiate or end it.",
-                ],
-                action="Open the vendor",
-                url=contract.vendor.get_absolute_url(),
-                dedupe_key=f"contract:{contract.pk}:{contract.ends_on:%Y-%m-%d}",
             )
     return sent

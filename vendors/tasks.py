@@ -6,8 +6,3 @@ from . import notices
 @shared_task
 def certificate_expiry_notices() -> int:
     return notices.certificate_expiry_notices()
-
-
-@shared_task
-def contract_renewal_notices() -> int:
-    return notices.contract_renewal_notices()

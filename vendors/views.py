@@ -14,6 +14,7 @@ from approvals.selectors import decision_panels
 from audit.models import AuditEvent
 from core.forms import add_service_errors
 from core.pages import perform
+from core.query import page_number
 from intake.selectors import requests_visible_to
 from notifications.services import mark_read_for_page
 
@@ -33,7 +34,7 @@ PAGE_SIZE = 25
 def vendor_list(request):
     policies.can_view_vendors(request.user).enforce()
     filterset = VendorListFilter(request.GET or None, queryset=selectors.vendors_with_figures())
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(page_number(request.GET))
     page.object_list = list(page.object_list)
     for vendor in page.object_list:
         vendor.average_rating = _average_rating(vendor)

@@ -2,6 +2,7 @@ from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 from accounts.models import Department, User
+from core.api import FreeTextField
 from intake.models import Category, DataClassification
 
 from ..models import ApprovalRule, ApprovalStep, Consultation
@@ -39,11 +40,11 @@ class ConsultInputSerializer(serializers.Serializer):
         error_messages={"does_not_exist": "Nobody has the username “{value}”."},
         help_text="The username of the reviewer or leader asked.",
     )
-    question = serializers.CharField(max_length=10_000)
+    question = FreeTextField()
 
 
 class AnswerInputSerializer(serializers.Serializer):
-    answer = serializers.CharField(max_length=10_000)
+    answer = FreeTextField()
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -92,7 +93,7 @@ class StepSerializer(serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    comment = FreeTextField(required=False, allow_blank=True, default="")
 
 
 class ApprovalRuleSerializer(serializers.ModelSerializer):

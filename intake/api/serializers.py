@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import Department
 from audit.models import AuditEvent
+from core.api import FreeTextField
 from core.validation import (
     CURRENCY_MESSAGE,
     currency_choices,
@@ -130,12 +131,12 @@ class CloseSerializer(serializers.Serializer):
 
 
 class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = FreeTextField(required=False, allow_blank=True, default="")
 
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.StringRelatedField()
-    body = serializers.CharField(max_length=10_000, trim_whitespace=True)
+    body = FreeTextField(trim_whitespace=True)
 
     class Meta:
         model = Comment

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from approvals import queue_cache, workflow
 from approvals.selectors import steps_awaiting, waiting_on_lookups, with_waiting_on
+from core.api import StrictPageSizeMixin
 from core.idempotency import HEADER, idempotent
 from core.keyset import in_calendar
 from core.schema import ExactSchema
@@ -68,7 +69,7 @@ CURSOR = OpenApiParameter(
 )
 
 
-class AwaitingCursorPagination(CursorPagination):
+class AwaitingCursorPagination(StrictPageSizeMixin, CursorPagination):
     ordering = ("due_at", "id")
     page_size = 25
     page_size_query_param = "page_size"

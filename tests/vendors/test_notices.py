@@ -1,8 +1,7 @@
-"""Scheduled notices (SPEC §4): certificates at 30 and 7 days, contracts at their notice period,
-the daily digest; each sent once however often the task runs."""
+"""Scheduled notices (SPEC §4): certificates at 30 and 7 days, the daily digest; each sent once
+however often the task runs. Contracts: tests/budgets/test_one_renewal_notice.py."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -13,8 +12,8 @@ from approvals import workflow
 from approvals.digest import send_daily_digest
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, VendorFactory
-from vendors.models import Certificate, Contract
-from vendors.notices import certificate_expiry_notices, contract_renewal_notices
+from vendors.models import Certificate
+from vendors.notices import certificate_expiry_notices
 
 pytestmark = pytest.mark.django_db
 
@@ -36,21 +35,6 @@ def test_certificate_notices_at_30_and_7_days_once_each(it_reviewer, procurement
     assert certificate_expiry_notices(today + timedelta(days=33)) == 4  # the 7-day warning
     assert certificate_expiry_notices(today + timedelta(days=34)) == 0
     assert emails("ISO 27001 of Acme expires").count() == 4
-
-
-def test_contract_renewal_notice_to_its_owner_at_the_notice_period(procurement):
-    today = timezone.localdate()
-    contract = Contract.objects.create(
-        vendor=VendorFactory(), title="Analytics", starts_on=today - timedelta(days=300),
-        ends_on=today + timedelta(days=100), auto_renew=True, notice_days=60,
-        annual_value=Decimal("1000"), owner=procurement,
-    )  # fmt: skip
-    assert contract_renewal_notices(today) == 0
-    assert contract_renewal_notices(today + timedelta(days=40)) == 2
-    assert contract_renewal_notices(today + timedelta(days=41)) == 0
-    notice = emails("renews automatically").get()
-    assert notice.recipient == procurement
-    assert notice.url == contract.vendor.get_absolute_url()
 
 
 def test_daily_digest_once_a_day_to_cio_and_cpo(

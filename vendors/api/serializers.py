@@ -2,6 +2,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import User
+from core.api import FreeTextField
 from core.validation import CURRENCY_MESSAGE, currency_choices
 from intake.models import PurchaseRequest
 
@@ -228,4 +229,4 @@ class RateSerializer(serializers.Serializer):
     delivery = serializers.IntegerField(**SCORE)
     quality = serializers.IntegerField(**SCORE)
     support = serializers.IntegerField(**SCORE)
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    comment = FreeTextField(required=False, allow_blank=True, default="")
