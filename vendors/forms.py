@@ -64,9 +64,6 @@ class VendorForm(BootstrapFormMixin, forms.ModelForm):
             ("false", "No"),
         ]
 
-    def clean_country(self):
-        return self.cleaned_data["country"].strip().upper()
-
     def vendor_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in VENDOR_FIELDS}
 

@@ -38,8 +38,16 @@ VENDOR_FIELDS = (
 )
 
 
+def _normalized(fields: dict) -> dict:
+    """The country as an ISO code is written (`de` is `DE`), whichever path sent it."""
+    if isinstance(fields.get("country"), str):
+        fields = {**fields, "country": fields["country"].strip().upper()}
+    return fields
+
+
 def create_vendor(*, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
+    fields = _normalized(fields)
     with transaction.atomic():
         vendor = Vendor(**fields, proposed_by=by)
         vendor.full_clean(exclude=["status"])
@@ -50,6 +58,7 @@ def create_vendor(*, by, fields: dict) -> Vendor:
 
 def update_vendor(vendor: Vendor, *, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
+    fields = _normalized(fields)
     with transaction.atomic():
         lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
