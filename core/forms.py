@@ -49,6 +49,15 @@ def offer_only(field: forms.ModelChoiceField, shown) -> None:
     ).choices
 
 
+def refused_by(rule, value):
+    """The cleaned value, unless `rule` (the one the service asks again on save) gives a reason
+    not to take it: that reason is then the field's error, in the words the API gives."""
+    reason = rule(value)
+    if reason:
+        raise forms.ValidationError(reason)
+    return value
+
+
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Shows a service's ValidationError on the form: on the field it names when the form has
     that field, above the form otherwise."""

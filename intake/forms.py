@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from core.forms import BootstrapFormMixin, offer_only
+from core.forms import BootstrapFormMixin, offer_only, refused_by
 from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices, validate_date_in_range, validate_one_line
 from vendors.models import Vendor
@@ -177,10 +177,10 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         offer_only(field, Vendor.objects.filter(pk=chosen.pk) if chosen else Vendor.objects.none())
 
     def clean_category(self):
-        return _refused_by(why_a_request_cannot_use, self.cleaned_data["category"])
+        return refused_by(why_a_request_cannot_use, self.cleaned_data["category"])
 
     def clean_vendor(self):
-        return _refused_by(why_a_request_cannot_name, self.cleaned_data["vendor"])
+        return refused_by(why_a_request_cannot_name, self.cleaned_data["vendor"])
 
     def _conditions(self) -> dict[str, bool]:
         """Whether billing recurs and whether it integrates, as the form has them now."""
@@ -225,14 +225,6 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
 
     def sections(self):
         return [(title, [self[name] for name in names]) for title, names in SECTIONS]
-
-
-def _refused_by(rule, value):
-    """The value, unless the rule (the one the service asks on save) gives a reason not to."""
-    reason = rule(value)
-    if reason:
-        raise forms.ValidationError(reason)
-    return value
 
 
 class LineItemForm(BootstrapFormMixin, forms.Form):

@@ -5,7 +5,7 @@ forms only turn what was posted into the arguments of `vendors.services`."""
 from django import forms
 from django.contrib.auth import get_user_model
 
-from core.forms import BootstrapFormMixin, IdsMultipleChoiceField, offer_only
+from core.forms import BootstrapFormMixin, IdsMultipleChoiceField, offer_only, refused_by
 from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices
 
@@ -154,11 +154,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["requests"].label_from_instance = lambda pr: f"{pr.number} {pr.title}"
 
     def clean_owner(self):
-        owner = self.cleaned_data["owner"]
-        reason = why_cannot_own_contracts(owner)
-        if reason:
-            raise forms.ValidationError(reason)
-        return owner
+        return refused_by(why_cannot_own_contracts, self.cleaned_data["owner"])
 
     def contract_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name != "requests"}
