@@ -1,8 +1,9 @@
 from django import forms
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, offer_only
 
 from .models import Delegation, Scope, User
+from .selectors import people_to_delegate_to
 
 
 class DelegationForm(BootstrapFormMixin, forms.ModelForm):
@@ -18,9 +19,13 @@ class DelegationForm(BootstrapFormMixin, forms.ModelForm):
     def __init__(self, *args, delegator, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.delegator = delegator
-        self.fields["delegate"].queryset = User.objects.filter(is_active=True).exclude(
-            pk=delegator.pk
-        )
+        # Anyone resolves, so that the rules of Delegation.clean refuse a choice in the API's
+        # words (services.create_delegation); only those who may be chosen are listed.
+        self.fields["delegate"].queryset = User.objects.all()
+        offer_only(self.fields["delegate"], people_to_delegate_to(delegator))
+
+    def delegation_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class TimeZoneForm(BootstrapFormMixin, forms.ModelForm):

@@ -1,6 +1,9 @@
-"""Reads about people that pages share."""
+"""Reads about people that pages and the API share."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from .models import User
 
 
 def admin_contacts(limit: int = 3) -> list:
@@ -11,3 +14,9 @@ def admin_contacts(limit: int = 3) -> list:
         .objects.filter(is_active=True, is_superuser=True)
         .order_by("last_name", "first_name", "username")[:limit]
     )
+
+
+def people_to_delegate_to(delegator) -> QuerySet[User]:
+    """Whom the out-of-office form lists: everyone else who can still sign in. Choosing anyone
+    else is refused by `Delegation.clean`, on the page and the API in the same words."""
+    return User.objects.filter(is_active=True).exclude(pk=delegator.pk)

@@ -26,7 +26,7 @@ def out_of_office(request):
     """The signed-in user's delegations: who acts with their reviewing rights, and when."""
     form = DelegationForm(request.POST or None, delegator=request.user)
     if request.method == "POST" and form.is_valid():
-        delegation = form.save()
+        delegation = services.create_delegation(delegator=request.user, **form.delegation_fields())
         messages.success(
             request,
             f"{delegation.delegate} acts for you from {formats.when(delegation.starts_at)}.",

@@ -91,10 +91,11 @@ class DecisionForm(BootstrapFormMixin, forms.Form):
 
 
 class ConsultForm(forms.Form):
-    """Ask a colleague: whom (checked by the service's policy) and what."""
+    """Ask a colleague: whom and what. Anyone resolves: whom one may ask is the service's policy
+    (`policies.can_be_consulted`), which refuses on the page in the API's words."""
 
     colleague = forms.ModelChoiceField(
-        User.objects.filter(is_active=True),
+        User.objects.all(),
         error_messages={"required": "Choose the colleague to ask.",
                         "invalid_choice": "Choose a colleague from the list."},
     )  # fmt: skip

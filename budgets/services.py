@@ -396,6 +396,9 @@ def create_renewal(contract: Contract, *, today=None) -> Renewal | None:
         if previous:
             fields["data_classification"] = previous.data_classification
             fields["handles_personal_data"] = previous.handles_personal_data
+        # A vendor offboarded or a category retired since is left for the owner to choose.
+        for name in intake_services.naming_errors(fields):
+            fields[name] = None
         purchase_request = intake_services.create_request(
             by=owner, fields=fields, line_items=renewal_line_items(contract)
         )

@@ -53,6 +53,24 @@ class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+def offer_only(field: forms.ModelChoiceField, shown) -> None:
+    """Lists only `shown` in a model choice field whose queryset still resolves every row. What
+    may be chosen is then said by the rule (a `clean_*` asking the selector the service asks
+    too), in the words the API gives, not as "not one of the available choices"."""
+    field.widget.choices = forms.ModelChoiceField(
+        queryset=shown, empty_label=field.empty_label
+    ).choices
+
+
+def refused_by(rule, value):
+    """The cleaned value, unless `rule` (the one the service asks again on save) gives a reason
+    not to take it: that reason is then the field's error, in the words the API gives."""
+    reason = rule(value)
+    if reason:
+        raise forms.ValidationError(reason)
+    return value
+
+
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Shows a service's ValidationError on the form: on the field it names when the form has
     that field, above the form otherwise."""

@@ -2,10 +2,11 @@ from decimal import Decimal
 
 from django import forms
 
-from core.forms import BootstrapFormMixin, FreeTextField
+from core.forms import BootstrapFormMixin, FreeTextField, offer_only, refused_by
 from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices, validate_date_in_range, validate_one_line
-from vendors.selectors import vendors_to_request_from
+from vendors.models import Vendor
+from vendors.selectors import vendors_to_request_from, why_a_request_cannot_name
 
 from .models import (
     CENT,
@@ -17,6 +18,7 @@ from .models import (
     PurchaseRequest,
     total_cost_of_ownership,
 )
+from .selectors import categories_to_request_in, why_a_request_cannot_use
 from .services import (
     ANSWER_REQUIRED_TO_SUBMIT,
     EDITABLE_FIELDS,
@@ -121,10 +123,13 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(active=True)
-        self.fields["vendor"].queryset = vendors_to_request_from()
+        # Every category and vendor resolves, so that one a request may not name is refused by
+        # the rule (clean_category, clean_vendor) in the API's words; only those it may are listed.
+        self.fields["category"].queryset = Category.objects.all()
+        self._offer(self.fields["category"], "category", categories_to_request_in())
+        self.fields["vendor"].queryset = Vendor.objects.all()
         self.fields["vendor"].label = "Existing vendor"
-        self._list_only_the_chosen_vendor_among_many()
+        self._offer_vendors()
         self.fields["handles_personal_data"].widget.choices = [
             ("unknown", "Not answered yet"),
             ("true", "Yes"),
@@ -140,24 +145,42 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
             self.fields[name].required_when = condition
             self.fields[name].required_now = holds[condition]
 
-    def _list_only_the_chosen_vendor_among_many(self):
-        """Every vendor still validates (the field's queryset); only the list shown is cut."""
+    def _chosen(self, name):
+        """The row chosen in a model choice field, as the field itself reads it (odd: none)."""
+        try:
+            return self.fields[name].to_python(self[name].value())
+        except forms.ValidationError:
+            return None
+
+    def _offer(self, field, name, allowed):
+        """Lists the rows that may be chosen, and the one chosen if it may not (so it shows
+        with the rule's error instead of silently vanishing from the list)."""
+        chosen = self._chosen(name)
+        if chosen is not None:
+            allowed = allowed | allowed.model.objects.filter(pk=chosen.pk)
+        offer_only(field, allowed)
+
+    def _offer_vendors(self):
+        """Up to VENDOR_LIST_LIMIT vendors are listed; past it only the chosen one, and the
+        vendor search adds the one picked."""
         field = self.fields["vendor"]
-        total = field.queryset.count()
+        allowed = vendors_to_request_from()
+        total = allowed.count()
         if total <= VENDOR_LIST_LIMIT:
+            self._offer(field, "vendor", allowed)
             return
         field.help_text = (  # before the bound field is made, which copies it
             f"Search vendors above: {total:,} vendors are too many to list here. "
             "Or propose a new one below."
         )
-        try:  # the vendor chosen, as the field itself reads it (any odd value: none)
-            chosen = field.to_python(self["vendor"].value())
-        except forms.ValidationError:
-            chosen = None
-        shown = field.queryset.filter(pk=chosen.pk) if chosen else field.queryset.none()
-        field.widget.choices = forms.ModelChoiceField(
-            queryset=shown, empty_label=field.empty_label
-        ).choices
+        chosen = self._chosen("vendor")
+        offer_only(field, Vendor.objects.filter(pk=chosen.pk) if chosen else Vendor.objects.none())
+
+    def clean_category(self):
+        return refused_by(why_a_request_cannot_use, self.cleaned_data["category"])
+
+    def clean_vendor(self):
+        return refused_by(why_a_request_cannot_name, self.cleaned_data["vendor"])
 
     def _conditions(self) -> dict[str, bool]:
         """Whether billing recurs and whether it integrates, as the form has them now."""

@@ -14,7 +14,7 @@ from accounts.roles import label_of, sees_everything
 from audit.models import AuditEvent
 from vendors.selectors import active_contracts
 
-from .models import Comment, PurchaseRequest, State
+from .models import Category, Comment, PurchaseRequest, State
 
 
 def visibility(user) -> Q:
@@ -34,6 +34,19 @@ def visibility(user) -> Q:
     return Q(requester=user) | Q(pk__in=named)
 
 
+def categories_to_request_in() -> QuerySet[Category]:
+    """The categories a request may name: the active ones (an admin retires the others)."""
+    return Category.objects.filter(active=True)
+
+
+def why_a_request_cannot_use(category: Category | None) -> str | None:
+    """Why a request may not name `category`, in the words every path shows (None: it may).
+    The rule of `categories_to_request_in`, asked by the request form, the API and submit."""
+    if category is None or category.active:
+        return None
+    return f"“{category.name}” is no longer a purchase category: choose another."
+
+
 def requests_with_details() -> QuerySet[PurchaseRequest]:
     """Requests with what lists show: people, category, vendor (approvals' `with_waiting_on`
     adds the open steps)."""
@@ -42,6 +55,12 @@ def requests_with_details() -> QuerySet[PurchaseRequest]:
 
 def requests_visible_to(user) -> QuerySet[PurchaseRequest]:
     return requests_with_details().filter(visibility(user))
+
+
+def requests_a_contract_may_name(user, vendor) -> QuerySet[PurchaseRequest]:
+    """The requests a contract with `vendor` may say it came from: that vendor's requests the
+    user may see. The choices of the contract form and of the API alike."""
+    return requests_visible_to(user).filter(vendor=vendor).order_by("-created_at")
 
 
 def requests_of(user) -> QuerySet[PurchaseRequest]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit.services import lock_audit_chain, record_event
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
+from vendors.selectors import why_a_request_cannot_name
 
 from . import policies
 from .models import (
@@ -28,6 +29,7 @@ from .models import (
     RequestNumberCounter,
     total_cost_of_ownership,
 )
+from .selectors import why_a_request_cannot_use
 
 # The fields a requester fills in (forms and API); everything else is set by the lifecycle.
 EDITABLE_FIELDS = (
@@ -66,6 +68,7 @@ def next_request_number(year: int) -> str:
 def create_request(*, by, fields: dict, line_items: Iterable[dict] = ()) -> PurchaseRequest:
     """Files a new draft for `by`, charged to their department unless another is named."""
     fields = _only_editable(fields)
+    _refuse_what_may_not_be_named(fields)
     with transaction.atomic():
         purchase_request = PurchaseRequest(
             requester=by, number=next_request_number(timezone.now().year), **fields
@@ -90,8 +93,10 @@ def update_request(
     fields: dict,
     line_items: Iterable[dict] | None = None,
 ) -> PurchaseRequest:
-    """Changes a draft or a request with changes requested; nobody edits a request in review."""
+    """Changes a draft or a request with changes requested; nobody edits a request in review.
+    A change that names a category or vendor names one a request may (`naming_errors`)."""
     fields = _only_editable(fields)
+    _refuse_what_may_not_be_named(fields)
     with transaction.atomic():
         purchase_request = locked_request(purchase_request)
         policies.can_act_as_requester(by, purchase_request).enforce()
@@ -128,10 +133,35 @@ ANSWER_REQUIRED_TO_SUBMIT = ("handles_personal_data", "vendor")
 REQUIRED_WHEN = {"term_months": "recurring", "integration_details": "integrates"}
 
 
+# What a request names must be something a request may name: each rule lives with what it
+# names (a selector) and says why not, in the words the form, the API and submit all show.
+NAMING_RULES = {"category": why_a_request_cannot_use, "vendor": why_a_request_cannot_name}
+
+
+def naming_errors(values: dict) -> dict[str, list[str]]:
+    """The refusals, by field, of the categories and vendors among `values` that a request may
+    not name: a retired category; a rejected or offboarded vendor (SPEC §5)."""
+    errors = {}
+    for name, rule in NAMING_RULES.items():
+        reason = rule(values[name]) if name in values else None
+        if reason:
+            errors[name] = [reason]
+    return errors
+
+
+def _refuse_what_may_not_be_named(fields: dict) -> None:
+    errors = naming_errors(fields)
+    if errors:
+        raise ValidationError(errors)
+
+
 def submission_errors(purchase_request: PurchaseRequest) -> dict[str, list[str]]:
     """What a request lacks before it can be reviewed, by field (SPEC §2: submit validates the
-    request completely)."""
-    errors: dict[str, list[str]] = {}
+    request completely), and what it may no longer name: a vendor rejected or offboarded, or a
+    category retired, since it was saved."""
+    errors = naming_errors(
+        {"category": purchase_request.category, "vendor": purchase_request.vendor}
+    )
 
     def missing(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)

@@ -4,15 +4,14 @@ forms only turn what was posted into the arguments of `vendors.services`."""
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
-from accounts.roles import ALL_GROUPS
-from core.forms import BootstrapFormMixin, IdsMultipleChoiceField
+from core.forms import BootstrapFormMixin, IdsMultipleChoiceField, offer_only, refused_by
 from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices
 
 from .filters import VendorFilter
 from .models import Certificate, Contract, SecurityQuestion, Vendor
+from .selectors import NOT_A_REQUEST_TO_NAME, contract_owners, why_cannot_own_contracts
 from .services import VENDOR_FIELDS
 
 DATE = {"type": "date"}
@@ -65,9 +64,6 @@ class VendorForm(BootstrapFormMixin, forms.ModelForm):
             ("false", "No"),
         ]
 
-    def clean_country(self):
-        return self.cleaned_data["country"].strip().upper()
-
     def vendor_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in VENDOR_FIELDS}
 
@@ -113,16 +109,6 @@ class CertificateForm(BootstrapFormMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-def contract_owners():
-    """People who may own a contract: reviewers, leaders, finance and admins."""
-    return (
-        get_user_model()
-        .objects.filter(Q(groups__name__in=ALL_GROUPS) | Q(is_staff=True), is_active=True)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 class ContractForm(BootstrapFormMixin, forms.ModelForm):
     currency = forms.ChoiceField(choices=currency_choices, initial="EUR")
 
@@ -154,14 +140,21 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
             "annual_value": "Annual value",
             "requests": "Requests it came from",
         }
+        error_messages = {"requests": {"invalid_choice": NOT_A_REQUEST_TO_NAME.format("%(value)s")}}
 
     def __init__(self, *args, requests, **kwargs):
         """`requests`: the vendor's requests the user may see, which the contract may name."""
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = contract_owners()
+        # Anyone resolves, so that one who may not own a contract is refused by the rule
+        # (clean_owner, and add_contract again) in the API's words; only those who may are listed.
+        self.fields["owner"].queryset = get_user_model().objects.all()
+        offer_only(self.fields["owner"], contract_owners())
         self.fields["requests"].queryset = requests
         self.fields["requests"].required = False
         self.fields["requests"].label_from_instance = lambda pr: f"{pr.number} {pr.title}"
+
+    def clean_owner(self):
+        return refused_by(why_cannot_own_contracts, self.cleaned_data["owner"])
 
     def contract_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name != "requests"}

@@ -2,8 +2,11 @@
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Avg, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+
+from accounts.roles import ALL_GROUPS
 
 from .models import (
     APPROVED_STATUSES,
@@ -52,10 +55,53 @@ def active_contracts(vendor_id) -> QuerySet[Contract]:
     return Contract.objects.filter(vendor_id=vendor_id, starts_on__lte=today, ends_on__gte=today)
 
 
+# A request may not name a vendor whose joint review said no, nor one the company has left.
+NOT_TO_BE_NAMED = (VendorStatus.REJECTED, VendorStatus.OFFBOARDED)
+
+
 def vendors_to_request_from() -> QuerySet[Vendor]:
     """The vendors a requester may name on a request: every one but the rejected and the
     offboarded (a request naming one not approved yet waits for its review)."""
-    return Vendor.objects.exclude(status__in=[VendorStatus.REJECTED, VendorStatus.OFFBOARDED])
+    return Vendor.objects.exclude(status__in=NOT_TO_BE_NAMED)
+
+
+def why_a_request_cannot_name(vendor: Vendor | None) -> str | None:
+    """Why a request may not name `vendor`, in the words every path shows (None: it may). The
+    rule of `vendors_to_request_from`, asked by the request form, the API and submit."""
+    if vendor is None or vendor.status not in NOT_TO_BE_NAMED:
+        return None
+    return (
+        f"{vendor.name} is {vendor.get_status_display().lower()}: a request cannot name it. "
+        "Choose another vendor or propose a new one."
+    )
+
+
+# The refusal of a request a contract may not name (the contract form's and the API's choices,
+# intake.selectors.requests_a_contract_may_name), with the place of the request's id.
+NOT_A_REQUEST_TO_NAME = "Request {} is not one of this vendor's requests you can see."
+
+
+def contract_owners():
+    """People who may own a contract: reviewers, leaders, finance and admins who still sign in."""
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__name__in=ALL_GROUPS) | Q(is_staff=True), is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def why_cannot_own_contracts(person) -> str | None:
+    """Why `person` may not own a contract, in the words every path shows (None: they may).
+    The rule of `contract_owners`, asked by the contract form, the API and `add_contract`."""
+    if contract_owners().filter(pk=person.pk).exists():
+        return None
+    if not person.is_active:
+        return f"{person} no longer uses Tandem: choose another owner."
+    return (
+        f"{person} cannot own a contract: choose someone from IT, procurement or finance, "
+        "a leader or an admin."
+    )
 
 
 def search_vendors_to_request_from(query: str, limit: int = 8) -> list[Vendor]:

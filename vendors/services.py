@@ -10,7 +10,7 @@ from audit.services import lock_audit_chain, record_event
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
 
-from . import policies
+from . import policies, selectors
 from .models import (
     AnswerOption,
     Certificate,
@@ -38,8 +38,16 @@ VENDOR_FIELDS = (
 )
 
 
+def _normalized(fields: dict) -> dict:
+    """The country as an ISO code is written (`de` is `DE`), whichever path sent it."""
+    if isinstance(fields.get("country"), str):
+        fields = {**fields, "country": fields["country"].strip().upper()}
+    return fields
+
+
 def create_vendor(*, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
+    fields = _normalized(fields)
     with transaction.atomic():
         vendor = Vendor(**fields, proposed_by=by)
         vendor.full_clean(exclude=["status"])
@@ -50,6 +58,7 @@ def create_vendor(*, by, fields: dict) -> Vendor:
 
 def update_vendor(vendor: Vendor, *, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
+    fields = _normalized(fields)
     with transaction.atomic():
         lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
@@ -153,12 +162,19 @@ def add_certificate(vendor: Vendor, *, by, fields: dict, document=None) -> Certi
 
 
 def add_contract(vendor: Vendor, *, by, fields: dict, requests=()) -> Contract:
+    """Records a contract, owned by someone who may own one (`selectors.contract_owners`) and
+    linked only to requests naming this vendor."""
     policies.can_manage_vendor(by).enforce()
+    errors = {}
+    owner = fields.get("owner")
+    refusal = selectors.why_cannot_own_contracts(owner) if owner is not None else None
+    if refusal:
+        errors["owner"] = [refusal]
     foreign = [r.number for r in requests if r.vendor_id != vendor.pk]
     if foreign:
-        raise ValidationError(
-            {"requests": [f"{', '.join(foreign)} name another vendor than {vendor}."]}
-        )
+        errors["requests"] = [f"{', '.join(foreign)} name another vendor than {vendor}."]
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         contract = Contract(vendor=vendor, **fields)
         contract.full_clean(exclude=["vendor"])

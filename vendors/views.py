@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from core.forms import add_service_errors
 from core.pages import perform
 from core.query import page_number
-from intake.selectors import requests_visible_to
+from intake.selectors import requests_a_contract_may_name
 from notifications.services import mark_read_for_page
 
 from . import policies, selectors, services
@@ -176,7 +176,7 @@ def _vendor_or_404(user, pk) -> Vendor:
 
 
 def _visible_requests(user, vendor):
-    return requests_visible_to(user).filter(vendor=vendor).order_by("-created_at")
+    return requests_a_contract_may_name(user, vendor)
 
 
 def _render_detail(

@@ -44,11 +44,12 @@ class LineItemSerializer(serializers.ModelSerializer):
 
 class PurchaseRequestSerializer(serializers.ModelSerializer):
     """A purchase request as the API shows it. Writes go through `intake.services`, so the API
-    follows the same rules as the pages."""
+    follows the same rules as the pages: any category or vendor resolves here, and the service
+    refuses one a request may not name (`services.naming_errors`) in the form's words."""
 
     requester = serializers.StringRelatedField()
     category = serializers.PrimaryKeyRelatedField(
-        queryset=Category.objects.filter(active=True), required=False, allow_null=True
+        queryset=Category.objects.all(), required=False, allow_null=True
     )
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(), required=False, allow_null=True

@@ -16,7 +16,7 @@ from core.keyset import in_calendar
 from core.schema import ExactSchema
 
 from .. import selectors, services
-from ..models import Category, Comment, PurchaseRequest
+from ..models import Comment, PurchaseRequest
 from .filters import PurchaseRequestFilter
 from .serializers import (
     AuditEventSerializer,
@@ -254,5 +254,5 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     requests list's `category` filter accepts."""
 
     serializer_class = CategorySerializer
-    queryset = Category.objects.filter(active=True).order_by("name")
+    queryset = selectors.categories_to_request_in().order_by("name")
     filterset_class = None

@@ -7,6 +7,7 @@ from core.validation import CURRENCY_MESSAGE, currency_choices
 from intake.models import PurchaseRequest
 
 from ..models import AnswerOption, Certificate, Contract, RiskTier, Vendor, VendorRating
+from ..selectors import NOT_A_REQUEST_TO_NAME
 from ..services import VENDOR_FIELDS
 
 
@@ -139,21 +140,20 @@ class CertificateSerializer(serializers.ModelSerializer):
 
 
 class ContractSerializer(serializers.ModelSerializer):
-    """A contract with the vendor. The owner is named by username (the caller by default); the
+    """A contract with the vendor. The owner is named by username (the caller by default), and
+    `services.add_contract` refuses one who may not own a contract in the form's words; the
     requests it came from by id, among the requests of this vendor the caller may see."""
 
     owner = serializers.SlugRelatedField(
         slug_field="username",
-        queryset=User.objects.filter(is_active=True),
+        queryset=User.objects.all(),
         default=serializers.CurrentUserDefault(),
     )
     requests = serializers.PrimaryKeyRelatedField(
         many=True,
         queryset=PurchaseRequest.objects.none(),
         required=False,
-        error_messages={
-            "does_not_exist": "Request {pk_value} is not one of this vendor's requests you can see."
-        },
+        error_messages={"does_not_exist": NOT_A_REQUEST_TO_NAME.format("{pk_value}")},
     )
     currency = serializers.ChoiceField(
         choices=currency_choices(),

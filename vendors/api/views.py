@@ -11,7 +11,7 @@ from approvals import workflow
 from approvals.api.serializers import StepSerializer
 from approvals.selectors import steps_of
 from core.uploads import ALLOWED_TYPES
-from intake.selectors import requests_visible_to
+from intake.selectors import requests_a_contract_may_name, requests_visible_to
 
 from .. import policies, selectors, services
 from ..filters import VendorFilter
@@ -227,7 +227,7 @@ class VendorViewSet(
         serializer = ContractSerializer(
             data=request.data,
             context=context,
-            request_choices=requests_visible_to(request.user).filter(vendor=vendor),
+            request_choices=requests_a_contract_may_name(request.user, vendor),
         )
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
