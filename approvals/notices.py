@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import roles
 from calendars import selectors as calendar_selectors
 from core import formats
-from notifications.services import Message, notify, notify_many
+from notifications.services import Message, mark_done, notify, notify_many
 
 from .models import ApprovalStep, Consultation, Side, StepKind
 from .subjects import subject_of
@@ -111,6 +111,20 @@ def step_topic(step: ApprovalStep) -> str:
     """The topic of every notice asking for a decision on this step (opened, reminders,
     escalation): settled once the step is decided or closed."""
     return f"step:{step.pk}"
+
+
+def steps_closed(steps) -> None:
+    """The one place a step's closing reaches people (SPEC §4: nobody is left thinking a closed
+    step waits on them): its notices are settled for every recipient, on every channel, saying
+    how it closed ("Approved by Ivan Novak", "Closed: withdrawn by Rita Requester"). In-app
+    notices in this transaction; chat messages are updated after it commits (the hooks of
+    `mark_done`). Every way a step closes calls it: a decision, the decision that ends its
+    round, a withdrawal, a vendor not approved, a work item done."""
+    by_note: dict[str, list[str]] = {}
+    for step in steps:
+        by_note.setdefault(step.closing_note, []).append(step_topic(step))
+    for note, topics in by_note.items():
+        mark_done(topics, note=note)
 
 
 def consultation_topic(consultation: Consultation) -> str:

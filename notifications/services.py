@@ -416,14 +416,20 @@ def mark_read_for_page(user, path: str) -> int:
 
 
 def mark_done(topics, *, note: str = "") -> int:
-    """Settles the in-app notifications of these topics for every recipient: somebody acted on
-    what they asked for (e.g. a colleague decided the step), so they no longer wait on anyone."""
+    """Settles the notifications of these topics for every recipient, on every channel:
+    somebody acted on what they asked for (e.g. a colleague decided the step, the requester
+    withdrew the request), so they no longer wait on anyone. In-app notices are marked done
+    here; the `settled` hooks update the messages an upper layer posted (Slack), after the
+    caller's transaction commits. Returns how many in-app notices it settled."""
     topics = [t for t in topics if t]
     if not topics:
         return 0
-    return Notification.objects.filter(
+    settled = Notification.objects.filter(
         topic__in=topics, channel=Channel.IN_APP, done_at__isnull=True
     ).update(done_at=timezone.now(), done_note=note[:200])
+    for hook in hooks.settled_hooks:
+        hook(topics, note)
+    return settled
 
 
 def mark_read(user, notification_ids=None) -> int:

@@ -3,8 +3,8 @@
 - a "for your decision" e-mail (a notification whose topic is a step) gets the reader's
   personal decision link and, when replies are configured, a personal reply-to address;
 - the Slack channel: the same notice as a direct message with decision buttons;
-- when a step is decided (or closed by another decision), every reviewer's Slack message of it
-  says who decided (through the audit trail's listener)."""
+- when a step closes, for any reason, every reviewer's Slack message of it says how it closed
+  and keeps no buttons (notifications' `settled` hook, called by `mark_done`)."""
 
 import logging
 
@@ -12,8 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from approvals.models import ApprovalStep, StepState
-from core.tasks import enqueue_each
+from approvals.models import ApprovalStep
 from notifications.services import absolute_url
 
 from . import services, slack
@@ -92,39 +91,17 @@ def send_slack(notification) -> None:
         return  # not on Slack: e-mail and the app reach them
     channel, ts = slack.post_decision_request(account, step, notification)
     SlackMessage.objects.create(step=step, user=user, channel=channel, ts=ts)
+    slack.settle_if_closed(step.pk)  # closed while it was posted: its closing found no message yet
 
 
-def on_audit_event(event, subject) -> None:
-    """The audit trail's listener: a decision on a step (from the page, the API, a link, a
-    reply or Slack) settles the Slack messages of its round once the decision commits."""
-    step_id = (event.payload or {}).get("step") if isinstance(event.payload, dict) else None
-    if not event.kind.startswith("step_") or not step_id or not settings.TANDEM_SLACK_BOT_TOKEN:
-        return
-    transaction.on_commit(lambda: settle_slack_messages(step_id))
-
-
-def settle_slack_messages(step_id: int) -> None:
-    """Every reviewer's Slack message of a step that is no longer open is updated, once (the
-    note is claimed on its row), to say who decided it, or which decision closed it."""
-    decided = ApprovalStep.objects.select_related("decided_by", "decided_for").filter(pk=step_id)
-    decided = decided.first()
-    if decided is None or decided.state in (StepState.OPEN, StepState.WAITING):
-        return
-    by = f"{decided.decided_by}" + (f" for {decided.decided_for}" if decided.decided_for else "")
-    closed = ApprovalStep.objects.filter(
-        request_id=decided.request_id, vendor_id=decided.vendor_id, round=decided.round
-    ).exclude(state__in=[StepState.OPEN, StepState.WAITING])
-    claimed = []
-    for message in SlackMessage.objects.filter(step__in=closed, settled_note=""):
-        if message.step_id == decided.pk:
-            note = f"{decided.get_state_display()} by {by}"
-        else:
-            note = (
-                f"Closed: the {decided.reviewer_label} step was "
-                f"{decided.get_state_display().lower()} by {by}"
-            )
-        if SlackMessage.objects.filter(pk=message.pk, settled_note="").update(
-            settled_note=note[:200]
-        ):
-            claimed.append(message.pk)
-    enqueue_each("reach.tasks.update_slack_message", claimed, what="Slack message")
+def on_settled(topics, note: str) -> None:
+    """notifications' `settled` hook: the steps among these topics closed (decided anywhere,
+    closed by another decision, withdrawn, their vendor not approved): once the closing
+    commits, every reviewer's Slack message of them loses its buttons and says `note`."""
+    step_ids = [
+        int(pk)
+        for pk in (t.removeprefix(STEP_TOPIC) for t in topics if t.startswith(STEP_TOPIC))
+        if pk.isdigit() and len(pk) <= 18
+    ]
+    if step_ids and settings.TANDEM_SLACK_BOT_TOKEN:
+        transaction.on_commit(lambda: slack.settle_messages(step_ids, note))

@@ -15,11 +15,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from approvals.models import ApprovalStep
+from approvals.models import ApprovalStep, StepState
+from approvals.policies import why_not_open
 from approvals.services import decide_step
 from core import formats
 from core.errors import DomainError
 from core.pages import error_text
+from core.tasks import enqueue_each
 from notifications.services import absolute_url
 
 from .models import SlackAccount, SlackMessage
@@ -148,6 +150,30 @@ def update_message(message: SlackMessage) -> None:
     )
 
 
+def settle_messages(step_ids, note: str) -> None:
+    """Each Slack message of these steps not settled yet is claimed with the note (once, on its
+    row) and updated by a Celery task (chat.update)."""
+    claimed = []
+    waiting = SlackMessage.objects.filter(step_id__in=step_ids, settled_note="")
+    for pk in waiting.values_list("pk", flat=True):
+        if SlackMessage.objects.filter(pk=pk, settled_note="").update(settled_note=note[:200]):
+            claimed.append(pk)
+    enqueue_each("reach.tasks.update_slack_message", claimed, what="Slack message")
+
+
+def settle_if_closed(step_id: int) -> None:
+    """Settles the Slack messages of a step that is closed now: for a message posted while the
+    step closed, or one whose update was lost (a click on it finds the step closed)."""
+    step = (
+        ApprovalStep.objects.select_related("decided_by", "decided_for")
+        .exclude(state__in=[StepState.OPEN, StepState.WAITING])
+        .filter(pk=step_id)
+        .first()
+    )
+    if step is not None:
+        settle_messages([step.pk], step.closing_note)
+
+
 # Interactivity
 
 
@@ -196,6 +222,14 @@ def decide(step_id, decision: str, slack_user_id: str, comment: str = "") -> tup
     return True, f"You {PAST[decision]} {step.subject_label} ({step.reviewer_label}), {when}."
 
 
+def closed_step(step_id) -> ApprovalStep | None:
+    """The step a button is about, when it is no longer open (None otherwise)."""
+    if not str(step_id).isdigit() or len(str(step_id)) > 18:
+        return None
+    step = ApprovalStep.objects.select_related("decided_by").filter(pk=int(step_id)).first()
+    return step if step is not None and step.state != StepState.OPEN else None
+
+
 def tell(channel: str, slack_user_id: str, text: str) -> None:
     """An ephemeral answer to the person who clicked (only they see it)."""
     if not channel:
@@ -218,6 +252,13 @@ def handle_interaction(payload: dict) -> dict | None:
         action = actions[0] or {}
         decision, step_id = action.get("action_id"), action.get("value")
         channel = str((payload.get("channel") or {}).get("id") or "")
+        closed = closed_step(step_id) if decision in ACTIONS else None
+        if closed is not None:
+            # A button of a message whose update has not reached Slack (yet): nothing is
+            # decided, the clicker learns how it closed, and the message is settled.
+            tell(channel, slack_user_id, f"Nothing was decided: {why_not_open(closed)}")
+            settle_if_closed(closed.pk)
+            return None
         if decision == "approve":
             _, answer = decide(step_id, decision, slack_user_id)
             tell(channel, slack_user_id, answer)
