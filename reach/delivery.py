@@ -43,7 +43,9 @@ def reply_address(raw_token: str) -> str:
 
 def add_ways_to_decide(notification, message) -> None:
     """Puts the reader's own decision link (and reply-to address) into the e-mail of a notice
-    about a step they may decide. Fresh tokens at each sending: only their hashes are kept."""
+    about a step they may decide, at its top: under the amount and the page's link, above
+    what happened and the signature. Fresh tokens at each sending: only their hashes are
+    kept."""
     step = step_of(notification)
     user = notification.recipient
     if step is None or user is None or not services.may_receive_ways_to_decide(user, step):
@@ -52,29 +54,44 @@ def add_ways_to_decide(notification, message) -> None:
         reverse("reach:decision-link", args=[services.issue_token(user, step, TokenKind.LINK)])
     )
     text = [
-        "",
         f"Decide here (your personal link, valid {settings.TANDEM_DECISION_LINK_DAYS} days, "
         "once; it asks you to sign in and works for nobody else):",
         link,
     ]
-    html = [f'<p style="margin-top: 1rem;"><a href="{link}">Decide here</a> (your own link)</p>']
+    html = [f'<p style="margin: 1rem 0;"><a href="{link}">Decide here</a> (your own link)</p>']
     if settings.TANDEM_INBOUND_ADDRESS:
         message.reply_to = [reply_address(services.issue_token(user, step, TokenKind.REPLY))]
-        how = (
+        text.append(
             'Or reply to this e-mail with "approve", "reject: <reason>" or '
             '"changes: <reason>" as its first line.'
         )
-        text += ["", how]
         html.append(
             "<p>Or reply to this e-mail with <b>approve</b>, <b>reject: reason</b> or "
             "<b>changes: reason</b> as its first line.</p>"
         )
-    message.body = f"{message.body.rstrip()}\n" + "\n".join(text) + "\n"
+    message.body = at_the_top(message.body, text, after=absolute_url(notification.url))
     alternatives, message.alternatives = message.alternatives, []
     for content, mimetype in alternatives:
         if mimetype == "text/html":
-            content = content.replace("</body>", "\n".join(html) + "\n</body>")
+            marker = HTML_MARKER if HTML_MARKER in content else "</body>"
+            content = content.replace(marker, "\n".join(html) + "\n" + marker, 1)
         message.attach_alternative(content, mimetype)
+
+
+# Where the e-mail template (notifications/email/message.html) leaves room for them.
+HTML_MARKER = "<!-- ways to decide -->"
+SIGNATURE = "-- "
+
+
+def at_the_top(body: str, added: list[str], *, after: str) -> str:
+    """`body` with the `added` lines right under the first line that holds `after` (the link
+    to the page), or, in a body without it, above the signature line ("-- ")."""
+    lines = body.rstrip().split("\n")
+    at = next((i + 1 for i, line in enumerate(lines) if after and after in line), None)
+    if at is None:
+        at = next((i for i, line in enumerate(lines) if line == SIGNATURE), len(lines))
+        added = [*added, ""]
+    return "\n".join(lines[:at] + added + lines[at:]) + "\n"
 
 
 def send_slack(notification) -> None:

@@ -25,6 +25,7 @@ from core.tasks import enqueue_each
 from notifications.services import absolute_url
 
 from .models import SlackAccount, SlackMessage
+from .services import times_for_reviewer
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +219,8 @@ def decide(step_id, decision: str, slack_user_id: str, comment: str = "") -> tup
         step = decide_step(step, by=user, decision=decision, comment=comment)
     except (DomainError, PermissionDenied, ValidationError) as error:
         return False, f"Nothing was decided: {error_text(error)}"
-    when = formats.when(step.decided_at)
+    with times_for_reviewer(user, step):
+        when = formats.when(step.decided_at)
     return True, f"You {PAST[decision]} {step.subject_label} ({step.reviewer_label}), {when}."
 
 
