@@ -5,13 +5,16 @@ buttons and says how it closed (chat.update, after the commit), its in-app notic
 and a click on a button left behind decides nothing and says why. Slack is the local stand-in
 for its Web API (tests/support/fake_slack.py): the official client really talks HTTP."""
 
+from email.message import EmailMessage
+
 import pytest
 
 from accounts import roles
 from approvals import workflow
 from approvals.models import ApprovalStep, StepState
 from notifications.models import Channel, Notification
-from reach.models import SlackMessage
+from reach import inbound, services
+from reach.models import SlackMessage, TokenKind
 from tests.factories import PurchaseRequestFactory, UserFactory, VendorFactory
 from tests.support.fake_slack import (
     BOT_TOKEN,
@@ -103,9 +106,6 @@ def approve_through_the_api(client, api, people, request):
 
 
 def approve_by_email_link(client, api, people, request):
-    from reach import services
-    from reach.models import TokenKind
-
     token = services.issue_token(people["ivan"], step(request, "it"), TokenKind.LINK)
     client.force_login(people["ivan"])
     return client.post(f"/decide/{token}/", {"decision": "approve"})
@@ -261,3 +261,56 @@ def test_a_vendor_review_ended_by_one_side_closes_the_others_message(
     [paul] = [u for u in slack.called("chat.update") if u["channel"] == "DUPAUL"]
     assert f"Closed: {people['ivan']} rejected the IT review step" in paul["text"]
     assert len(slack.called("chat.update")) == 3
+
+
+def decide_on_the_page(client, api, slack, people, step):
+    client.force_login(people["ivan"])
+    return client.post(f"/approvals/steps/{step.pk}/approve/", follow=True).content.decode()
+
+
+def decide_through_the_api(client, api, slack, people, step):
+    response = api.as_user(people["ivan"]).post(f"/api/steps/{step.pk}/approve/")
+    assert response.status_code == 409
+    return response.json()["detail"]
+
+
+def decide_by_email_link(client, api, slack, people, step):
+    token = services.issue_token(people["ivan"], step, TokenKind.LINK)
+    client.force_login(people["ivan"])
+    response = client.post(f"/decide/{token}/", {"decision": "approve"})
+    assert response.status_code == 410
+    return response.content.decode()
+
+
+def decide_by_reply(client, api, slack, people, step):
+    token = services.issue_token(people["ivan"], step, TokenKind.REPLY)
+    message = EmailMessage()
+    message["From"] = people["ivan"].email
+    message["To"] = f"decide+{token}@reply.tandem.example"
+    message["Message-ID"] = "<late-reply@tandem.example>"
+    message["Authentication-Results"] = "mx.tandem.example; dmarc=pass"
+    message.set_content("approve")
+    return inbound.handle(bytes(message))
+
+
+def decide_in_slack(client, api, slack, people, step):
+    signed_click(client, step, user="UIVAN")
+    return slack.called("chat.postEphemeral")[-1]["text"]
+
+
+@pytest.mark.parametrize(
+    "decide",
+    [decide_on_the_page, decide_through_the_api, decide_by_email_link, decide_by_reply,
+     decide_in_slack],
+)  # fmt: skip
+def test_after_a_withdrawal_every_way_to_decide_says_so(
+    client, api, slack, people, in_review, committed, settings, decide
+):
+    settings.TANDEM_INBOUND_ADDRESS = "decide@reply.tandem.example"
+    settings.TANDEM_INBOUND_TRUSTED_AUTHSERV_IDS = ["mx.tandem.example"]
+    it_step = step(in_review, "it")
+    committed(workflow.withdraw_request, in_review, by=people["rita"])
+    answer = decide(client, api, slack, people, it_step)
+    assert f"already closed: withdrawn by {people['rita']}" in answer
+    it_step.refresh_from_db()
+    assert it_step.state == StepState.SUPERSEDED and it_step.decided_by is None
