@@ -46,10 +46,12 @@ COMMAND = re.compile(
 # "Am … schrieb …:"); English is always among them.
 REPLY_LANGUAGES = ["en", "de"]
 # Quoted text and sign-offs the parser leaves: lines quoted with ">" (without a header line
-# above them) and the phone sign-offs it does not know.
+# above them), and short sign-off lines it does not know ("Von meinem iPhone gesendet",
+# "Sent with Proton Mail", "Cheers, Paul"); a longer line is the reviewer's own words.
 QUOTED = re.compile(r"^>")
 SIGN_OFF = re.compile(
-    r"^(von meinem \S+( \S+)? gesendet|gesendet (von|mit) |cheers\b|sent with |sent via )",
+    r"^(von meinem [\w ]{1,30} gesendet|gesendet (von|mit) [\w .]{1,30}"
+    r"|sent (with|via) [\w .]{1,30}|cheers\b[\w ,.!]{0,30})$",
     re.IGNORECASE,
 )
 

@@ -90,6 +90,7 @@ SIGNATURES = {
     "Viele Grüße": "Viele Grüße\nIvan",
     "Mit freundlichen Grüßen": "Mit freundlichen Grüßen\nIvan Novak",
     "Von meinem iPhone gesendet": "Von meinem iPhone gesendet",
+    "Sent with Proton Mail": "Sent with Proton Mail secure email.",
 }
 ORIGINALS = {
     "Gmail": GMAIL,
@@ -138,6 +139,14 @@ def test_a_reason_keeps_its_lines_and_lists_and_loses_signature_and_quote(
     reply(token, f"changes: {reason}\n\n{signature}\n\n{original}")
     it_step.refresh_from_db()
     assert (it_step.state, it_step.comment) == (StepState.CHANGES_REQUESTED, reason)
+
+
+def test_a_line_that_only_starts_like_a_sign_off_is_kept(it_step, it_reviewer):
+    token = services.issue_token(it_reviewer, it_step, TokenKind.REPLY)
+    reason = "Cheers for the quick quote, but we need the signed DPA first\nThanks to Ana, too."
+    reply(token, f"changes: {reason}\n\nCheers,\nIvan\n\n{GMAIL}")
+    it_step.refresh_from_db()
+    assert it_step.comment == reason
 
 
 # Refused replies speak of the reply, not of a link.
