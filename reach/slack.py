@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 ACTIONS = {"approve": "Approve", "request_changes": "Request changes", "reject": "Reject"}
 PAST = {"approve": "approved", "request_changes": "sent back for changes", "reject": "rejected"}
 MODAL_CALLBACK = "tandem_decision_reason"
+NOT_LINKED = "Your Slack account is not linked to a Tandem user who may decide this."
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
 
 
@@ -214,7 +215,7 @@ def decide(step_id, decision: str, slack_user_id: str, comment: str = "") -> tup
     step = ApprovalStep.objects.select_related("request", "vendor").filter(pk=int(step_id)).first()
     user = user_for(slack_user_id) if slack_user_id else None
     if step is None or user is None:
-        return False, "Your Slack account is not linked to a Tandem user who may decide this."
+        return False, NOT_LINKED
     try:
         step = decide_step(step, by=user, decision=decision, comment=comment)
     except (DomainError, PermissionDenied, ValidationError) as error:
@@ -254,10 +255,16 @@ def handle_interaction(payload: dict) -> dict | None:
         action = actions[0] or {}
         decision, step_id = action.get("action_id"), action.get("value")
         channel = str((payload.get("channel") or {}).get("id") or "")
-        closed = closed_step(step_id) if decision in ACTIONS else None
+        if decision not in ACTIONS:
+            return None
+        if not slack_user_id or user_for(slack_user_id) is None:
+            tell(channel, slack_user_id, NOT_LINKED)  # nothing about the request, not even why
+            return None
+        closed = closed_step(step_id)
         if closed is not None:
             # A button of a message whose update has not reached Slack (yet): nothing is
-            # decided, the clicker learns how it closed, and the message is settled.
+            # decided, no reason form opens, the clicker learns how it closed, and the message
+            # is settled.
             tell(channel, slack_user_id, f"Nothing was decided: {why_not_open(closed)}")
             settle_if_closed(closed.pk)
             return None
@@ -265,7 +272,7 @@ def handle_interaction(payload: dict) -> dict | None:
             _, answer = decide(step_id, decision, slack_user_id)
             tell(channel, slack_user_id, answer)
             return None
-        if decision in ACTIONS and str(step_id).isdigit() and len(str(step_id)) < 19:
+        if str(step_id).isdigit() and len(str(step_id)) < 19:
             step = ApprovalStep.objects.filter(pk=int(step_id)).first()
             if step is not None and payload.get("trigger_id"):
                 try:

@@ -314,3 +314,13 @@ def test_after_a_withdrawal_every_way_to_decide_says_so(
     assert f"already closed: withdrawn by {people['rita']}" in answer
     it_step.refresh_from_db()
     assert it_step.state == StepState.SUPERSEDED and it_step.decided_by is None
+
+
+def test_a_stranger_clicking_a_closed_steps_button_learns_nothing(
+    client, slack, people, in_review, committed
+):
+    it_step = step(in_review, "it")
+    committed(workflow.withdraw_request, in_review, by=people["rita"])
+    signed_click(client, it_step, user="USTRANGER", action="reject")
+    [told] = slack.called("chat.postEphemeral")
+    assert "not linked" in told["text"] and str(people["rita"]) not in told["text"]

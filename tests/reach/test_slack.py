@@ -232,3 +232,10 @@ def test_the_answer_says_when_in_the_reviewers_time_zone(client, slack, it_step,
         post(client, click(it_step))
     [told] = slack.called("chat.postEphemeral")
     assert told["text"].endswith(", 1 Dec 2026, 10:05 CET.")
+
+
+def test_a_slack_user_unknown_to_tandem_gets_no_reason_form(client, slack, it_step, it_reviewer):
+    """The form would show the request's title: a stranger sees nothing of it."""
+    post(client, click(it_step, action="reject", user="USTRANGER"))
+    assert slack.called("views.open") == []
+    assert "not linked" in slack.called("chat.postEphemeral")[0]["text"]
