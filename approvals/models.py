@@ -307,6 +307,11 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     comment = models.TextField(blank=True, validators=[validate_text_length])
     # Why the step went to its side's leader: nobody of its group could decide it (SPEC §3).
     leader_because = models.CharField(max_length=500, blank=True)
+    closed_because = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Why a step closed without its own decision (e.g. withdrawn by the requester).",
+    )
     carried_from = models.ForeignKey(
         "self",
         null=True,
@@ -531,8 +536,20 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state, source=[StepState.WAITING, StepState.OPEN], target=StepState.SUPERSEDED
     )
-    def supersede(self):
+    def supersede(self, *, because: str = ""):
+        """Closed without its own decision: `because` says why, in words every channel shows
+        ("withdrawn by Rita Requester")."""
         self.next_alert_at = None
+        self.closed_because = because[:200]
+
+    @property
+    def closing_note(self) -> str:
+        """How every channel's message about a closed step says it closed: "Approved by Ivan
+        Novak", "Closed: withdrawn by Rita Requester"."""
+        if self.state == StepState.SUPERSEDED:
+            return f"Closed: {self.closed_because or 'the round ended'}"
+        by = f"{self.decided_by}" + (f" for {self.decided_for}" if self.decided_for_id else "")
+        return f"{self.get_state_display()} by {by}"
 
     def _record_decision(self, by, on_behalf_of, comment, at):
         self.next_alert_at = None

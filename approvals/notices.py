@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import roles
 from calendars import selectors as calendar_selectors
 from core import formats
-from notifications.services import Message, notify, notify_many
+from notifications.services import Message, mark_done, money_text, notify, notify_many
 
 from .models import LEADER_OF_SIDE, ApprovalStep, Consultation, StepKind
 from .subjects import subject_of
@@ -104,10 +104,35 @@ def zone_of(name: str):
         return None
 
 
+def request_amount(purchase_request) -> str:
+    """The money a notice about a request names at its top, with the link: its total cost."""
+    return money_text(purchase_request.total_cost, purchase_request.currency)
+
+
+def amount_of(step: ApprovalStep) -> str:
+    """The amount at the top of a notice about a step: its request's ("" for a vendor
+    review, which costs nothing itself)."""
+    return request_amount(step.request) if step.request_id else ""
+
+
 def step_topic(step: ApprovalStep) -> str:
     """The topic of every notice asking for a decision on this step (opened, reminders,
     escalation): settled once the step is decided or closed."""
     return f"step:{step.pk}"
+
+
+def steps_closed(steps) -> None:
+    """The one place a step's closing reaches people (SPEC §4: nobody is left thinking a closed
+    step waits on them): its notices are settled for every recipient, on every channel, saying
+    how it closed ("Approved by Ivan Novak", "Closed: withdrawn by Rita Requester"). In-app
+    notices in this transaction; chat messages are updated after it commits (the hooks of
+    `mark_done`). Every way a step closes calls it: a decision, the decision that ends its
+    round, a withdrawal, a vendor not approved, a work item done."""
+    by_note: dict[str, list[str]] = {}
+    for step in steps:
+        by_note.setdefault(step.closing_note, []).append(step_topic(step))
+    for note, topics in by_note.items():
+        mark_done(topics, note=note)
 
 
 def consultation_topic(consultation: Consultation) -> str:
@@ -158,6 +183,7 @@ def _opened_message(step: ApprovalStep, because: str) -> Callable[[], dict]:
         "dedupe_key": f"opened:{step.pk}",
         "topic": step_topic(step),
         "chat": True,
+        "amount": amount_of(step),
     }
 
 
@@ -184,6 +210,7 @@ def request_decided(
         action="Open the request",
         url=purchase_request.get_absolute_url(),
         dedupe_key=f"decided:{purchase_request.pk}:{round}:{purchase_request.state}",
+        amount=request_amount(purchase_request),
     )
 
 
@@ -201,6 +228,7 @@ def consultation_asked(consultation: Consultation) -> None:
         url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
         dedupe_key=f"consultation:{consultation.pk}:asked",
         topic=consultation_topic(consultation),
+        amount=amount_of(step),
     )
 
 
@@ -216,6 +244,7 @@ def consultation_answered(consultation: Consultation) -> None:
         action="Open it",
         url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
         dedupe_key=f"consultation:{consultation.pk}:answered",
+        amount=amount_of(step),
     )
 
 
@@ -233,6 +262,7 @@ def consultation_reminder(consultation: Consultation) -> None:
         url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
         dedupe_key=f"consultation:{consultation.pk}:reminder",
         topic=consultation_topic(consultation),
+        amount=amount_of(step),
     )
 
 
@@ -266,6 +296,7 @@ def work_item_opened(step: ApprovalStep) -> None:
             "url": f"{request.get_absolute_url()}#after-approval",
             "dedupe_key": f"opened:{step.pk}",
             "topic": step_topic(step),
+            "amount": request_amount(request),
         }
 
     notify_in_their_zones(reviewers_of(step), step, message)

@@ -229,6 +229,8 @@ def why_not_open(step: ApprovalStep) -> str:
     if step.state == StepState.WAITING:
         return f"Stage {step.stage} opens when the earlier stage is approved."
     if step.state == StepState.SUPERSEDED:
+        if step.closed_because:
+            return f"This step is already closed: {step.closed_because}."
         return "This step was closed when the round ended."
     by = f" by {step.decided_by}" if step.decided_by_id else ""
     return f"This step is already {step.get_state_display().lower()}{by}."

@@ -30,7 +30,7 @@ from .models import (
     StepKind,
     StepState,
 )
-from .notices import describe, messages_in_their_zones, step_topic, why_this_step
+from .notices import amount_of, describe, messages_in_their_zones, step_topic, why_this_step
 
 BATCH = 1000
 
@@ -219,6 +219,7 @@ def _reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> list[Messag
             "url": f"{_link(step.subject)}#steps",
             "dedupe_key": f"reminder:{step.pk}:{sequence}",
             "topic": step_topic(step),
+            "amount": amount_of(step),
         },
         team_zone=zone,
     )
@@ -258,6 +259,7 @@ def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> l
             "url": f"{_link(request)}#after-approval",
             "dedupe_key": f"reminder:{step.pk}:{sequence}",
             "topic": step_topic(step),
+            "amount": amount_of(step),
         },
         team_zone=zone,
     )
@@ -280,6 +282,7 @@ def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
                 "action": "Open it",
                 "url": f"{_link(request)}#after-approval",
                 "dedupe_key": f"escalation:{step.pk}",
+                "amount": amount_of(step),
             },
             team_zone=zone,
         )
@@ -299,6 +302,7 @@ def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
             "url": f"{_link(step.subject)}#steps",
             "dedupe_key": f"escalation:{step.pk}",
             "topic": step_topic(step),
+            "amount": amount_of(step),
         },
         team_zone=zone,
     )

@@ -79,21 +79,10 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
         workflow.settle(subject.obj, step, by=by, on_behalf_of=verdict.on_behalf_of)
         # Four eyes may have left the other side's open steps with nobody to decide them.
         workflow.send_open_steps_to_leaders(subject.obj.steps.filter(side__in=JOINT_SIDES))
-        _settle_notices(subject.obj, step, by=by)
+        # Its notices are settled for the whole group, on every channel (the steps the
+        # decision closed were settled as they closed).
+        notices.steps_closed([step])
     return step
-
-
-def _settle_notices(subject, decided: ApprovalStep, *, by) -> None:
-    """The decided step's "for your decision" notices (and those of steps the decision closed)
-    are done for every member of the group: nobody is left thinking it waits on them."""
-    mark_done([notices.step_topic(decided)], note=f"{decided.get_state_display()} by {by}")
-    closed = subject.steps.filter(round=decided.round, state=StepState.SUPERSEDED).exclude(
-        pk=decided.pk
-    )
-    mark_done(
-        [notices.step_topic(step) for step in closed.only("pk")],
-        note=f"Closed after {by}'s decision",
-    )
 
 
 def _step_payload(step: ApprovalStep) -> dict:

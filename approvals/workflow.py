@@ -100,7 +100,8 @@ def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "")
         _supersede(
             purchase_request.steps.select_for_update().filter(
                 state__in=[StepState.OPEN, StepState.WAITING]
-            )
+            ),
+            because=f"withdrawn by {by}",
         )
     return purchase_request
 
@@ -543,7 +544,8 @@ def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:
     step is; a completed stage opens the next one. Shared by requests and vendors."""
     round_steps = list(subject.steps.filter(round=decided.round, kind=StepKind.REVIEW))
     if decided.state in (StepState.REJECTED, StepState.CHANGES_REQUESTED):
-        _supersede(round_steps)
+        verb = "rejected" if decided.state == StepState.REJECTED else "asked for changes at"
+        _supersede(round_steps, because=f"{by} {verb} the {decided.reviewer_label} step")
         return decided.state
     if any(s.stage == decided.stage and s.state != StepState.APPROVED for s in round_steps):
         return "pending"  # other reviewers of this stage still decide
@@ -564,11 +566,16 @@ def _round_outcome(subject, decided: ApprovalStep, *, by) -> str:
     return "pending"
 
 
-def _supersede(steps) -> None:
+def _supersede(steps, *, because: str) -> None:
+    """Closes the open and waiting steps without a decision of their own, saying why; every
+    channel's message about them is settled (`notices.steps_closed`)."""
+    closed = []
     for step in steps:
         if step.state in (StepState.OPEN, StepState.WAITING):
-            step.supersede()
+            step.supersede(because=because)
             step.save()
+            closed.append(step)
+    notices.steps_closed(closed)
 
 
 def _settle_request(purchase_request, decided, outcome: str, *, by, on_behalf_of) -> None:
@@ -665,7 +672,10 @@ def _settle_vendor(vendor, decided, outcome: str, *, by, on_behalf_of) -> None:
             vendor, "reject", by=by, on_behalf_of=on_behalf_of, payload={"comment": decided.comment}
         )
         for purchase_request in _requests_waiting_for(vendor):
-            _supersede(purchase_request.steps.filter(state=StepState.WAITING))
+            _supersede(
+                purchase_request.steps.filter(state=StepState.WAITING),
+                because=f"the vendor {vendor.name} was not approved",
+            )
             apply_transition(
                 purchase_request,
                 "request_changes",
@@ -750,7 +760,7 @@ def _complete(purchase_request, kind: str, *, by) -> None:
     for step in purchase_request.steps.select_for_update().filter(kind=kind, state=StepState.OPEN):
         step.complete(by=by, at=timezone.now())
         step.save()
-        mark_done([notices.step_topic(step)], note=f"Done by {by}")
+        notices.steps_closed([step])
 
 
 def mark_ordered(purchase_request: PurchaseRequest, *, by, po_number: str, ordered_on):

@@ -24,7 +24,7 @@ from audit.services import lock_audit_chain, record_event
 from core import formats
 from intake import services as intake_services
 from intake.models import Billing, Category, PurchaseRequest
-from notifications.services import notify
+from notifications.services import money_text, notify
 from vendors.models import Contract
 
 from . import fiscal, policies, selectors
@@ -200,6 +200,7 @@ def record_overrun(purchase_request, check: BudgetCheck, *, by, moment: str) -> 
             # Once per budget, moment and submission (a resubmit may overrun again).
             dedupe_key=f"over-budget:{purchase_request.pk}:{line.budget.pk}:{moment}:"
             f"{(purchase_request.submitted_at or timezone.now()).timestamp()}",
+            amount=money_text(purchase_request.total_cost, purchase_request.currency),
         )
 
 

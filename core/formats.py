@@ -6,7 +6,8 @@ Times: in the active time zone (the signed-in user's, set by core.middleware), w
 abbreviation, e.g. "1 Dec 2026, 09:05 CET"; dates as "1 Dec 2026"."""
 
 import functools
-from contextlib import suppress
+import zoneinfo
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -58,6 +59,23 @@ def money(amount, currency: str = "") -> str:
         )
     except (UnknownCurrencyError, ValueError):
         return f"{format_currency(value, 'XXX', format=PLAIN_PATTERN, locale=_locale())} {currency}"
+
+
+def zone_named(name: str) -> zoneinfo.ZoneInfo | None:
+    """The time zone of this IANA name; None for none, or for a name this machine lacks."""
+    try:
+        return zoneinfo.ZoneInfo(name) if name else None
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+@contextmanager
+def times_for(person, fallback=None):
+    """Times formatted inside read in `person`'s own time zone (their `time_zone`), else in
+    `fallback` (e.g. their team's), else UTC: for what is written to one person away from a
+    page (an answer to an e-mail reply, a Slack message), where no middleware set their zone."""
+    with timezone.override(zone_named(getattr(person, "time_zone", "") or "") or fallback):
+        yield
 
 
 def _local(moment: datetime) -> datetime:

@@ -43,6 +43,11 @@ class Notification(models.Model):
         blank=True,
         help_text="The e-mail's call to action, kept when its body is rendered at delivery.",
     )
+    amount = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text='The money the notice is about ("12500.00 EUR"), at the top of its e-mail.',
+    )
     topic = models.CharField(
         max_length=100,
         blank=True,

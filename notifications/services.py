@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.template.loader import get_template
 from django.utils import timezone
 
+from core import formats
 from core.tasks import enqueue_chunks
 from core.validation import one_line
 
@@ -45,6 +46,7 @@ def notify(
     dedupe_key: str,
     topic: str = "",
     chat: bool = False,
+    amount: str = "",
 ):
     """Writes e-mail and in-app notifications for each recipient (and one webhook message when
     configured) in the caller's transaction, and enqueues their delivery after it commits.
@@ -52,12 +54,14 @@ def notify(
     message links to `url`, the page where the reader acts; `lines` say who did what and why
     (the inbox shows them too). `topic` names what the reader is asked to act on: `mark_done`
     settles every notification of a topic when somebody has acted on it. `chat`: also a direct
-    message in the company chat (Slack), when a Slack app is configured."""
+    message in the company chat (Slack), when a Slack app is configured. `amount`: the money the
+    notice is about, as "<amount> <currency>" ("12500.00 EUR", `money_text`): the e-mail shows
+    it formatted at its top, with the link."""
     return notify_many(
         [
             Message(
                 recipients, subject=subject, lines=lines, action=action, url=url,
-                dedupe_key=dedupe_key, topic=topic, chat=chat,
+                dedupe_key=dedupe_key, topic=topic, chat=chat, amount=amount,
             )
         ]
     )  # fmt: skip
@@ -75,6 +79,7 @@ class Message:
     dedupe_key: str
     topic: str = ""
     chat: bool = False
+    amount: str = ""
 
 
 def notify_many(messages: list[Message]) -> int:
@@ -101,11 +106,31 @@ def _lookup_templates():
 _cached_templates = functools.cache(_lookup_templates)
 
 
-def render_email(subject: str, lines: list[str], action: str, url: str) -> tuple[str, str]:
-    """An e-mail's text and HTML bodies."""
-    context = {"subject": subject, "lines": lines, "action": action, "url": absolute_url(url)}
+def render_email(
+    subject: str, lines: list[str], action: str, url: str, amount: str = ""
+) -> tuple[str, str]:
+    """An e-mail's text and HTML bodies: the amount and the link where the reader acts at the
+    top, then what happened, then the signature."""
+    context = {
+        "subject": subject,
+        "lines": lines,
+        "action": action,
+        "url": absolute_url(url),
+        "amount": _formatted(amount),
+    }
     text, html = _templates()
     return text.render(context), html.render(context)
+
+
+def money_text(amount, currency: str) -> str:
+    """An amount as a notice keeps it ("12500.00 EUR"); formatted only when its e-mail is
+    rendered, so that the reminder sweep's transaction formats no money (`notify_batch`)."""
+    return "" if amount is None else f"{amount} {currency}"
+
+
+def _formatted(amount: str) -> str:
+    value, _, currency = amount.partition(" ")
+    return formats.money(value, currency) if value else ""
 
 
 def email_bodies(notification: Notification) -> tuple[str, str]:
@@ -114,7 +139,9 @@ def email_bodies(notification: Notification) -> tuple[str, str]:
     if notification.body:
         return notification.body, notification.body_html
     lines = notification.summary.split("\n")
-    return render_email(notification.subject, lines, notification.action, notification.url)
+    return render_email(
+        notification.subject, lines, notification.action, notification.url, notification.amount
+    )
 
 
 # Rows per INSERT statement: SQLite takes at most 32,766 parameters in one.
@@ -152,10 +179,11 @@ def _values(message: Message, *, render_at_delivery: bool) -> list[dict]:
         lines and not any("\n" in line for line in lines) and len(subject) <= 200
         and len(action) <= 200
     )  # fmt: skip
-    body, body_html = ("", "") if later else render_email(subject, lines, action, url)
+    amount = message.amount[:60]
+    body, body_html = ("", "") if later else render_email(subject, lines, action, url, amount)
     common = {
         "subject": subject[:200], "body": body, "url": url, "summary": "\n".join(lines),
-        "topic": message.topic[:100], "action": action if later else "",
+        "topic": message.topic[:100], "action": action if later else "", "amount": amount,
     }  # fmt: skip
     now = timezone.now()
     slack = message.chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders
@@ -416,14 +444,20 @@ def mark_read_for_page(user, path: str) -> int:
 
 
 def mark_done(topics, *, note: str = "") -> int:
-    """Settles the in-app notifications of these topics for every recipient: somebody acted on
-    what they asked for (e.g. a colleague decided the step), so they no longer wait on anyone."""
+    """Settles the notifications of these topics for every recipient, on every channel:
+    somebody acted on what they asked for (e.g. a colleague decided the step, the requester
+    withdrew the request), so they no longer wait on anyone. In-app notices are marked done
+    here; the `settled` hooks update the messages an upper layer posted (Slack), after the
+    caller's transaction commits. Returns how many in-app notices it settled."""
     topics = [t for t in topics if t]
     if not topics:
         return 0
-    return Notification.objects.filter(
+    settled = Notification.objects.filter(
         topic__in=topics, channel=Channel.IN_APP, done_at__isnull=True
     ).update(done_at=timezone.now(), done_note=note[:200])
+    for hook in hooks.settled_hooks:
+        hook(topics, note)
+    return settled
 
 
 def mark_read(user, notification_ids=None) -> int:

@@ -10,7 +10,6 @@ class ReachConfig(AppConfig):
     def ready(self):
         # Notifications sit below approvals and this app (layers): they call back through the
         # hooks this app registers, instead of importing it.
-        from audit.services import add_listener
         from notifications import hooks
         from notifications.models import Channel
 
@@ -19,5 +18,5 @@ class ReachConfig(AppConfig):
         hooks.register(
             email=delivery.add_ways_to_decide,
             channel_senders={Channel.SLACK: delivery.send_slack},
+            settled=delivery.on_settled,
         )
-        add_listener(delivery.on_audit_event)

@@ -3,8 +3,8 @@
 - a "for your decision" e-mail (a notification whose topic is a step) gets the reader's
   personal decision link and, when replies are configured, a personal reply-to address;
 - the Slack channel: the same notice as a direct message with decision buttons;
-- when a step is decided (or closed by another decision), every reviewer's Slack message of it
-  says who decided (through the audit trail's listener)."""
+- when a step closes, for any reason, every reviewer's Slack message of it says how it closed
+  and keeps no buttons (notifications' `settled` hook, called by `mark_done`)."""
 
 import logging
 
@@ -12,8 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from approvals.models import ApprovalStep, StepState
-from core.tasks import enqueue_each
+from approvals.models import ApprovalStep
 from notifications.services import absolute_url
 
 from . import services, slack
@@ -44,7 +43,9 @@ def reply_address(raw_token: str) -> str:
 
 def add_ways_to_decide(notification, message) -> None:
     """Puts the reader's own decision link (and reply-to address) into the e-mail of a notice
-    about a step they may decide. Fresh tokens at each sending: only their hashes are kept."""
+    about a step they may decide, at its top: under the amount and the page's link, above
+    what happened and the signature. Fresh tokens at each sending: only their hashes are
+    kept."""
     step = step_of(notification)
     user = notification.recipient
     if step is None or user is None or not services.may_receive_ways_to_decide(user, step):
@@ -53,29 +54,44 @@ def add_ways_to_decide(notification, message) -> None:
         reverse("reach:decision-link", args=[services.issue_token(user, step, TokenKind.LINK)])
     )
     text = [
-        "",
         f"Decide here (your personal link, valid {settings.TANDEM_DECISION_LINK_DAYS} days, "
         "once; it asks you to sign in and works for nobody else):",
         link,
     ]
-    html = [f'<p style="margin-top: 1rem;"><a href="{link}">Decide here</a> (your own link)</p>']
+    html = [f'<p style="margin: 1rem 0;"><a href="{link}">Decide here</a> (your own link)</p>']
     if settings.TANDEM_INBOUND_ADDRESS:
         message.reply_to = [reply_address(services.issue_token(user, step, TokenKind.REPLY))]
-        how = (
+        text.append(
             'Or reply to this e-mail with "approve", "reject: <reason>" or '
             '"changes: <reason>" as its first line.'
         )
-        text += ["", how]
         html.append(
             "<p>Or reply to this e-mail with <b>approve</b>, <b>reject: reason</b> or "
             "<b>changes: reason</b> as its first line.</p>"
         )
-    message.body = f"{message.body.rstrip()}\n" + "\n".join(text) + "\n"
+    message.body = at_the_top(message.body, text, after=absolute_url(notification.url))
     alternatives, message.alternatives = message.alternatives, []
     for content, mimetype in alternatives:
         if mimetype == "text/html":
-            content = content.replace("</body>", "\n".join(html) + "\n</body>")
+            marker = HTML_MARKER if HTML_MARKER in content else "</body>"
+            content = content.replace(marker, "\n".join(html) + "\n" + marker, 1)
         message.attach_alternative(content, mimetype)
+
+
+# Where the e-mail template (notifications/email/message.html) leaves room for them.
+HTML_MARKER = "<!-- ways to decide -->"
+SIGNATURE = "-- "
+
+
+def at_the_top(body: str, added: list[str], *, after: str) -> str:
+    """`body` with the `added` lines right under the first line that holds `after` (the link
+    to the page), or, in a body without it, above the signature line ("-- ")."""
+    lines = body.rstrip().split("\n")
+    at = next((i + 1 for i, line in enumerate(lines) if after and after in line), None)
+    if at is None:
+        at = next((i for i, line in enumerate(lines) if line == SIGNATURE), len(lines))
+        added = [*added, ""]
+    return "\n".join(lines[:at] + added + lines[at:]) + "\n"
 
 
 def send_slack(notification) -> None:
@@ -92,39 +108,17 @@ def send_slack(notification) -> None:
         return  # not on Slack: e-mail and the app reach them
     channel, ts = slack.post_decision_request(account, step, notification)
     SlackMessage.objects.create(step=step, user=user, channel=channel, ts=ts)
+    slack.settle_if_closed(step.pk)  # closed while it was posted: its closing found no message yet
 
 
-def on_audit_event(event, subject) -> None:
-    """The audit trail's listener: a decision on a step (from the page, the API, a link, a
-    reply or Slack) settles the Slack messages of its round once the decision commits."""
-    step_id = (event.payload or {}).get("step") if isinstance(event.payload, dict) else None
-    if not event.kind.startswith("step_") or not step_id or not settings.TANDEM_SLACK_BOT_TOKEN:
-        return
-    transaction.on_commit(lambda: settle_slack_messages(step_id))
-
-
-def settle_slack_messages(step_id: int) -> None:
-    """Every reviewer's Slack message of a step that is no longer open is updated, once (the
-    note is claimed on its row), to say who decided it, or which decision closed it."""
-    decided = ApprovalStep.objects.select_related("decided_by", "decided_for").filter(pk=step_id)
-    decided = decided.first()
-    if decided is None or decided.state in (StepState.OPEN, StepState.WAITING):
-        return
-    by = f"{decided.decided_by}" + (f" for {decided.decided_for}" if decided.decided_for else "")
-    closed = ApprovalStep.objects.filter(
-        request_id=decided.request_id, vendor_id=decided.vendor_id, round=decided.round
-    ).exclude(state__in=[StepState.OPEN, StepState.WAITING])
-    claimed = []
-    for message in SlackMessage.objects.filter(step__in=closed, settled_note=""):
-        if message.step_id == decided.pk:
-            note = f"{decided.get_state_display()} by {by}"
-        else:
-            note = (
-                f"Closed: the {decided.reviewer_label} step was "
-                f"{decided.get_state_display().lower()} by {by}"
-            )
-        if SlackMessage.objects.filter(pk=message.pk, settled_note="").update(
-            settled_note=note[:200]
-        ):
-            claimed.append(message.pk)
-    enqueue_each("reach.tasks.update_slack_message", claimed, what="Slack message")
+def on_settled(topics, note: str) -> None:
+    """notifications' `settled` hook: the steps among these topics closed (decided anywhere,
+    closed by another decision, withdrawn, their vendor not approved): once the closing
+    commits, every reviewer's Slack message of them loses its buttons and says `note`."""
+    step_ids = [
+        int(pk)
+        for pk in (t.removeprefix(STEP_TOPIC) for t in topics if t.startswith(STEP_TOPIC))
+        if pk.isdigit() and len(pk) <= 18
+    ]
+    if step_ids and settings.TANDEM_SLACK_BOT_TOKEN:
+        transaction.on_commit(lambda: slack.settle_messages(step_ids, note))

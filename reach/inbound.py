@@ -22,13 +22,16 @@ from email.utils import getaddresses, parseaddr
 import authres
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage as DjangoEmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from mailparser_reply.parser import EmailMessage as EmailReplyMessage
 
+from approvals.models import ApprovalStep
+from approvals.notices import amount_of
 from core.errors import DomainError
 from core.pages import error_text
 from core.validation import one_line
-from notifications.services import absolute_url
+from notifications.services import absolute_url, render_email
 
 from . import services
 from .models import InboundMessage, TokenKind
@@ -39,8 +42,18 @@ COMMAND = re.compile(
     r"^\s*(?P<word>approved?|rejected?|reject|request changes|changes)\b\s*[:\-–]?\s*(?P<rest>.*)$",
     re.IGNORECASE,
 )
-# Where the quoted original starts in a reply.
-QUOTE_START = re.compile(r"^(>|On .+ wrote:$|-----\s*Original Message|From: |-- $)", re.I)
+# The languages whose sign-offs and quote headers the reply parser knows ("Grüße",
+# "Am … schrieb …:"); English is always among them.
+REPLY_LANGUAGES = ["en", "de"]
+# Quoted text and sign-offs the parser leaves: lines quoted with ">" (without a header line
+# above them), and short sign-off lines it does not know ("Von meinem iPhone gesendet",
+# "Sent with Proton Mail", "Cheers, Paul"); a longer line is the reviewer's own words.
+QUOTED = re.compile(r"^>")
+SIGN_OFF = re.compile(
+    r"^(von meinem [\w ]{1,30} gesendet|gesendet (von|mit) [\w .]{1,30}"
+    r"|sent (with|via) [\w .]{1,30}|cheers\b[\w ,.!]{0,30})$",
+    re.IGNORECASE,
+)
 
 
 def token_from(addresses: list[str]) -> str | None:
@@ -83,24 +96,35 @@ def dmarc_passed(message, from_domain: str) -> tuple[bool, str]:
     return False, "the sender's domain did not pass DMARC, so the sender cannot be verified"
 
 
+def reply_text(text: str) -> str:
+    """What the person wrote in their reply, as they see it: without the quoted original
+    (Gmail's "On … wrote:", Outlook's "-----Original Message-----" or "From:/Sent:" block, "> "
+    lines) and without their signature ("-- ", "Sent from my iPhone", "Grüße, Paul"), by the
+    maintained parser mail-parser-reply; then up to the first quoted line or phone sign-off
+    the parser leaves."""
+    parsed = EmailReplyMessage(text=text, languages=list(REPLY_LANGUAGES), keep_hyphen_lists=True)
+    replies = parsed.read().replies
+    written = replies[0].body if replies else ""
+    kept = []
+    for line in written.splitlines():
+        if QUOTED.match(line.strip()) or SIGN_OFF.match(line.strip()):
+            break
+        kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
 def command_of(message) -> tuple[str | None, str]:
-    """(decision, reason) from the reply's first line and the lines after it, up to the quoted
-    original; (None, "") when the first line is no command."""
+    """(decision, reason) from the reply's first line and the lines after it, without quoted
+    text and signature; (None, "") when the first line is no command."""
     part = message.get_body(preferencelist=("plain",))
     text = part.get_content() if part is not None else ""
-    lines = [line.rstrip() for line in text.splitlines()]
-    while lines and not lines[0].strip():
-        lines.pop(0)
+    lines = reply_text(text).splitlines()
     if not lines:
         return None, ""
     match = COMMAND.match(lines[0])
     if not match:
         return None, ""
-    reason = [match["rest"].strip()]
-    for line in lines[1:]:
-        if QUOTE_START.match(line.strip()):
-            break
-        reason.append(line.strip())
+    reason = [match["rest"].strip(), *(line.strip() for line in lines[1:])]
     decision = services.DECISION_WORDS.get(" ".join(match["word"].lower().split()))
     return decision, "\n".join(line for line in reason if line).strip()
 
@@ -123,16 +147,18 @@ def handle(raw: bytes, envelope_recipients: list[str] | None = None) -> str:
         outcome = "Not answered: an automatic reply (out of office, bounce) decides nothing."
         InboundMessage.objects.filter(pk=record.pk).update(outcome=outcome)
         return outcome
-    outcome, decided = _decide(message, sender, envelope_recipients or [])
+    outcome, decided, step = _decide(message, sender, envelope_recipients or [])
     InboundMessage.objects.filter(pk=record.pk).update(outcome=outcome[:500])
     if sender:
-        _answer(message, sender, outcome, decided)
+        _answer(message, sender, outcome, decided, step)
     return outcome
 
 
-def _decide(message, sender: str, envelope_recipients: list[str]) -> tuple[str, bool]:
+def _decide(message, sender: str, envelope_recipients: list[str]):
+    """(what the sender is told, whether it decided, the step when the sender is the reviewer
+    the reply address was sent to: their answer names it, with its amount and link)."""
     if not sender:
-        return "Nothing was decided: the reply must come from exactly one sender.", False
+        return "Nothing was decided: the reply must come from exactly one sender.", False, None
     recipients = envelope_recipients + [
         addr for _, addr in getaddresses([str(h) for h in message.get_all("To") or []])
     ]
@@ -142,21 +168,29 @@ def _decide(message, sender: str, envelope_recipients: list[str]) -> tuple[str, 
             "Nothing was decided: reply to a “For your decision” e-mail from Tandem (its reply "
             "address is personal), without changing the address.",
             False,
+            None,
         )
     token = services.token_for(raw_token, kind=TokenKind.REPLY)
     if token is None:
-        return "Nothing was decided: the reply address is not valid.", False
+        return "Nothing was decided: the reply address is not valid.", False, None
     if sender.lower() != (token.user.email or "").lower():
         return (
             "Nothing was decided: this reply address belongs to somebody else, and only the "
             "reviewer it was sent to can decide by replying.",
             False,
+            None,
         )
+    with services.times_for_reviewer(token.user, token.step):
+        outcome, decided = _decide_as_reviewer(message, sender, raw_token, token)
+    return outcome, decided, token.step
+
+
+def _decide_as_reviewer(message, sender: str, raw_token: str, token) -> tuple[str, bool]:
     passed, why = dmarc_passed(message, sender.rpartition("@")[2].lower())
     if not passed:
         return (
-            f"Nothing was decided: {why}. Decide with the link in the e-mail or on the "
-            "request's page instead.",
+            f"Nothing was decided: {why}. Decide on the request's page instead, or with "
+            "“Decide here” in the e-mail.",
             False,
         )
     decision, reason = command_of(message)
@@ -181,15 +215,26 @@ def _decide(message, sender: str, envelope_recipients: list[str]) -> tuple[str, 
     )
 
 
-def _answer(message, sender: str, outcome: str, decided: bool) -> None:
-    """Confirms the outcome to the sender, in the thread of their reply."""
+def _answer(message, sender: str, outcome: str, decided: bool, step) -> None:
+    """Confirms the outcome to the sender, in the thread of their reply. To the reviewer it
+    was sent to, the answer is laid out as every e-mail about a request: its amount and link
+    at the top, above the signature; anybody else learns nothing about the request."""
     subject = one_line(str(message.get("Subject") or "your reply"))[:150]
-    body = f"{outcome}\n\n-- \nTandem, IT purchase requests and approvals\n{absolute_url('/')}\n"
-    answer = DjangoEmailMessage(
+    answer = EmailMultiAlternatives(
         subject=f"{'Decided' if decided else 'Not decided'}: {subject}",
-        body=body,
+        body=f"{outcome}\n\n-- \nTandem, IT purchase requests and approvals\n{absolute_url('/')}\n",
         to=[sender],
     )
+    if step is not None:
+        step = ApprovalStep.objects.select_related("request", "vendor").get(pk=step.pk)
+        answer.body, html = render_email(
+            f"{step.subject_label} ({step.reviewer_label})",
+            [outcome],
+            "Open it",
+            f"{step.subject.get_absolute_url()}#steps",
+            amount_of(step),
+        )
+        answer.attach_alternative(html, "text/html")
     # Marked automatic, so that the sender's own auto-replies do not answer it (no loops).
     answer.extra_headers = {"Auto-Submitted": "auto-replied"}
     message_id = one_line(str(message.get("Message-ID") or ""))

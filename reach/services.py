@@ -21,6 +21,7 @@ from approvals import policies
 from approvals.models import ApprovalStep, StepState
 from approvals.services import decide_step
 from approvals.subjects import subject_of
+from calendars.selectors import working_hours_of
 from core import formats
 from core.errors import DomainError
 from intake.models import PurchaseRequest
@@ -80,6 +81,13 @@ def may_receive_ways_to_decide(user, step: ApprovalStep) -> bool:
     return step.state == StepState.OPEN and policies.can_decide(user, step).allowed
 
 
+def times_for_reviewer(user, step: ApprovalStep):
+    """Times written to a reviewer away from a page (the answer to their reply, to their Slack
+    click) read in their own time zone, else in their team's calendar's, as notices do."""
+    team_zone = working_hours_of(step.group_id).zone if step.group_id else None
+    return formats.times_for(user, fallback=team_zone)
+
+
 @dataclass
 class Check:
     """What a token allows now: `problem` says why it cannot be used (None: it can);
@@ -102,39 +110,72 @@ def token_for(raw: str, *, kind: str) -> DecisionToken | None:
     )
 
 
+# What a refused token is told, in the words of the way it came: a link is opened, a reply
+# is written ("reply", never "link", in the answer to a reply).
+REFUSALS = {
+    TokenKind.LINK: {
+        "unknown": "This link is not valid: it may have been copied incompletely.",
+        "not_yours": (
+            "This decision link was sent to somebody else. A forwarded link gives nobody else "
+            "a right to decide; if you review this request, use the link in your own e-mail or "
+            "open the request from Waiting for me."
+        ),
+        "used": "This link was already used, on {when}.",
+        "used_now": "This link was already used.",
+        "changed": (
+            "The request was changed after this link was sent, so the link no longer counts. "
+            "Look at it as it is now and decide on its page."
+        ),
+        "closed": "This link no longer counts: {why}",
+        "expired": "This link expired on {when} (links last {days} days).",
+    },
+    TokenKind.REPLY: {
+        "unknown": (
+            "The address you replied to is not valid: reply to the e-mail itself, without "
+            "changing its address."
+        ),
+        "not_yours": (
+            "This e-mail was sent to somebody else: only the reviewer it was sent to can decide "
+            "by replying to it."
+        ),
+        "used": "You already decided by replying to this e-mail, on {when}.",
+        "used_now": "You already decided by replying to this e-mail.",
+        "changed": (
+            "The request was changed after this e-mail was sent, so a reply to it no longer "
+            "counts. Look at it as it is now and decide on its page."
+        ),
+        "closed": "A reply to this e-mail no longer counts: {why}",
+        "expired": (
+            "Replies to this e-mail counted until {when} ({days} days after it was sent). "
+            "Decide on the request's page instead."
+        ),
+    },
+}
+
+
+def refusal(kind: str, problem: str, **values) -> str:
+    return REFUSALS[kind][problem].format(**values)
+
+
 def check_token(raw: str, *, user, kind: str = TokenKind.LINK) -> Check:
-    """Whether `user` may use this token now, and why not. A forwarded token gives nobody else
-    a right: it works only for the person it was sent to."""
+    """Whether `user` may use this token now, and why not, in the words of its way (a link, a
+    reply). A forwarded token gives nobody else a right: it works only for the person it was
+    sent to. Times are in the active time zone: the reader's."""
     token = token_for(raw, kind=kind)
     if token is None:
-        return Check(None, "This link is not valid: it may have been copied incompletely.", 404)
+        return Check(None, refusal(kind, "unknown"), 404)
     if token.user_id != user.pk:
-        return Check(
-            token,
-            "This decision link was sent to somebody else. A forwarded link gives nobody "
-            "else a right to decide; if you review this request, use the link in your own "
-            "e-mail or open the request from Waiting for me.",
-            403,
-        )
+        return Check(token, refusal(kind, "not_yours"), 403)
     step = token.step
     if token.used_at:
-        return Check(token, f"This link was already used, on {formats.when(token.used_at)}.", 410)
+        return Check(token, refusal(kind, "used", when=formats.when(token.used_at)), 410)
     if revision_of(step) != token.revision:
-        return Check(
-            token,
-            "The request was changed after this link was sent, so the link no longer "
-            "counts. Look at it as it is now and decide on its page.",
-            410,
-        )
+        return Check(token, refusal(kind, "changed"), 410)
     if step.state != StepState.OPEN:
-        return Check(token, f"This link no longer counts: {policies.why_not_open(step)}", 410)
+        return Check(token, refusal(kind, "closed", why=policies.why_not_open(step)), 410)
     if token.expires_at <= timezone.now():
-        return Check(
-            token,
-            f"This link expired on {formats.when(token.expires_at)} (links last "
-            f"{settings.TANDEM_DECISION_LINK_DAYS} days).",
-            410,
-        )
+        when, days = formats.when(token.expires_at), settings.TANDEM_DECISION_LINK_DAYS
+        return Check(token, refusal(kind, "expired", when=when, days=days), 410)
     verdict = policies.can_decide(user, step)
     if not verdict.allowed:
         return Check(token, verdict.reason, 403)
@@ -163,7 +204,7 @@ def decide_with_token(
         used_at=timezone.now()
     )
     if claimed != 1:
-        raise TokenRefused(Check(token, "This link was already used.", 410))
+        raise TokenRefused(Check(token, refusal(kind, "used_now"), 410))
     try:
         step = decide_step(token.step, by=by, decision=decision, comment=comment)
     except (DomainError, PermissionDenied, ValidationError):

@@ -15,20 +15,24 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 
-from approvals.models import ApprovalStep
+from approvals.models import ApprovalStep, StepState
+from approvals.policies import why_not_open
 from approvals.services import decide_step
 from core import formats
 from core.errors import DomainError
 from core.pages import error_text
+from core.tasks import enqueue_each
 from notifications.services import absolute_url
 
 from .models import SlackAccount, SlackMessage
+from .services import times_for_reviewer
 
 logger = logging.getLogger(__name__)
 
 ACTIONS = {"approve": "Approve", "request_changes": "Request changes", "reject": "Reject"}
 PAST = {"approve": "approved", "request_changes": "sent back for changes", "reject": "rejected"}
 MODAL_CALLBACK = "tandem_decision_reason"
+NOT_LINKED = "Your Slack account is not linked to a Tandem user who may decide this."
 REASON_BLOCK, REASON_INPUT = "reason", "reason_input"
 
 
@@ -150,6 +154,30 @@ def update_message(message: SlackMessage) -> None:
     )
 
 
+def settle_messages(step_ids, note: str) -> None:
+    """Each Slack message of these steps not settled yet is claimed with the note (once, on its
+    row) and updated by a Celery task (chat.update)."""
+    claimed = []
+    waiting = SlackMessage.objects.filter(step_id__in=step_ids, settled_note="")
+    for pk in waiting.values_list("pk", flat=True):
+        if SlackMessage.objects.filter(pk=pk, settled_note="").update(settled_note=note[:200]):
+            claimed.append(pk)
+    enqueue_each("reach.tasks.update_slack_message", claimed, what="Slack message")
+
+
+def settle_if_closed(step_id: int) -> None:
+    """Settles the Slack messages of a step that is closed now: for a message posted while the
+    step closed, or one whose update was lost (a click on it finds the step closed)."""
+    step = (
+        ApprovalStep.objects.select_related("decided_by", "decided_for")
+        .exclude(state__in=[StepState.OPEN, StepState.WAITING])
+        .filter(pk=step_id)
+        .first()
+    )
+    if step is not None:
+        settle_messages([step.pk], step.closing_note)
+
+
 # Interactivity
 
 
@@ -189,13 +217,22 @@ def decide(step_id, decision: str, slack_user_id: str, comment: str = "") -> tup
     step = ApprovalStep.objects.select_related("request", "vendor").filter(pk=int(step_id)).first()
     user = user_for(slack_user_id) if slack_user_id else None
     if step is None or user is None:
-        return False, "Your Slack account is not linked to a Tandem user who may decide this."
+        return False, NOT_LINKED
     try:
         step = decide_step(step, by=user, decision=decision, comment=comment)
     except (DomainError, PermissionDenied, ValidationError) as error:
         return False, f"Nothing was decided: {error_text(error)}"
-    when = formats.when(step.decided_at)
+    with times_for_reviewer(user, step):
+        when = formats.when(step.decided_at)
     return True, f"You {PAST[decision]} {step.subject_label} ({step.reviewer_label}), {when}."
+
+
+def closed_step(step_id) -> ApprovalStep | None:
+    """The step a button is about, when it is no longer open (None otherwise)."""
+    if not str(step_id).isdigit() or len(str(step_id)) > 18:
+        return None
+    step = ApprovalStep.objects.select_related("decided_by").filter(pk=int(step_id)).first()
+    return step if step is not None and step.state != StepState.OPEN else None
 
 
 def tell(channel: str, slack_user_id: str, text: str) -> None:
@@ -220,11 +257,24 @@ def handle_interaction(payload: dict) -> dict | None:
         action = actions[0] or {}
         decision, step_id = action.get("action_id"), action.get("value")
         channel = str((payload.get("channel") or {}).get("id") or "")
+        if decision not in ACTIONS:
+            return None
+        if not slack_user_id or user_for(slack_user_id) is None:
+            tell(channel, slack_user_id, NOT_LINKED)  # nothing about the request, not even why
+            return None
+        closed = closed_step(step_id)
+        if closed is not None:
+            # A button of a message whose update has not reached Slack (yet): nothing is
+            # decided, no reason form opens, the clicker learns how it closed, and the message
+            # is settled.
+            tell(channel, slack_user_id, f"Nothing was decided: {why_not_open(closed)}")
+            settle_if_closed(closed.pk)
+            return None
         if decision == "approve":
             _, answer = decide(step_id, decision, slack_user_id)
             tell(channel, slack_user_id, answer)
             return None
-        if decision in ACTIONS and str(step_id).isdigit() and len(str(step_id)) < 19:
+        if str(step_id).isdigit() and len(str(step_id)) < 19:
             step = ApprovalStep.objects.filter(pk=int(step_id)).first()
             if step is not None and payload.get("trigger_id"):
                 try:

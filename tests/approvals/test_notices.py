@@ -156,7 +156,7 @@ def test_reminders_are_settled_too_and_a_rejection_settles_the_other_side(
     assert not unread_for(procurement).exists()
     assert (
         in_app(second_it_reviewer).values_list("done_note", flat=True).distinct().get()
-        == f"Closed after {procurement}'s decision"
+        == f"Closed: {procurement} rejected the Procurement step"
     )
 
 

@@ -196,15 +196,27 @@ def delivered(recipient, key):
 
 @pytest.mark.parametrize(
     "fields",
-    [{}, {"lines": ["Two\nlines", "in one"]}, {"subject": "Long " * 50}, {"lines": []}],
-    ids=["rendered at delivery", "line break", "long subject", "no lines"],
+    [
+        {},
+        {"lines": ["Two\nlines", "in one"]},
+        {"subject": "Long " * 50},
+        {"lines": []},
+        {"amount": "1250.00 EUR"},
+    ],
+    ids=["rendered at delivery", "line break", "long subject", "no lines", "with its amount"],
 )
 def test_a_batch_sends_the_very_email_notify_sends(requester, it_reviewer, fields):
     services.notify_many([batch_message([requester, it_reviewer], "one-by-one", **fields)])
     written = services.notify_batch([batch_message([requester, it_reviewer], "batch", **fields)])
     assert written == 4  # e-mail and in-app for each
     for person in (requester, it_reviewer):
-        assert delivered(person, "batch") == delivered(person, "one-by-one")
+        batch = delivered(person, "batch")
+        assert batch == delivered(person, "one-by-one")
+        if "amount" in fields:  # at the top, under the subject and above the link
+            assert batch[1].splitlines()[1:3] == [
+                "Amount: 1,250.00 EUR",
+                "Decide now: http://127.0.0.1:8000/requests/7/#steps",
+            ]
     rows = Notification.objects.filter(dedupe_key__startswith="batch:")
     if not fields:  # the sweep's common case: the row keeps what renders it, not the bodies
         assert {(row.body, row.body_html, row.action) for row in rows} == {("", "", "Decide now")}

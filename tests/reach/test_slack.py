@@ -4,8 +4,10 @@ decides once; an unsigned, stale, altered or wrong-user click decides nothing.""
 
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from accounts import roles
 from approvals.models import StepState
@@ -221,3 +223,19 @@ def test_odd_signed_payloads_decide_nothing_and_never_fail(client, slack, it_ste
     assert response.status_code == 200
     it_step.refresh_from_db()
     assert it_step.state == StepState.OPEN
+
+
+def test_the_answer_says_when_in_the_reviewers_time_zone(client, slack, it_step, it_reviewer):
+    it_reviewer.time_zone = "Europe/Berlin"
+    it_reviewer.save()
+    with time_machine.travel(datetime(2026, 12, 1, 9, 5, tzinfo=UTC), tick=False):
+        post(client, click(it_step))
+    [told] = slack.called("chat.postEphemeral")
+    assert told["text"].endswith(", 1 Dec 2026, 10:05 CET.")
+
+
+def test_a_slack_user_unknown_to_tandem_gets_no_reason_form(client, slack, it_step, it_reviewer):
+    """The form would show the request's title: a stranger sees nothing of it."""
+    post(client, click(it_step, action="reject", user="USTRANGER"))
+    assert slack.called("views.open") == []
+    assert "not linked" in slack.called("chat.postEphemeral")[0]["text"]
