@@ -113,7 +113,7 @@ def test_a_budget_set_to_warn_routes_as_usual_and_tells_the_owner(
     assert Notification.objects.filter(recipient=budget_owner).exists()
 
 
-def test_over_budget_is_a_rule_condition(make_budget, file_request, requester, cio):
+def test_over_budget_is_a_rule_condition(make_budget, file_request, requester, cio, it_reviewer):
     make_budget("5000", fiscal_year=this_year(), overrun_action=OverrunAction.WARN)
     ApprovalRule.objects.create(
         name="CIO signs overruns",
