@@ -11,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tandem_verify.chain import event_hash
+from tandem_verify.chain import event_hash, subject_key, subject_tag
 
-from .chain import chain_head, lock_chain_head, record_of
+from .chain import chain_head, first_records, lock_chain_head, record_of
 from .models import AuditCheckpoint, AuditEvent
 from .signing import as_dict, sign_checkpoint
 
@@ -82,8 +82,14 @@ def _append(entries: list[NewEvent], *, bulk: bool) -> list[AuditEvent]:
     lock_chain_head()
     sequence, previous_hash = chain_head()
     occurred_at = timezone.now()
+    subjects = [
+        (ContentType.objects.get_for_model(entry.subject).pk, entry.subject.pk) for entry in entries
+    ]
+    # Each link names its subject (tandem_verify.chain): the key comes from the subject's first
+    # event, read here, or this append's own when it is the first.
+    keys = {subject: subject_key(record) for subject, record in first_records(subjects).items()}
     events = []
-    for entry in entries:
+    for entry, subject in zip(entries, subjects, strict=True):
         # The payload as the database will give it back (dates and decimals as strings), so
         # the hash computed now is the hash recomputed from the stored row.
         payload = json.loads(json.dumps(entry.payload or {}, cls=DjangoJSONEncoder))
@@ -116,7 +122,11 @@ def _append(entries: list[NewEvent], *, bulk: bool) -> list[AuditEvent]:
             "payload": payload,
             "prev_hash": previous_hash,
         }
-        event.hash = previous_hash = event_hash(record_of(row))
+        record = record_of(row)
+        if subject not in keys:  # the subject's first event
+            keys[subject] = subject_key(record)
+        event.subject_tag = subject_tag(keys[subject], sequence)
+        event.hash = previous_hash = event_hash(record, event.subject_tag)
         events.append(event)
     if bulk:
         AuditEvent.objects.bulk_create(events)
