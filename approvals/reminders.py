@@ -5,9 +5,10 @@ the same transaction. Only due steps are read, through the partial index on `nex
 
 Set-based: the due steps are read in batches (keyset over `next_alert_at, id`, so memory stays
 flat however many are due); each batch is one transaction: one INSERT … ON CONFLICT DO NOTHING
-RETURNING of its alerts, the notifications of exactly the returned alerts in one statement, the
-steps rescheduled in one UPDATE. A second sweep running at the same time waits on the first's
-uncommitted alert keys, then inserts nothing for them: it notifies nobody twice."""
+RETURNING of its alerts, the notifications of exactly the returned alerts in one statement, their
+audit events (SPEC §8) in one more under the chain's lock, taken first, the steps rescheduled in
+one UPDATE. A second sweep running at the same time waits on the first's uncommitted alert
+keys, then inserts nothing for them: it notifies nobody twice, and records no event twice."""
 
 import functools
 
