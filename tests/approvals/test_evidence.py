@@ -483,3 +483,59 @@ def test_the_schema_documents_the_zip(api, admin_user):
     operation = schema["paths"]["/api/requests/{request_pk}/evidence/"]["get"]
     assert "application/zip" in operation["responses"]["200"]["content"]
     assert "404" in operation["responses"]
+
+
+@pytest.fixture
+def begun_before_tags(requester, it_reviewer, procurement, signing_key, monkeypatch):
+    """A request whose first events were recorded before links named their subject (as on a
+    chain that predates migration audit 0007), decided after: its packet, as downloaded."""
+    from approvals.evidence import build_packet
+
+    with monkeypatch.context() as before:
+        before.setattr(audit_services, "subject_tag", lambda key, sequence: "")
+        purchase_request = PurchaseRequestFactory(requester=requester)
+        services.add_comment(purchase_request, by=requester, body="Before the tags.")
+        purchase_request = workflow.submit_request(purchase_request, by=requester)
+    for step in purchase_request.steps.filter(stage=1):
+        by = it_reviewer if step.side == "it" else procurement
+        decide_step(step, by=by, decision="approve")
+    audit_services.create_checkpoint()
+    return build_packet(purchase_request)
+
+
+def test_a_request_begun_before_links_named_their_subject_still_verifies(
+    tmp_path, begun_before_tags
+):
+    from audit.chain import verify_chain
+
+    assert verify_chain().intact
+    packet = _packet(begun_before_tags)
+    tags = [event["subject_tag"] for event in packet["events"]]
+    assert tags[0] == "" and tags[-1] != ""
+    result = run_verifier(tmp_path, begun_before_tags)
+    assert result.returncode == 0, result.stdout
+    assert "older chain link(s) name no subject" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("which", "said"),
+    [
+        ("older", "Tandem's signature over the packet does not match its contents"),
+        ("newer", "is missing from the packet: its chain link names"),
+    ],
+)
+def test_an_event_left_out_is_caught_before_and_after_links_named_their_subject(
+    tmp_path, begun_before_tags, which, said
+):
+    """Before tags only the packet's signature proves the list whole; after, the links do."""
+
+    def leave_out(packet):
+        index = next(
+            i
+            for i, event in enumerate(packet["events"])
+            if i > 0 and bool(event["subject_tag"]) == (which == "newer")
+        )
+        del packet["events"][index]
+
+    result = run_verifier(tmp_path, tampered(begun_before_tags, leave_out))
+    assert result.returncode == 1 and said in result.stdout, result.stdout
