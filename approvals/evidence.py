@@ -4,8 +4,13 @@ with `python -m tandem_verify packet.zip`, without access to Tandem.
 packet.json holds the request with its line items, every approval step with its decision,
 decider, delegate and times, the attachments' SHA-256, the request's audit events with their
 records and chain hashes, the chain links from the request's first event to the head (other
-events only as their content digest and hash, so nothing of other requests is disclosed), and
-the latest signed checkpoint. packet.html shows the same for people."""
+events only as their content digest, hash and subject tag, so nothing of other requests is
+disclosed), the latest signed checkpoint, and Tandem's signature over all of it.
+
+It proves that it is complete (issue 27): each link's subject tag tells the request's links from
+the others', so a left-out event is a link naming the request without its event; the signature
+covers the list's order and the head at export, so the events newer than the checkpoint cannot
+be cut off either. packet.html shows the same for people."""
 
 import hashlib
 import io
@@ -20,14 +25,14 @@ from django.utils import timezone
 
 from audit.chain import ROW_FIELDS, chain_head, record_of
 from audit.models import AuditCheckpoint, AuditEvent
-from audit.signing import as_dict
+from audit.signing import as_dict, sign_packet
 from intake.models import PurchaseRequest
 from intake.selectors import timeline
 from tandem_verify.chain import content_digest, timestamp
 
 from .selectors import steps_of
 
-FORMAT = "tandem-evidence-packet/1"
+FORMAT = "tandem-evidence-packet/2"
 
 
 def packet_filename(purchase_request: PurchaseRequest) -> str:
@@ -53,7 +58,12 @@ def packet_data(purchase_request: PurchaseRequest) -> dict:
         .prefetch_related("line_items", "attachments")
         .get(pk=purchase_request.pk)
     )
-    events = list(timeline(purchase_request).order_by("sequence"))
+    # The head first: the events and links are read up to it, so an event appended meanwhile
+    # is in neither (its link would otherwise name the request without its event).
+    head_sequence, head_hash = chain_head()
+    events = list(
+        timeline(purchase_request).filter(sequence__lte=head_sequence).order_by("sequence")
+    )
     steps = list(steps_of(purchase_request).select_related("decided_by", "decided_for"))
     people_ids = {purchase_request.requester_id}
     for event in events:
@@ -64,8 +74,8 @@ def packet_data(purchase_request: PurchaseRequest) -> dict:
         str(user.pk): {"username": user.username, "name": user.get_full_name() or user.username}
         for user in get_user_model().objects.filter(pk__in=people_ids)
     }
-    checkpoint = AuditCheckpoint.objects.order_by("-sequence", "-id").first()
-    return {
+    checkpoint = AuditCheckpoint.objects.filter(sequence__lte=head_sequence).first()
+    data = {
         "format": FORMAT,
         "generated_at": timestamp(timezone.now()),
         "site": settings.TANDEM_SITE_URL,
@@ -84,19 +94,26 @@ def packet_data(purchase_request: PurchaseRequest) -> dict:
         "attachments": [_attachment(a) for a in purchase_request.attachments.all()],
         "people": people,
         "events": [_event(event) for event in events],
-        "chain": chain_links(events[0].sequence if events else None),
+        "chain": chain_links(
+            events[0].sequence if events else None, head=(head_sequence, head_hash)
+        ),
         "checkpoint": as_dict(checkpoint) if checkpoint else None,
     }
+    # Signed as the verifier reads it back: plain JSON values (dates and decimals as text).
+    data = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    data["attestation"] = sign_packet(data)
+    return data
 
 
-def chain_links(from_sequence: int | None, chunk_size: int = 5000) -> dict:
-    """Every link from `from_sequence` to the chain's head as [sequence, content digest, hash],
-    and the hash before the first. Enough to recompute each hash from the one before it."""
+def chain_links(from_sequence: int | None, *, head: tuple[int, str], chunk_size: int = 5000):
+    """Every link from `from_sequence` to the chain's `head` as [sequence, content digest, hash,
+    subject tag], the hash before the first and the head. Enough to recompute each hash from the
+    one before it, and to tell the request's links from the others' (tandem_verify.chain)."""
+    head_sequence, head_hash = head
     if from_sequence is None:
-        return {"prev_hash": None, "links": []}
+        return {"prev_hash": None, "links": [], "head": None}
     before = AuditEvent.objects.filter(sequence=from_sequence).values_list("prev_hash", flat=True)
     links, last = [], from_sequence - 1
-    head_sequence, _ = chain_head()
     while last < head_sequence:
         rows = list(
             AuditEvent.objects.filter(sequence__gt=last, sequence__lte=head_sequence)
@@ -106,9 +123,20 @@ def chain_links(from_sequence: int | None, chunk_size: int = 5000) -> dict:
         if not rows:
             break
         for row in rows:
-            links.append([row["sequence"], content_digest(record_of(row)), row["hash"]])
+            links.append(
+                [
+                    row["sequence"],
+                    content_digest(record_of(row)),
+                    row["hash"],
+                    row["subject_tag"],
+                ]
+            )
         last = rows[-1]["sequence"]
-    return {"prev_hash": before.first(), "links": links}
+    return {
+        "prev_hash": before.first(),
+        "links": links,
+        "head": {"sequence": head_sequence, "hash": head_hash},
+    }
 
 
 def _request(purchase_request: PurchaseRequest) -> dict:
@@ -181,7 +209,7 @@ def _attachment(attachment) -> dict:
 
 def _event(event: AuditEvent) -> dict:
     record = record_of({field: getattr(event, field) for field in ROW_FIELDS})
-    return {"record": record, "hash": event.hash}
+    return {"record": record, "hash": event.hash, "subject_tag": event.subject_tag}
 
 
 def _time(value):

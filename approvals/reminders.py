@@ -5,9 +5,10 @@ the same transaction. Only due steps are read, through the partial index on `nex
 
 Set-based: the due steps are read in batches (keyset over `next_alert_at, id`, so memory stays
 flat however many are due); each batch is one transaction: one INSERT … ON CONFLICT DO NOTHING
-RETURNING of its alerts, the notifications of exactly the returned alerts in one statement, the
-steps rescheduled in one UPDATE. A second sweep running at the same time waits on the first's
-uncommitted alert keys, then inserts nothing for them: it notifies nobody twice."""
+RETURNING of its alerts, the notifications of exactly the returned alerts in one statement, their
+audit events (SPEC §8) in one more under the chain's lock, taken first, the steps rescheduled in
+one UPDATE. A second sweep running at the same time waits on the first's uncommitted alert
+keys, then inserts nothing for them: it notifies nobody twice, and records no event twice."""
 
 import functools
 
@@ -16,12 +17,15 @@ from django.db.models import Q
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 
+from accounts import roles
+from audit.services import NewEvent, lock_audit_chain, record_event, record_events
 from calendars.selectors import working_hours_by_group
 from core import formats
 from notifications.services import Message, notify_batch
 
 from . import notices
 from .models import (
+    MEMBER_ORDER,
     AlertKind,
     ApprovalStep,
     Consultation,
@@ -55,7 +59,7 @@ def due_steps(now, after=None, limit: int | None = None) -> list[ApprovalStep]:
     return list(
         ApprovalStep.objects.filter(pk__in=keys)
         .select_related("request__requester", "vendor")
-        .prefetch_related("group", "user")
+        .prefetch_related("group", "user", "escalation_group")
         .order_by("next_alert_at", "id")
     )
 
@@ -95,6 +99,8 @@ def alert_steps(steps: list[ApprovalStep], now, calendars: dict) -> int:
         )
     by_pk = {step.pk: step for step in steps}
     with transaction.atomic():
+        if wanted:
+            lock_audit_chain()  # before the alerts' and steps' row locks: see lock_audit_chain
         recorded = _record(wanted)
         escalated_ids = [pk for pk, kind, _ in recorded if kind == AlertKind.ESCALATION]
         if escalated_ids:
@@ -104,15 +110,22 @@ def alert_steps(steps: list[ApprovalStep], now, calendars: dict) -> int:
         _reschedule(next_at)
         if recorded:
             people = notices.StepPeople([by_pk[pk] for pk, _, _ in recorded])
-            messages = []
+            messages, events = [], []
             for pk, kind, sequence in sorted(recorded):
                 step = by_pk[pk]
                 zone = calendars[step.group_id].zone
                 if kind == AlertKind.REMINDER:
-                    messages += _reminder(step, sequence, people.reviewers(step), zone)
+                    reviewers = people.reviewers(step)
+                    messages += _reminder(step, sequence, reviewers, zone)
+                    events.append(_reminder_event(step, sequence, reviewers))
                 else:
-                    messages += _escalation(step, people.escalation_targets(step), zone)
+                    targets = people.escalation_targets(step)
+                    messages += _escalation(step, targets, zone)
+                    events.append(_escalation_event(step, targets))
             notify_batch(messages)
+            # The evidence of each alert, in the transaction that inserted its unique row: a
+            # second sweep inserts no row, so it records no event either.
+            record_events(events)
     return len(recorded)
 
 
@@ -178,6 +191,60 @@ def _reschedule(next_at: dict) -> None:
             f"WHERE {table}.id = v.column1 AND {table}.state = %s",
             [*parameters, StepState.OPEN.value],
         )
+
+
+def _people(users, *, leaving_out=None) -> str:
+    """Who was told, as people read it: "Ivan Novak or 2 others"; "" for nobody."""
+    people = sorted(
+        (user for user in users if user.pk != leaving_out),
+        key=lambda user: tuple(getattr(user, field) for field in MEMBER_ORDER),
+    )
+    if not people:
+        return ""
+    others = len(people) - 1
+    return f"{people[0]}" + (f" or {others} other{'s' if others > 1 else ''}" if others else "")
+
+
+def _step_facts(step: ApprovalStep) -> dict:
+    return {
+        "step": step.pk,
+        "step_kind": step.kind,
+        "side": step.side,
+        "stage": step.stage,
+        "reviewer": step.reviewer_label,
+    }
+
+
+def _reminder_event(step: ApprovalStep, sequence: int, reviewers) -> NewEvent:
+    """The audit event of a reminder (SPEC §8): whom it went to, which one it was."""
+    requester = step.request.requester_id if step.request_id else None
+    payload = {
+        **_step_facts(step),
+        "sequence": sequence,
+        "people": _people(reviewers, leaving_out=requester if step.is_review else None),
+        "due_at": step.due_at,
+    }
+    return NewEvent(step.subject, kind="reminder_sent", payload=payload)
+
+
+def _escalation_event(step: ApprovalStep, targets) -> NewEvent:
+    """The audit event of an escalation: to whom, after how many working hours."""
+    if step.escalation_user_id:
+        target = str(targets[0]) if targets else ""
+    elif step.escalation_group_id:
+        target = roles.group_label(step.escalation_group.name)
+    else:
+        target = roles.group_label(notices.DEFAULT_ESCALATION.get(step.side, roles.CIO))
+    if target in (roles.group_label(name) for name in roles.LEADERS):
+        target = f"the {target}"
+    payload = {
+        **_step_facts(step),
+        "to": target,
+        "people": _people(targets),
+        "after_hours": step.escalate_after_hours,
+        "due_at": step.due_at,
+    }
+    return NewEvent(step.subject, kind="escalated", payload=payload)
 
 
 # A primary key no row has: `_link` reverses it once per model.
@@ -338,6 +405,7 @@ def sweep_due_consultations(now=None) -> int:
 
 def remind_consultation(consultation: Consultation) -> int:
     with transaction.atomic():
+        lock_audit_chain()  # before the consultation's row lock: see lock_audit_chain
         cleared = Consultation.objects.filter(pk=consultation.pk, remind_at__isnull=False).update(
             remind_at=None
         )
@@ -349,4 +417,16 @@ def remind_consultation(consultation: Consultation) -> int:
         except IntegrityError:
             return 0  # another run already reminded
         notices.consultation_reminder(consultation)
+        step = consultation.step
+        record_event(
+            step.subject,
+            actor=None,
+            kind="consultation_reminded",
+            payload={
+                **_step_facts(step),
+                "consultation": consultation.pk,
+                "colleague": str(consultation.colleague),
+                "asked_by": str(consultation.asked_by),
+            },
+        )
     return 1

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.db.models import Min, Q, Subquery
 
-from tandem_verify.chain import GENESIS_HASH, event_hash, timestamp
+from tandem_verify.chain import GENESIS_HASH, event_hash, subject_key, subject_tag, timestamp
 
 from .models import AuditCheckpoint, AuditEvent
 from .signing import verify_checkpoint_signature
@@ -55,6 +56,27 @@ def record_of(row: dict) -> dict:
     }
 
 
+def first_records(subjects) -> dict[tuple[int, int], dict]:
+    """The record of each subject's first event, by (content type id, object id), for the
+    subjects that have one: what their subject keys derive from. One query."""
+    by_type: dict[int, set[int]] = {}
+    for content_type_id, object_id in subjects:
+        by_type.setdefault(content_type_id, set()).add(object_id)
+    if not by_type:
+        return {}
+    wanted = Q()
+    for content_type_id, object_ids in by_type.items():
+        wanted |= Q(content_type_id=content_type_id, object_id__in=object_ids)
+    firsts = (
+        AuditEvent.objects.filter(wanted)
+        .values("content_type_id", "object_id")
+        .annotate(first=Min("sequence"))
+        .values("first")
+    )
+    rows = AuditEvent.objects.filter(sequence__in=Subquery(firsts)).values(*ROW_FIELDS)
+    return {(row["content_type_id"], row["object_id"]): record_of(row) for row in rows}
+
+
 def record_of_event(event: AuditEvent) -> dict:
     return record_of({field: getattr(event, field) for field in ROW_FIELDS})
 
@@ -73,6 +95,7 @@ ROW_FIELDS = (
     "payload",
     "prev_hash",
     "hash",
+    "subject_tag",
 )
 
 
@@ -119,9 +142,12 @@ def verify_chain(*, public_key: bytes | None = None) -> ChainReport:
     hash before it, each hash equal to the hash of its record. Then the signed checkpoints: each
     signature valid, and the chain at each checkpoint's sequence ending in its head hash (which
     catches a chain rewritten with recomputed hashes, or cut short). The first broken link is
-    named."""
+    named. Then each link's subject tag, from the subject's first event (a key per subject is
+    held while checking)."""
     expected_sequence, previous_hash = 1, GENESIS_HASH
     heads = {}  # sequence -> hash, only for sequences that a checkpoint names
+    keys = {}  # (content type id, object id) -> the subject's key, from its first event
+    tagging = False  # once links name their subject, every later link does
     checkpoint_sequences = set(AuditCheckpoint.objects.values_list("sequence", flat=True))
     checked = 0
     for row in iter_rows():
@@ -146,7 +172,8 @@ def verify_chain(*, public_key: bytes | None = None) -> ChainReport:
                     "its previous hash does not match the event before it",
                 ),
             )
-        if event_hash(record_of(row)) != row["hash"]:
+        record = record_of(row)
+        if event_hash(record, row["subject_tag"]) != row["hash"]:
             return ChainReport(
                 checked,
                 previous_hash,
@@ -154,6 +181,21 @@ def verify_chain(*, public_key: bytes | None = None) -> ChainReport:
                     row["sequence"],
                     row["id"],
                     "its content does not match its hash: the event was changed",
+                ),
+            )
+        subject = (row["content_type_id"], row["object_id"])
+        if subject not in keys:  # the subject's first event
+            keys[subject] = subject_key(record)
+        key = keys[subject]
+        tagging = tagging or bool(row["subject_tag"])
+        if tagging and row["subject_tag"] != subject_tag(key, row["sequence"]):
+            return ChainReport(
+                checked,
+                previous_hash,
+                BrokenLink(
+                    row["sequence"],
+                    row["id"],
+                    "its link does not name its subject: the event was moved to another one",
                 ),
             )
         previous_hash = row["hash"]

@@ -59,6 +59,9 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(unique=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
+    # The link names its subject (`tandem_verify.chain.subject_tag`), so an evidence packet can
+    # show that it holds every event of its request; empty on events recorded before.
+    subject_tag = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -1,4 +1,5 @@
 import json
+from dataclasses import dataclass
 from datetime import UTC
 
 from django.conf import settings
@@ -10,9 +11,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tandem_verify.chain import event_hash
+from tandem_verify.chain import event_hash, subject_key, subject_tag
 
-from .chain import chain_head, lock_chain_head, record_of
+from .chain import chain_head, first_records, lock_chain_head, record_of
 from .models import AuditCheckpoint, AuditEvent
 from .signing import as_dict, sign_checkpoint
 
@@ -50,45 +51,91 @@ def record_event(
     so that the change and its evidence commit or roll back together. The event takes the next
     sequence number and links to the chain's head by hash; appends are serialised (the head's
     lock is held until the transaction ends), so the chain never forks."""
+    entry = NewEvent(subject, kind, actor, from_state, to_state, payload, on_behalf_of)
+    return _append([entry], bulk=False)[0]
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """One event for `record_events`: what `record_event` takes, as a value."""
+
+    subject: object
+    kind: str
+    actor: object = None
+    from_state: str = ""
+    to_state: str = ""
+    payload: dict | None = None
+    on_behalf_of: object = None
+
+
+def record_events(entries: list[NewEvent]) -> list[AuditEvent]:
+    """Appends many events at once, in the order given, under one take of the chain's lock and
+    in one INSERT: for the sweeps, which record a thousand reminders in one transaction. The
+    same rules as `record_event` (inside the transaction of the change; the caller that locks
+    rows takes `lock_audit_chain` first)."""
+    return _append(entries, bulk=True) if entries else []
+
+
+def _append(entries: list[NewEvent], *, bulk: bool) -> list[AuditEvent]:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must be called inside the transaction of its change")
-    # The payload as the database will give it back (dates and decimals as strings), so the
-    # hash computed now is the hash recomputed from the stored row.
-    payload = json.loads(json.dumps(payload or {}, cls=DjangoJSONEncoder))
-    content_type = ContentType.objects.get_for_model(subject)
     lock_chain_head()
     sequence, previous_hash = chain_head()
-    event = AuditEvent(
-        occurred_at=timezone.now(),
-        content_type=content_type,
-        object_id=subject.pk,
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        kind=kind,
-        from_state=from_state,
-        to_state=to_state,
-        payload=payload,
-        sequence=sequence + 1,
-        prev_hash=previous_hash,
-    )
-    row = {
-        "sequence": event.sequence,
-        "occurred_at": event.occurred_at,
-        "actor_id": actor.pk if actor else None,
-        "on_behalf_of_id": on_behalf_of.pk if on_behalf_of else None,
-        "content_type_id": content_type.pk,
-        "object_id": event.object_id,
-        "kind": kind,
-        "from_state": from_state,
-        "to_state": to_state,
-        "payload": payload,
-        "prev_hash": previous_hash,
-    }
-    event.hash = event_hash(record_of(row))
-    event.save()
-    for listener in _listeners:
-        listener(event, subject)
-    return event
+    occurred_at = timezone.now()
+    subjects = [
+        (ContentType.objects.get_for_model(entry.subject).pk, entry.subject.pk) for entry in entries
+    ]
+    # Each link names its subject (tandem_verify.chain): the key comes from the subject's first
+    # event, read here, or this append's own when it is the first.
+    keys = {subject: subject_key(record) for subject, record in first_records(subjects).items()}
+    events = []
+    for entry, subject in zip(entries, subjects, strict=True):
+        # The payload as the database will give it back (dates and decimals as strings), so
+        # the hash computed now is the hash recomputed from the stored row.
+        payload = json.loads(json.dumps(entry.payload or {}, cls=DjangoJSONEncoder))
+        content_type = ContentType.objects.get_for_model(entry.subject)
+        actor, on_behalf_of = entry.actor, entry.on_behalf_of
+        sequence += 1
+        event = AuditEvent(
+            occurred_at=occurred_at,
+            content_type=content_type,
+            object_id=entry.subject.pk,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            kind=entry.kind,
+            from_state=entry.from_state,
+            to_state=entry.to_state,
+            payload=payload,
+            sequence=sequence,
+            prev_hash=previous_hash,
+        )
+        row = {
+            "sequence": sequence,
+            "occurred_at": occurred_at,
+            "actor_id": actor.pk if actor else None,
+            "on_behalf_of_id": on_behalf_of.pk if on_behalf_of else None,
+            "content_type_id": content_type.pk,
+            "object_id": event.object_id,
+            "kind": entry.kind,
+            "from_state": entry.from_state,
+            "to_state": entry.to_state,
+            "payload": payload,
+            "prev_hash": previous_hash,
+        }
+        record = record_of(row)
+        if subject not in keys:  # the subject's first event
+            keys[subject] = subject_key(record)
+        event.subject_tag = subject_tag(keys[subject], sequence)
+        event.hash = previous_hash = event_hash(record, event.subject_tag)
+        events.append(event)
+    if bulk:
+        AuditEvent.objects.bulk_create(events)
+    else:
+        events[0].save()
+    for event, entry in zip(events, entries, strict=True):
+        for listener in _listeners:
+            listener(event, entry.subject)
+    return events
 
 
 def create_checkpoint(*, now=None) -> tuple[AuditCheckpoint, bool]:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from tandem_verify.chain import checkpoint_message, timestamp
+from tandem_verify.chain import checkpoint_message, packet_message, timestamp
 
 from .models import AuditCheckpoint
 
@@ -116,3 +116,21 @@ def verify_checkpoint_signature(
     except (ValueError, binascii.Error, InvalidSignature):
         return f"the signature of the checkpoint of {checkpoint.day} is not valid"
     return None
+
+
+def sign_packet(packet: dict) -> dict | None:
+    """The attestation of an evidence packet (plain JSON values): Tandem's Ed25519 signature over
+    the whole packet (`tandem_verify.chain.packet_message`), so that the events it lists, their
+    order and the chain head it ends at are Tandem's word at export, events newer than the
+    latest checkpoint included. None when no signing key is configured (the verifier then
+    refuses the packet and says why)."""
+    try:
+        key = load_private_key()
+    except SigningKeyMissing:
+        return None
+    public = raw_public_key(key)
+    return {
+        "signature": base64.b64encode(key.sign(packet_message(packet))).decode(),
+        "public_key": base64.b64encode(public).decode(),
+        "key_id": key_id(public),
+    }

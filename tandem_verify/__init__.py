@@ -3,4 +3,4 @@
 Standard library plus `cryptography` only; it never imports Django or any part of Tandem, so an
 auditor runs it on their own machine without access to Tandem."""
 
-__version__ = "1"
+__version__ = "2"

@@ -1,16 +1,24 @@
 """Verifies a Tandem evidence packet offline (standard library plus `cryptography`).
 
-Checks, in order, and reports the first failure of each kind:
-1. every event of the request: its hash recomputed from its record (content digest, then the
-   link with the previous hash);
-2. the chain links from the request's first event to the head: each hash recomputed from the
-   one before it, sequences without a gap, and each of the request's events found in them
-   with the same content digest and hash;
-3. the latest signed checkpoint: its Ed25519 signature (made with the pinned public key when
-   one is given), and the chain at its sequence ending in its head hash;
-4. the request's facts against its events: each decided step has its decision event (same
+Checks, and reports every failure it finds:
+1. Tandem's Ed25519 signature over the whole packet (made with the pinned public key when one
+   is given): the event list, its order, the chain head at export and the request's facts are
+   Tandem's word, events newer than the latest checkpoint included;
+2. every event of the request: about the request, listed in chain order, its hash recomputed
+   from its record (content digest, then the link with the previous hash and its subject tag);
+3. the chain links from the request's first event to the head: each hash recomputed from the
+   one before it, sequences without a gap, ending at the packet's head, and each of the
+   request's events found in them with the same content digest, hash and tag;
+4. completeness: every link whose subject tag names the request (tandem_verify.chain) has its
+   event in the packet; links recorded before links named their subject are covered by 1 only;
+5. the latest signed checkpoint: its signature, and the chain at its sequence ending in its
+   head hash;
+6. the request's facts against its events: each decided step has its decision event (same
    decider, delegate, outcome and comment), the request's state is where its last transition
-   left it, and attachments match the SHA-256 recorded when they were added."""
+   left it, and attachments match the SHA-256 recorded when they were added.
+
+Packets of the older format 1 prove neither 1 nor 4: they are refused with the reason, and the
+rest is checked."""
 
 import base64
 import binascii
@@ -21,9 +29,18 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .chain import checkpoint_message, content_digest, event_hash, link_hash
+from .chain import (
+    checkpoint_message,
+    content_digest,
+    event_hash,
+    link_hash,
+    packet_message,
+    subject_key,
+    subject_tag,
+)
 
-FORMAT = "tandem-evidence-packet/1"
+FORMAT = "tandem-evidence-packet/2"
+OLD_FORMATS = {"tandem-evidence-packet/1"}
 REQUEST_SUBJECT = "intake.purchaserequest"
 REQUEST_TRANSITIONS = {
     "submit",
@@ -65,7 +82,7 @@ def read_packet(path) -> dict:
         packet = json.loads(document)
     except ValueError as error:
         raise PacketError(f"packet.json is not JSON: {error}") from error
-    if not isinstance(packet, dict) or packet.get("format") != FORMAT:
+    if not isinstance(packet, dict) or packet.get("format") not in {FORMAT, *OLD_FORMATS}:
         raise PacketError(f"packet.json is not in the format {FORMAT}")
     return packet
 
@@ -74,7 +91,7 @@ def verify(packet: dict, *, public_key: bytes | None = None) -> Report:
     report = Report()
     try:
         _verify(packet, public_key, report)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         report.fail(f"packet.json is malformed: {type(error).__name__}: {error}")
     return report
 
@@ -83,69 +100,170 @@ def _verify(packet, public_key, report: Report) -> None:
     request = packet["request"]
     events = packet["events"]
     label = request.get("number", "the request")
-    # 1. Each event's own hash.
-    by_sequence = {}
+    current = packet.get("format") == FORMAT
+    signed_by = None
+    if current:
+        signed_by = _verify_attestation(packet, public_key, report)
+    else:
+        report.fail(
+            f"this packet is in the older format {packet.get('format')}: it cannot prove that it "
+            f"holds every event of {label}; download the evidence packet again from Tandem"
+        )
+    # 2. Each event: the request's, in chain order, its own hash.
+    by_sequence, last = {}, 0
     for event in events:
         record = event["record"]
+        sequence = record["sequence"]
         if record["subject"] != REQUEST_SUBJECT or record["object_id"] != request["id"]:
-            report.fail(f"event {record['sequence']} is not about {label}")
-        if event_hash(record) != event["hash"]:
             report.fail(
-                f"event {record['sequence']} ({record['kind']}): its content does not match its "
-                "hash: the event was changed"
+                f"event {sequence} ({record['kind']}) is about {record['subject']} "
+                f"{record['object_id']}, not {label}: an event of another subject was put in"
             )
-        by_sequence[record["sequence"]] = event
+        if sequence <= last:
+            report.fail(
+                f"the events are not in chain order: event {sequence} is listed after event "
+                f"{last}: the list was reordered"
+            )
+        last = max(last, sequence)
+        if event_hash(record, event.get("subject_tag", "")) != event["hash"]:
+            report.fail(
+                f"event {sequence} ({record['kind']}): its content does not match its hash: the "
+                "event was changed"
+            )
+        by_sequence[sequence] = event
     if not events:
         report.fail(f"the packet has no events for {label}")
         return
 
-    # 2. The chain from the first event to the head.
+    # 3. The chain from the request's first event to the head.
     chain = packet["chain"]
-    links = chain["links"]
-    previous = chain["prev_hash"]
-    expected = events[0]["record"]["sequence"]
-    hashes = {expected - 1: previous}
-    if not links or links[0][0] != expected:
+    links = [(*link[:3], link[3] if len(link) > 3 else "") for link in chain["links"]]
+    first = min(by_sequence)
+    previous, expected = chain["prev_hash"], first
+    hashes = {first - 1: previous}
+    at_place = {}
+    if not links or links[0][0] != first:
         report.fail("the chain links do not start at the request's first event")
-    for sequence, content, stored_hash in links:
+    tagging = False
+    for sequence, content, stored_hash, tag in links:
         if sequence != expected:
             report.fail(f"the chain jumps from {expected - 1} to {sequence}: events are missing")
             break
-        if link_hash(sequence, previous, content) != stored_hash:
+        if link_hash(sequence, previous, content, tag) != stored_hash:
             report.fail(
                 f"chain link {sequence}: its hash does not follow from the link before it: "
                 "the chain was changed"
             )
             break
+        if tagging and not tag:
+            report.fail(f"chain link {sequence} names no subject, unlike the links before it")
+        tagging = tagging or bool(tag)
         hashes[sequence] = stored_hash
+        at_place[sequence] = (content, stored_hash, tag)
         previous, expected = stored_hash, expected + 1
     for sequence, event in by_sequence.items():
         if sequence not in hashes:
             report.fail(f"event {sequence} is not in the chain links")
             continue
-        link = links[sequence - links[0][0]] if links else None
-        if link is None or link[1] != content_digest(event["record"]) or link[2] != event["hash"]:
+        own = (content_digest(event["record"]), event["hash"], event.get("subject_tag", ""))
+        if at_place.get(sequence) != own:
             report.fail(f"event {sequence} differs from the chain's link at its place")
         if event["record"]["prev_hash"] != hashes.get(sequence - 1):
             report.fail(f"event {sequence}: its previous hash is not the chain's")
-    head = links[-1][0] if links else None
+    head = chain.get("head")
+    end = (links[-1][0], links[-1][2]) if links else None
+    if current and (head is None or end != (head["sequence"], head["hash"])):
+        report.fail(
+            f"the chain links end at {end[0] if end else '-'}, not at the head "
+            f"{head['sequence'] if head else '-'} that Tandem exported: links were cut off"
+        )
     report.notes.append(
         f"{len(events)} event(s) of {label} checked; chain links {links[0][0] if links else '-'}"
-        f" to {head}"
+        f" to {end[0] if end else '-'}"
     )
 
-    # 3. The signed checkpoint.
+    # 4. Completeness: every link that names the request has its event here.
+    if current:
+        _verify_complete(packet, by_sequence, links, label, report)
+
+    # 5. The signed checkpoint.
     checkpoint = packet.get("checkpoint")
     if checkpoint is None:
         report.fail("the packet has no signed checkpoint: the chain head is not attested")
     else:
-        _verify_checkpoint(checkpoint, hashes, events, public_key, report)
+        _verify_checkpoint(checkpoint, hashes, first, last, public_key, signed_by, report)
 
-    # 4. The request's facts against its events.
+    # 6. The request's facts against its events.
     _verify_facts(packet, report)
 
 
-def _verify_checkpoint(checkpoint, hashes, events, public_key, report: Report) -> None:
+def _verify_attestation(packet, public_key, report: Report) -> bytes | None:
+    """Tandem's signature over the packet; returns the key it was made with when it is valid."""
+    attestation = packet.get("attestation")
+    if not attestation:
+        report.fail(
+            "the packet is not signed by Tandem: nothing proves that its list of events is "
+            "complete (Tandem signs packets once TANDEM_AUDIT_SIGNING_KEY is set)"
+        )
+        return None
+    try:
+        stored_key = base64.b64decode(attestation["public_key"], validate=True)
+        signature = base64.b64decode(attestation["signature"], validate=True)
+        if public_key is not None and stored_key != public_key:
+            report.fail("the packet was signed with another key than the one given")
+            return None
+        Ed25519PublicKey.from_public_bytes(stored_key).verify(signature, packet_message(packet))
+    except (ValueError, binascii.Error, InvalidSignature):
+        report.fail(
+            "Tandem's signature over the packet does not match its contents: packet.json was "
+            "changed after Tandem made it"
+        )
+        return None
+    if public_key is not None:
+        report.notes.append("the packet is signed with the pinned key")
+    else:
+        report.notes.append(
+            f"the packet is signed with key {attestation.get('key_id')}, which was not pinned: "
+            "pass --public-key with the key from the admins' checkpoint e-mails to rule out a "
+            "packet made elsewhere"
+        )
+    return stored_key
+
+
+def _verify_complete(packet, by_sequence, links, label, report: Report) -> None:
+    """Every link tagged with the request's subject key has its event in the packet, and every
+    event's link is tagged with it. The key comes from the request's first event: a packet
+    without it fails here too."""
+    key = subject_key(by_sequence[min(by_sequence)]["record"])
+    proven = untagged = 0
+    for sequence, _content, _hash, tag in links:
+        if not tag:
+            untagged += 1
+            continue
+        names_request = tag == subject_tag(key, sequence)
+        if sequence in by_sequence and not names_request:
+            report.fail(
+                f"event {sequence}: its chain link does not name {label}: the request's first "
+                "event is missing, or the event is another's"
+            )
+        elif sequence not in by_sequence and names_request:
+            report.fail(
+                f"event {sequence} of {label} is missing from the packet: its chain link names "
+                f"{label}"
+            )
+        elif names_request:
+            proven += 1
+    report.notes.append(
+        f"every link that names {label} has its event in the packet ({proven} event(s))"
+    )
+    if untagged:
+        report.notes.append(
+            f"{untagged} older chain link(s) name no subject: for these the packet's signature "
+            "is what proves no event is left out"
+        )
+
+
+def _verify_checkpoint(checkpoint, hashes, first, last, public_key, signed_by, report) -> None:
     try:
         stored_key = base64.b64decode(checkpoint["public_key"], validate=True)
         signature = base64.b64decode(checkpoint["signature"], validate=True)
@@ -158,8 +276,9 @@ def _verify_checkpoint(checkpoint, hashes, events, public_key, report: Report) -
     except (ValueError, binascii.Error, InvalidSignature):
         report.fail(f"the signature of the checkpoint of {checkpoint.get('day')} is not valid")
         return
+    if signed_by is not None and stored_key != signed_by:
+        report.fail("the checkpoint and the packet are signed with different keys")
     sequence = checkpoint["sequence"]
-    first = events[0]["record"]["sequence"]
     if sequence >= first - 1:
         if sequence not in hashes:
             report.fail(
@@ -170,7 +289,6 @@ def _verify_checkpoint(checkpoint, hashes, events, public_key, report: Report) -
                 f"the chain at {sequence} differs from the signed checkpoint of "
                 f"{checkpoint['day']}: the chain was rewritten"
             )
-    last = events[-1]["record"]["sequence"]
     pinned = "pinned key" if public_key is not None else f"key {checkpoint.get('key_id')}"
     if sequence >= last:
         report.notes.append(
@@ -179,7 +297,8 @@ def _verify_checkpoint(checkpoint, hashes, events, public_key, report: Report) -
     else:
         report.notes.append(
             f"events after {sequence} are newer than the latest signed checkpoint "
-            f"({checkpoint['day']}, {pinned}): they are chained but not yet attested"
+            f"({checkpoint['day']}, {pinned}): they are chained, and attested by the packet's "
+            "signature"
         )
 
 

@@ -15,6 +15,8 @@ from django.utils import timezone
 from accounts import roles
 from approvals import reminders, workflow
 from approvals.models import ApprovalStep, StepAlert, StepState
+from audit.chain import verify_chain
+from audit.models import AuditEvent
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, UserFactory
 
@@ -78,3 +80,12 @@ def test_two_sweeps_over_200_due_steps_alert_and_notify_each_reviewer_once(
     assert set(ApprovalStep.objects.values_list("next_alert_at", flat=True)) == {
         START + timedelta(hours=72)
     }
+    # Each reminder is one audit event (issue 27 item 9), in a chain that stays intact.
+    recorded = Counter(
+        event["step"]
+        for event in AuditEvent.objects.filter(kind="reminder_sent").values_list(
+            "payload", flat=True
+        )
+    )
+    assert set(recorded) == set(steps) and set(recorded.values()) == {1}
+    assert verify_chain().intact

@@ -125,7 +125,7 @@ def test_a_changed_row_with_its_hash_recomputed_breaks_the_next_link(trail):
     }
     from audit.chain import record_of
 
-    new_hash = event_hash(record_of(forged))
+    new_hash = event_hash(record_of(forged), trail[1].subject_tag)
     raw(
         "UPDATE audit_auditevent SET payload = %s, hash = %s WHERE id = %s",
         ['{"body": "forged"}', new_hash, trail[1].pk],
@@ -169,7 +169,7 @@ def test_a_signed_checkpoint_catches_a_chain_rewritten_with_new_hashes(trail, si
         )
         from audit.chain import record_of
 
-        new_hash = event_hash(record_of(row))
+        new_hash = event_hash(record_of(row), event.subject_tag)
         raw(
             "UPDATE audit_auditevent SET payload = %s, prev_hash = %s, hash = %s WHERE id = %s",
             ['{"body": "rewritten"}', previous, new_hash, event.pk],
@@ -379,3 +379,69 @@ def test_postgresql_a_vendor_decision_and_a_submit_naming_that_vendor_do_not_dea
         thread.join()
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert verify_chain().intact
+
+
+# Links name their subject (issue 27 item 13): what lets an evidence packet prove it is complete.
+
+
+def test_each_link_names_its_subject_with_a_tag_of_its_own(trail, requester):
+    from audit.chain import record_of_event
+    from tandem_verify.chain import subject_key, subject_tag
+
+    key = subject_key(record_of_event(trail[0]))
+    assert [e.subject_tag for e in trail] == [subject_tag(key, e.sequence) for e in trail]
+    assert len({e.subject_tag for e in trail}) == len(trail)  # unlinkable without the key
+    other = PurchaseRequestFactory(requester=requester)
+    services.add_comment(other, by=requester, body="another subject")
+    event = AuditEvent.objects.for_object(other).get()
+    other_key = subject_key(record_of_event(event))
+    assert other_key != key and event.subject_tag == subject_tag(other_key, event.sequence)
+    assert verify_audit()[0]
+
+
+def test_an_event_moved_to_another_subject_with_its_hash_recomputed_is_named(trail, requester):
+    """A database administrator moves an event to another request and recomputes its hash (and
+    every later one): the link's tag still names the request it was recorded for."""
+    from audit.chain import record_of, record_of_event
+
+    other = PurchaseRequestFactory(requester=requester)
+    moved = trail[2]
+    previous = moved.prev_hash
+    for event in trail[2:]:
+        record = record_of_event(event)
+        row = {
+            "sequence": event.sequence,
+            "occurred_at": event.occurred_at,
+            "actor_id": event.actor_id,
+            "on_behalf_of_id": event.on_behalf_of_id,
+            "content_type_id": event.content_type_id,
+            "object_id": other.pk if event == moved else event.object_id,
+            "kind": event.kind,
+            "from_state": "",
+            "to_state": "",
+            "payload": record["payload"],
+            "prev_hash": previous,
+        }
+        new_hash = event_hash(record_of(row), event.subject_tag)
+        raw(
+            "UPDATE audit_auditevent SET object_id = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [row["object_id"], previous, new_hash, event.pk],
+        )
+        previous = new_hash
+    ok, said = verify_audit()
+    assert not ok
+    assert f"sequence 3 (event #{moved.pk}): its link does not name its subject" in said
+
+
+def test_links_without_a_subject_after_tagged_ones_are_named(trail):
+    """Tags cannot be stripped from the newer links (hashes recomputed without them)."""
+    from audit.chain import record_of_event
+
+    last = trail[-1]
+    new_hash = event_hash(record_of_event(last))
+    raw(
+        "UPDATE audit_auditevent SET subject_tag = '', hash = %s WHERE id = %s",
+        [new_hash, last.pk],
+    )
+    ok, said = verify_audit()
+    assert not ok and "sequence 4" in said and "does not name its subject" in said
