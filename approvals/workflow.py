@@ -371,6 +371,7 @@ def _to_leader(step: ApprovalStep) -> bool:
         return False
     why = _why_nobody_may_decide(step)
     was = step.group, step.user
+    step.sent_from = step.reviewer_label
     step.group, step.user = leader, None
     leaders = list(leader.user_set.filter(is_active=True).order_by(*MEMBER_ORDER))
     deciding = [person for person in leaders if policies.can_decide(person, step).allowed]
@@ -415,7 +416,8 @@ def _record_sent_to_leader(step: ApprovalStep) -> None:
         kind="step_sent_to_leader",
         payload={
             "step": step.pk,
-            "reviewer": step.reviewer_label,
+            "reviewer": step.sent_from,
+            "leader": step.reviewer_label,
             "side": step.side,
             "stage": step.stage,
             "because": step.leader_because,

@@ -227,3 +227,10 @@ def test_a_request_naming_a_vendor_under_review_bars_its_filer_from_the_review(
     )
 
     assert_sent_to_leader(vendor_step, roles.CPO, "Paul Pruitt proposed this vendor")
+
+
+def test_the_timeline_says_the_step_went_to_the_leader_and_why(paul, cleo, it_reviewer, client):
+    purchase_request = workflow.submit_request(PurchaseRequestFactory(requester=paul), by=paul)
+    client.force_login(cleo)
+    page = client.get(purchase_request.get_absolute_url()).content.decode()
+    assert "Procurement step sent to the side’s leader: Paul Pruitt filed this request" in page
