@@ -4,6 +4,7 @@ set it up before anything else; the API refuses their session until then. People
 through the company's identity provider are left to the provider's own second factor."""
 
 from allauth.mfa.models import Authenticator
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
@@ -51,3 +52,19 @@ class TwoFactorRequiredMiddleware:
         if sso.signed_in_with_provider(request) or sso.signed_in_with_second_factor(request):
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's header, whose form-action also names the identity provider's origins
+    (`sso.form_targets`): the "Sign in with …" form is answered with a redirect to the provider,
+    and Chromium holds a form's redirects to form-action, so with `'self'` alone nobody could
+    sign in through the provider. The rest of the policy is settings.CONTENT_SECURITY_POLICY."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        targets = () if report_only else sso.form_targets()
+        if targets:
+            update = dict(parts.update or {})
+            update["form-action"] = [*(update.get("form-action") or ()), *targets]
+            parts.update = update
+        return parts

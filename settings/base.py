@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "operations.middleware.OperationsEndpointsMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the identity provider's origins in form-action (accounts.sso).
+    "accounts.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files stay cacheable, everything else is no-store.
     "core.middleware.NoStoreMiddleware",
@@ -450,6 +451,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
+        # And the identity provider's origins, added per response from its configuration
+        # (accounts.middleware.ContentSecurityPolicyMiddleware).
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     },
