@@ -3,7 +3,6 @@ with TANDEM_REQUIRE_MFA on, such a person who has not set up an authenticator ap
 set it up before anything else; the API refuses their session until then. People who signed in
 through the company's identity provider are left to the provider's own second factor."""
 
-from allauth.mfa.models import Authenticator
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib import messages
@@ -11,14 +10,10 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from . import roles, sso
+from . import sso, two_factor
 
 # What such a person may still open: setting the code up, signing out, static files.
 ALLOWED_PREFIXES = ("/auth/2fa/", "/auth/reauthenticate/", "/auth/logout/", "/accounts/logout/")
-
-
-def needs_second_factor(user) -> bool:
-    return bool(user.is_staff or user.is_superuser or roles.has_role(user, roles.CIO, roles.CPO))
 
 
 class TwoFactorRequiredMiddleware:
@@ -26,7 +21,7 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.TANDEM_REQUIRE_MFA and self.must_set_up(request):
+        if self.must_set_up(request):
             path = request.path_info
             if path.startswith("/api/"):
                 return JsonResponse(
@@ -46,12 +41,16 @@ class TwoFactorRequiredMiddleware:
 
     @staticmethod
     def must_set_up(request) -> bool:
+        """The rule is two_factor.must_set_up; a session signed in through the provider or with
+        a code is past it."""
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not needs_second_factor(user):
+        if user is None or not user.is_authenticated:
+            return False
+        if not (settings.TANDEM_REQUIRE_MFA and two_factor.needs_second_factor(user)):
             return False
         if sso.signed_in_with_provider(request) or sso.signed_in_with_second_factor(request):
             return False
-        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        return two_factor.must_set_up(user)
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
