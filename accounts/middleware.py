@@ -3,21 +3,17 @@ with TANDEM_REQUIRE_MFA on, such a person who has not set up an authenticator ap
 set it up before anything else; the API refuses their session until then. People who signed in
 through the company's identity provider are left to the provider's own second factor."""
 
-from allauth.mfa.models import Authenticator
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from . import policies, roles, selectors, sso
+from . import policies, selectors, sso, two_factor
 
 # What such a person may still open: setting the code up, signing out, static files.
 ALLOWED_PREFIXES = ("/auth/2fa/", "/auth/reauthenticate/", "/auth/logout/", "/accounts/logout/")
-
-
-def needs_second_factor(user) -> bool:
-    return bool(user.is_staff or user.is_superuser or roles.has_role(user, roles.CIO, roles.CPO))
 
 
 class TwoFactorRequiredMiddleware:
@@ -25,7 +21,7 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.TANDEM_REQUIRE_MFA and self.must_set_up(request):
+        if self.must_set_up(request):
             path = request.path_info
             if path.startswith("/api/"):
                 return JsonResponse(
@@ -45,12 +41,16 @@ class TwoFactorRequiredMiddleware:
 
     @staticmethod
     def must_set_up(request) -> bool:
+        """The rule is two_factor.must_set_up; a session signed in through the provider or with
+        a code is past it."""
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or not needs_second_factor(user):
+        if user is None or not user.is_authenticated:
+            return False
+        if not (settings.TANDEM_REQUIRE_MFA and two_factor.needs_second_factor(user)):
             return False
         if sso.signed_in_with_provider(request) or sso.signed_in_with_second_factor(request):
             return False
-        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        return two_factor.must_set_up(user)
 
 
 class AdminForAdminsOnlyMiddleware:
@@ -73,3 +73,19 @@ class AdminForAdminsOnlyMiddleware:
             context = {"contacts": selectors.admin_contacts()}
             return render(request, "accounts/admin_forbidden.html", context, status=403)
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's header, whose form-action also names the identity provider's origins
+    (`sso.form_targets`): the "Sign in with …" form is answered with a redirect to the provider,
+    and Chromium holds a form's redirects to form-action, so with `'self'` alone nobody could
+    sign in through the provider. The rest of the policy is settings.CONTENT_SECURITY_POLICY."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        targets = () if report_only else sso.form_targets()
+        if targets:
+            update = dict(parts.update or {})
+            update["form-action"] = [*(update.get("form-action") or ()), *targets]
+            parts.update = update
+        return parts

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from core.errors import TransitionNotAllowed
 
@@ -128,14 +127,13 @@ def end_sessions(user: User) -> int:
 
 
 def deactivate_user(user: User, *, now=None) -> User:
-    """Somebody leaves: they can no longer sign in; their sessions, API tokens (scoped and
-    legacy) and delegations, given and held, end now. Running it again changes nothing."""
+    """Somebody leaves: they can no longer sign in; their sessions, API tokens and delegations,
+    given and held, end now. Running it again changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         user.is_active = False
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
-        Token.objects.filter(user=user).delete()
         current = Delegation.objects.filter(Q(delegator=user) | Q(delegate=user), ends_at__gt=now)
         for delegation in current:
             end_delegation(delegation, now=now)

@@ -3,7 +3,9 @@ which provider is configured, how a first sign-in makes the person, how every si
 their claims (accounts.services.apply_claims), and the provider's back-channel logout token.
 README "Signing in" tells an operator how to connect Entra ID, Okta or Keycloak."""
 
+import threading
 import time
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -34,6 +36,58 @@ def provider_app() -> dict | None:
 
 def is_configured() -> bool:
     return provider_app() is not None
+
+
+# Where the browser is sent to sign in (the discovered authorization endpoint), kept per issuer
+# for an hour; when discovery fails it is tried again after a minute, the issuer's own origin
+# standing in meanwhile. A short timeout: a page waits for this at most once per process.
+DISCOVERY_TTL = 3600
+DISCOVERY_RETRY = 60
+DISCOVERY_TIMEOUT = 3
+_discovered: dict[str, tuple[float, str]] = {}
+_discovery_lock = threading.Lock()
+
+
+def origin_of(url: str) -> str | None:
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def form_targets() -> tuple[str, ...]:
+    """The origins a sign-in form may lead the browser to, for the CSP's form-action: allauth
+    answers the "Sign in with …" POST with a redirect to the provider's authorization endpoint,
+    and browsers hold a form's redirects to form-action. The issuer's origin, and the
+    authorization endpoint's (from the app's `openid_configuration_overrides`, else discovered)
+    where it names another one. None without a provider."""
+    app = provider_app()
+    if app is None:
+        return ()
+    overrides = app["settings"].get("openid_configuration_overrides") or {}
+    authorize = overrides.get("authorization_endpoint") or discovered_authorization_endpoint(app)
+    origins = (origin_of(app["settings"]["server_url"]), origin_of(authorize))
+    return tuple(dict.fromkeys(origin for origin in origins if origin))
+
+
+def discovered_authorization_endpoint(app: dict) -> str:
+    server_url = app["settings"]["server_url"]
+    known = _discovered.get(server_url)
+    if known is not None and known[0] > time.monotonic():
+        return known[1]
+    with _discovery_lock:
+        now = time.monotonic()
+        known = _discovered.get(server_url)
+        if known is not None and known[0] > now:
+            return known[1]
+        try:
+            config = provider_configuration(app, timeout=DISCOVERY_TIMEOUT)
+            endpoint = config["authorization_endpoint"] if isinstance(config, dict) else ""
+            found = (now + DISCOVERY_TTL, endpoint if isinstance(endpoint, str) else "")
+        except (requests.RequestException, ValueError, KeyError):
+            found = (now + DISCOVERY_RETRY, "")
+        _discovered[server_url] = found
+        return found[1]
 
 
 def signed_in_with_provider(request) -> bool:
@@ -108,11 +162,11 @@ class InvalidLogoutToken(Exception):
     pass
 
 
-def provider_configuration(app: dict) -> dict:
+def provider_configuration(app: dict, *, timeout: float = HTTP_TIMEOUT) -> dict:
     url = app["settings"]["server_url"].rstrip("/")
     if "/.well-known/" not in url:
         url += "/.well-known/openid-configuration"
-    response = requests.get(url, timeout=HTTP_TIMEOUT)
+    response = requests.get(url, timeout=timeout)
     response.raise_for_status()
     return response.json()
 

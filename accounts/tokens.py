@@ -1,6 +1,7 @@
 """API tokens (issue 18): making, checking and revoking them, and the DRF pieces that apply
-them: `ApiTokenAuthentication` (401 for an unknown, expired or revoked token) and
-`TokenScopePermission` (403 when the token lacks the scope the call needs)."""
+them: `ApiTokenAuthentication` (401 for an unknown, expired or revoked token, 403 when the token
+lacks the scope the call needs) and `LegacyTokenRefusal` (401 for DRF's old unscoped tokens,
+naming their replacement)."""
 
 import hashlib
 import secrets
@@ -116,6 +117,31 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+LEGACY_TOKEN_REFUSED = (
+    "Unscoped tokens (Authorization: Token …) are no longer accepted. Use a scoped API token, "
+    "sent as Authorization: Bearer tdm_…: make one at /accounts/api-tokens/ or with "
+    "POST /api/auth/token/. A token you already had was converted and works until its expiry "
+    "(see /accounts/api-tokens/) when sent as Bearer tdm_<its first 8 characters>_<the rest>."
+)
+
+
+class LegacyTokenRefusal(authentication.BaseAuthentication):
+    """`Authorization: Token …`, DRF's unscoped tokens that never expired: always a 401 that
+    says what to send instead (the ones in use became scoped, expiring tokens, migration
+    accounts 0007), never a sign-in."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if header and header[0].lower() == self.keyword.lower().encode():
+            raise exceptions.AuthenticationFailed(LEGACY_TOKEN_REFUSED)
+        return None
+
+    def authenticate_header(self, request):
+        return ApiTokenAuthentication.keyword
 
 
 def required_scope(request, view) -> str:

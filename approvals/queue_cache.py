@@ -38,7 +38,7 @@ TABLES = (
     "vendors_vendor",
 )
 # Who asks, not what is shown: part of the key instead.
-READER_TABLES = ("django_session", "authtoken_token")
+READER_TABLES = ("django_session", "accounts_apitoken")
 QUEUE_DATA = DataVersion(sequence="queue_data_version", lock_key=2, tables=TABLES)
 
 # The key changes with any write and every minute; the timeout only bounds the memory of keys

@@ -40,10 +40,11 @@ def _session_cookie(token: str) -> str:
     for the page measurement, and returns the session key."""
     from django.conf import settings
     from django.test import Client
-    from rest_framework.authtoken.models import Token
+
+    from accounts.tokens import authenticate_token
 
     client = Client()
-    client.force_login(Token.objects.select_related("user").get(key=token).user)
+    client.force_login(authenticate_token(token).user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
@@ -59,7 +60,7 @@ def run() -> None:
     session = _session_cookie(token)
     with _server(queue_cache=True) as base:
         for path in ("/bench/bare/", "/bench/raw-awaiting/", "/api/requests/?awaiting=me"):
-            _check_answers(f"{base}{path}", {"Authorization": f"Token {token}"})
+            _check_answers(f"{base}{path}", {"Authorization": f"Bearer {token}"})
         _check_answers(f"{base}/approvals/", {"Cookie": f"sessionid={session}"})
         figures = {
             "bare Django view (floor)": _wrk(f"{base}/bench/bare/", token),

@@ -5,7 +5,9 @@ import json
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpResponse
-from rest_framework.authtoken.models import Token
+
+from accounts.models import ApiToken
+from accounts.tokens import digest_of
 
 RAW_AWAITING = """
 SELECT r.id, r.number, r.title, r.state, r.total_cost, r.currency, s.due_at
@@ -30,8 +32,8 @@ def bare(request):
 @login_not_required
 def raw_awaiting(request):
     """The same rows as `GET /api/requests/?awaiting=me`, through a cursor, serialised to JSON."""
-    key = request.headers.get("Authorization", "").removeprefix("Token ")
-    user_id = Token.objects.filter(key=key).values_list("user_id", flat=True).first()
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    user_id = ApiToken.objects.filter(digest=digest_of(token)).values_list("user_id", flat=True)[0]
     with connection.cursor() as cursor:
         cursor.execute(RAW_AWAITING, [user_id, user_id])
         columns = [c.name for c in cursor.description]

@@ -1,6 +1,6 @@
 -- wrk script: sends the token header and prints p50 and p95 latency (ms) as one JSON line.
 local token = os.getenv("BENCH_TOKEN")
-if token then wrk.headers["Authorization"] = "Token " .. token end
+if token then wrk.headers["Authorization"] = "Bearer " .. token end
 
 done = function(summary, latency, requests)
   io.write(string.format(

@@ -59,7 +59,6 @@ def seed(requests: int = 100_000, users: int = 2_000, vendors: int = 5_000) -> d
     from django.contrib.auth.models import Group
     from django.db import transaction
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import Department, User
     from approvals.models import ApprovalStep
@@ -97,7 +96,6 @@ def seed(requests: int = 100_000, users: int = 2_000, vendors: int = 5_000) -> d
         }
         for name, user in reviewers.items():
             user.groups.add(groups[name])
-            Token.objects.get_or_create(user=user)
         requesters = list(User.objects.filter(username__startswith="bench-user-").order_by("pk"))
         Vendor.objects.bulk_create(
             (Vendor(name=f"Bench Vendor {n}", status="approved") for n in range(vendors)),
@@ -179,9 +177,15 @@ def seed(requests: int = 100_000, users: int = 2_000, vendors: int = 5_000) -> d
 
 
 def _handles() -> dict:
-    from rest_framework.authtoken.models import Token
+    """A fresh scoped API token for the IT reviewer: only its hash is stored, so each run makes
+    one (and the one of the run before goes)."""
+    from accounts.models import ApiToken, User
+    from accounts.tokens import create_token
 
-    return {"it_reviewer_token": Token.objects.get(user__username="bench-it_reviewers").key}
+    reviewer = User.objects.get(username="bench-it_reviewers")
+    ApiToken.objects.filter(user=reviewer, name="Benchmark").delete()
+    _, token = create_token(reviewer, name="Benchmark", scopes=["read", "write", "decide"])
+    return {"it_reviewer_token": token}
 
 
 if __name__ == "__main__":

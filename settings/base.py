@@ -28,7 +28,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -67,7 +66,8 @@ MIDDLEWARE = [
     "operations.middleware.OperationsEndpointsMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the identity provider's origins in form-action (accounts.sso).
+    "accounts.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files stay cacheable, everything else is no-store.
     "core.middleware.NoStoreMiddleware",
@@ -320,11 +320,12 @@ TANDEM_SLACK_SIGNING_SECRET = env("TANDEM_SLACK_SIGNING_SECRET", default="")
 TANDEM_SLACK_API_URL = env("TANDEM_SLACK_API_URL", default="https://slack.com/api/")
 
 REST_FRAMEWORK = {
-    # Token first, so that a request without credentials gets 401 with WWW-Authenticate.
+    # Tokens first, so that a request without credentials gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
         # Named, scoped, expiring, hashed tokens (accounts.tokens): Authorization: Bearer tdm_…
         "accounts.tokens.ApiTokenAuthentication",
+        # DRF's old unscoped tokens (Authorization: Token …): a 401 naming the replacement.
+        "accounts.tokens.LegacyTokenRefusal",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -351,6 +352,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # The ways to authenticate: scoped tokens and the session (the legacy-token refusal is not
+    # one, it only answers old clients).
+    "AUTHENTICATION_WHITELIST": [
+        "accounts.tokens.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Two serializers show a certificate's kind, one a rule's: name the enums, or the schema
@@ -452,6 +459,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
+        # And the identity provider's origins, added per response from its configuration
+        # (accounts.middleware.ContentSecurityPolicyMiddleware).
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     },

@@ -74,7 +74,7 @@ class Requester(HttpUser):
     wait_time = between(4, 12)
 
     def on_start(self):
-        self.client.headers["Authorization"] = f"Token {next(_requesters)}"
+        self.client.headers["Authorization"] = f"Bearer {next(_requesters)}"
         self.number = 0
 
     def _payload(self) -> dict:
@@ -137,7 +137,7 @@ class Reviewer(HttpUser):
     def on_start(self):
         reviewer = next(_reviewers)
         self.reviewer_group = reviewer["group"]
-        self.client.headers["Authorization"] = f"Token {reviewer['token']}"
+        self.client.headers["Authorization"] = f"Bearer {reviewer['token']}"
 
     @task(6)
     def decide_from_queue(self):

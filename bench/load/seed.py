@@ -13,9 +13,9 @@ django.setup()
 
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import transaction  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import Department, User  # noqa: E402
+from accounts.tokens import create_token  # noqa: E402
 from approvals.models import ApprovalRule  # noqa: E402
 from intake.models import Category  # noqa: E402
 from vendors.models import Vendor  # noqa: E402
@@ -23,6 +23,11 @@ from vendors.models import Vendor  # noqa: E402
 REQUESTERS = 150
 REVIEWERS = {"it_reviewers": 20, "procurement": 20, "cio": 5, "cpo": 5}
 SECOND_STAGE_ABOVE = Decimal(20_000)
+
+
+def token_for(user) -> str:
+    """A scoped API token, as an integration would hold (Authorization: Bearer tdm_…)."""
+    return create_token(user, name="Load test", scopes=["read", "write", "decide"])[1]
 
 
 def seed() -> dict:
@@ -38,7 +43,7 @@ def seed() -> dict:
                 email=f"load-requester-{n}@load.example",
                 department=department,
             )
-            requesters.append(Token.objects.create(user=user).key)
+            requesters.append(token_for(user))
         reviewers = []
         for group_name, count in REVIEWERS.items():
             for n in range(count):
@@ -50,9 +55,7 @@ def seed() -> dict:
                     department=department,
                 )
                 user.groups.add(groups[group_name])
-                reviewers.append(
-                    {"token": Token.objects.create(user=user).key, "group": group_name}
-                )
+                reviewers.append({"token": token_for(user), "group": group_name})
         vendors = [
             Vendor.objects.create(name=f"Load Vendor {n}", status="approved").pk for n in range(20)
         ]

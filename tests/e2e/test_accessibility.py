@@ -4,9 +4,9 @@ admin, and any serious or critical violation fails the test. Pages with their va
 lists with rows, forms with errors, a request open for decision, one sent back for changes,
 an approved one to order, vendors, insights, notifications, out of office, the Django admin.
 
-The axe script is injected with Playwright's add_script_tag, which the app's Content Security
-Policy (script-src 'self') would refuse: these browser contexts bypass the CSP; the CSP itself
-is tested in tests/security/test_csp_in_browser.py."""
+The pages keep their Content Security Policy: axe is evaluated through Playwright
+(tests/e2e/accessibility.py), which the CSP does not govern; the CSP itself is tested in
+tests/security/test_csp_in_browser.py."""
 
 from decimal import Decimal
 
@@ -27,11 +27,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "bypass_csp": True}
 
 
 @pytest.fixture

@@ -21,13 +21,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    """axe-core is injected as an inline script, which the Content-Security-Policy would
-    refuse; the pages' own scripts are files either way."""
-    return {**browser_context_args, "bypass_csp": True}
-
-
 def line(page, row, column):
     return page.locator(f'[name="items-{row}-{column}"]')
 

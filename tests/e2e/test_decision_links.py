@@ -19,12 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_context_args(browser_context_args):
-    """axe-core is injected as a script: the page's CSP (no inline script) would refuse it."""
-    return {**browser_context_args, "bypass_csp": True}
-
-
-@pytest.fixture
 def it_step(requester, it_reviewer, procurement):
     purchase_request = PurchaseRequestFactory(requester=requester, title="Figma seats")
     workflow.submit_request(purchase_request, by=requester)

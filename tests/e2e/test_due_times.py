@@ -25,12 +25,6 @@ FRIDAY_16_BERLIN = datetime(2026, 12, 4, 16, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
 @pytest.fixture
-def browser_context_args(browser_context_args):
-    # axe-core is injected as a script; the pages' own CSP stays on everywhere else.
-    return {**browser_context_args, "bypass_csp": True}
-
-
-@pytest.fixture
 def friday(requester):
     calendar = WorkCalendar.objects.create(
         name="Berlin office", time_zone="Europe/Berlin", holiday_country="DE", holiday_region="BE"

@@ -18,7 +18,7 @@ def detail(purchase_request, action=""):
 def test_without_credentials_is_401(api):
     response = api.get(LIST)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"].startswith("Token")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_session_authentication_works(client, requester):
@@ -302,7 +302,7 @@ def test_schema_and_docs_are_served(api, requester):
 def test_obtain_token_with_password(api, requester):
     response = api.post("/api/auth/token/", {"username": "rita", "password": "secret-pass-123"})
     assert response.status_code == 200
-    api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['token']}")
     assert api.get(LIST).status_code == 200
     assert api.post("/api/auth/token/", {"username": "rita", "password": "nope"}).status_code == 400
 

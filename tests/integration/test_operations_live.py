@@ -70,7 +70,7 @@ class Web:
             )
             assert status == 200, body
             self.tokens[user] = json.loads(body)["token"]
-        all_headers = {"Authorization": f"Token {self.tokens[user]}", **(headers or {})}
+        all_headers = {"Authorization": f"Bearer {self.tokens[user]}", **(headers or {})}
         payload = None
         if data is not None:
             payload = json.dumps(data)

@@ -166,7 +166,7 @@ class App:
             )
             assert status == 200, body
             self.tokens[user] = json.loads(body)["token"]
-        headers = {"Authorization": f"Token {self.tokens[user]}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self.tokens[user]}", "Accept": "application/json"}
         payload = None
         if data is not None:
             payload = json.dumps(data)

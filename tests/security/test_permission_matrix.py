@@ -30,11 +30,11 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import roles
 from accounts.models import Delegation
+from accounts.tokens import create_token
 from approvals import workflow
 from approvals.models import ApprovalRule, ApprovalStep
 from budgets import services as budget_services
@@ -619,7 +619,10 @@ def _build_world(media_root) -> World:
     )
     renewal = budget_services.create_renewal(contract)
     ids["renewal"], ids["renewal_draft"] = renewal.pk, renewal.request_id
-    tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
+    tokens = {
+        role: create_token(user, name="Matrix", scopes=["read", "write", "decide"])[1]
+        for role, user in users.items()
+    }
     sessions = {}
     for role, user in users.items():  # signed in once; every cell reuses the session
         browser = Client()
@@ -683,7 +686,7 @@ LISTED = {
 @pytest.mark.parametrize("role", ROLES[1:])
 def test_request_lists_show_each_role_only_what_it_may_see(role, world, clients):
     client, api = clients
-    api.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {world.tokens[role]}")
     listed = {r["id"] for r in api.get("/api/requests/", {"page_size": 100}).json()["results"]}
     assert listed == {world.ids[name] for name in LISTED[role]}
     client.cookies.clear()
@@ -701,7 +704,7 @@ def _send(row, role, world, client, api, url):
     api.credentials()
     if url.startswith("/api/"):
         if role != "anonymous":
-            api.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
+            api.credentials(HTTP_AUTHORIZATION=f"Bearer {world.tokens[role]}")
         method = getattr(api, row.method.lower())
         if isinstance(data, str):
             return method(url, data, content_type="application/json")

@@ -25,7 +25,6 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -34,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.tokens import create_token
 from approvals import workflow
 from approvals.models import ApprovalRule
 from tests.factories import PurchaseRequestFactory, VendorFactory
@@ -95,7 +95,8 @@ def served(db, caller, admin_user, requester, it_reviewer):
             document_name="certificate.png",
             document_type="image/png",
         )
-        headers = {"Authorization": f"Token {Token.objects.create(user=caller).key}"}
+        token = create_token(caller, name="Schemathesis", scopes=["read", "write", "decide"])[1]
+        headers = {"Authorization": f"Bearer {token}"}
         schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), headers=headers)
         existing = {
             "/api/requests/{id}/": {"id": draft.pk},
