@@ -302,6 +302,20 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         help_text="The delegator, when the decision was taken by their delegate.",
     )
     comment = models.TextField(blank=True)
+    # Work is assigned, not raced (approvals.services.take_step / assign_step / release_step):
+    # the one person who said "I'll take it" or was handed the step. Colleagues still decide a
+    # held step (the decision records whom it was held by); when the step closes the hold stays
+    # as history of who was working on it.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="Who took this step, or was handed it: it shows first in their queue.",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
     carried_from = models.ForeignKey(
         "self",
         null=True,
@@ -377,6 +391,13 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
                     name=f"steps_by_{field}",
                 )
                 for field in ("decided_by", "decided_for", "escalation_user", "escalation_group")
+            ),
+            # "Yours" in Waiting for me: the open steps a person holds, most urgent first. Open
+            # steps nobody holds take no entry.
+            models.Index(
+                fields=["assignee", "due_at"],
+                condition=Q(state="open", assignee__isnull=False),
+                name="open_steps_by_assignee",
             ),
         ]
 

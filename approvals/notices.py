@@ -272,3 +272,27 @@ def work_item_opened(step: ApprovalStep) -> None:
         }
 
     notify_in_their_zones(reviewers_of(step), step, message)
+
+
+def step_assigned(step: ApprovalStep, *, by) -> None:
+    """The colleague a step is handed to hears it at once: it is theirs now, and first in their
+    queue. Settled with the step's other notices once it is decided."""
+    holder = step.assignee
+
+    def message():
+        return {
+            "subject": f"{by} handed you {step.subject_label}",
+            "lines": [
+                f"{by} handed you the {step.get_side_display()} step (stage {step.stage}) of "
+                f"{describe(step)}: it is yours to decide now, first in Waiting for me.",
+                *why_this_step(step),
+                f"It is due {formats.due(step.due_at, dated=True)}.",
+            ],
+            "action": "Review it",
+            "url": f"{step.subject.get_absolute_url()}#step-{step.pk}",
+            "dedupe_key": f"assigned:{step.pk}:{holder.pk}:{step.assigned_at.isoformat()}",
+            "topic": step_topic(step),
+            "chat": True,
+        }
+
+    notify_in_their_zones([holder], step, message)

@@ -100,7 +100,9 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
     """The steps of a purchase request or of a vendor's review, every round, with the people
     of each step's group (who can take it) and each step's second opinions (`consultations`)."""
     return with_requester_in_group(
-        subject.steps.select_related("user", "decided_by", "decided_for", "carried_from")
+        subject.steps.select_related(
+            "user", "decided_by", "decided_for", "carried_from", "assignee"
+        )
     ).prefetch_related(
         *step_people_lookups(),
         Prefetch(

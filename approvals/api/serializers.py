@@ -46,6 +46,22 @@ class AnswerInputSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=10_000)
 
 
+class PersonSerializer(serializers.Serializer):
+    """A person as integrations name them (username) and as people read them (name)."""
+
+    username = serializers.CharField(read_only=True)
+    name = serializers.CharField(source="__str__", read_only=True)
+
+
+class AssignInputSerializer(serializers.Serializer):
+    to = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        error_messages={"does_not_exist": "Nobody has the username “{value}”."},
+        help_text="The username of the colleague the step is handed to.",
+    )
+
+
 class StepSerializer(serializers.ModelSerializer):
     # What people read ("IT review", or a person's name); the group's code for integrations.
     reviewer = serializers.CharField(source="reviewer_label", read_only=True)
@@ -62,6 +78,12 @@ class StepSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="The step of an earlier round whose approval this step carries over.",
+    )
+    assignee = PersonSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Who took this step or was handed it (null: the whole group's); kept as "
+        "history once the step is closed.",
     )
 
     class Meta:
@@ -88,6 +110,8 @@ class StepSerializer(serializers.ModelSerializer):
             "comment",
             "consultations",
             "carried_from",
+            "assignee",
+            "assigned_at",
         ]
 
 

@@ -1,0 +1,292 @@
+"""Work is assigned, not raced (issue #28): a reviewer takes a step ("I'll take it"), releases it,
+or hands it to a colleague who may decide it; colleagues see who holds it and may still decide
+it, and such a decision records whom the step was held by."""
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts import roles
+from approvals import services
+from approvals.models import StepState
+from audit.models import AuditEvent
+from core.errors import TransitionNotAllowed
+from notifications.models import Channel, Notification
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ivan(it_reviewer):
+    it_reviewer.first_name, it_reviewer.last_name = "Ivan", "Novak"
+    it_reviewer.save()
+    return it_reviewer
+
+
+@pytest.fixture
+def irene(db):
+    return UserFactory(
+        username="irene", first_name="Irene", last_name="Ives", roles=[roles.IT_REVIEWERS]
+    )
+
+
+@pytest.fixture
+def it_step(submitted, ivan, irene, procurement, cio, cpo):
+    return submitted(title="Miro for the design team").steps.get(side="it")
+
+
+def events(step, kind):
+    return list(
+        AuditEvent.objects.for_object(step.request)
+        .filter(kind=kind)
+        .values_list("actor__username", "payload")
+    )
+
+
+def in_app(user):
+    return Notification.objects.filter(recipient=user, channel=Channel.IN_APP)
+
+
+# Services
+
+
+def test_a_reviewer_takes_a_step_and_it_is_recorded(it_step, ivan):
+    step = services.take_step(it_step, by=ivan)
+    step.refresh_from_db()
+    assert (step.assignee, step.assigned_at is not None) == (ivan, True)
+    [(actor, payload)] = events(step, "step_taken")
+    assert (actor, payload["holder"], payload["holder_username"]) == ("ivan", "Ivan Novak", "ivan")
+
+
+def test_taking_a_step_held_by_a_colleague_names_them(it_step, ivan, irene):
+    services.take_step(it_step, by=ivan)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        services.take_step(it_step, by=irene)
+    assert "Ivan Novak already took this on" in str(refused.value)
+    assert "ask them to hand it to you, or decide it anyway" in str(refused.value)
+    it_step.refresh_from_db()
+    assert it_step.assignee == ivan
+
+
+def test_taking_a_step_one_holds_changes_nothing(it_step, ivan):
+    services.take_step(it_step, by=ivan)
+    services.take_step(it_step, by=ivan)
+    assert len(events(it_step, "step_taken")) == 1
+
+
+@pytest.mark.parametrize("who", ["requester", "procurement"])
+def test_only_someone_who_may_decide_takes_a_step(it_step, request, who):
+    with pytest.raises(PermissionDenied) as refused:
+        services.take_step(it_step, by=request.getfixturevalue(who))
+    assert "Only a reviewer who may decide this step takes it." in str(refused.value)
+
+
+def test_release_by_the_holder_or_the_sides_leader_only(it_step, ivan, irene, cio, cpo):
+    services.take_step(it_step, by=ivan)
+    for outsider in (irene, cpo):
+        with pytest.raises(PermissionDenied, match="Ivan Novak holds this step"):
+            services.release_step(it_step, by=outsider)
+    services.release_step(it_step, by=ivan)
+    it_step.refresh_from_db()
+    assert it_step.assignee is None
+    services.take_step(it_step, by=irene)
+    services.release_step(it_step, by=cio)  # the CIO leads the IT side
+    it_step.refresh_from_db()
+    assert it_step.assignee is None
+    assert [payload["holder"] for _, payload in events(it_step, "step_released")] == [
+        "Ivan Novak",
+        "Irene Ives",
+    ]
+
+
+def test_handing_a_step_to_a_colleague_tells_them(
+    it_step, ivan, irene, django_capture_on_commit_callbacks
+):
+    services.take_step(it_step, by=ivan)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assign_step(it_step, by=ivan, to=irene)
+    it_step.refresh_from_db()
+    assert it_step.assignee == irene
+    [(actor, payload)] = events(it_step, "step_assigned")
+    assert (actor, payload["holder"], payload["previous_holder"]) == (
+        "ivan",
+        "Irene Ives",
+        "Ivan Novak",
+    )
+    told = in_app(irene).get(subject__contains="handed you")
+    assert (
+        told.subject == f"Ivan Novak handed you {it_step.request.number} Miro for the design team"
+    )
+    assert "yours to decide now" in told.summary
+    assert [m.subject for m in mail.outbox if "handed you" in m.subject] == [told.subject]
+    assert [m.to for m in mail.outbox if "handed you" in m.subject] == [["irene@tandem.example"]]
+    assert not in_app(ivan).filter(subject__contains="handed").exists()
+
+
+def test_a_step_held_by_somebody_else_is_handed_on_only_by_them_or_a_leader(
+    it_step, ivan, irene, cio
+):
+    services.take_step(it_step, by=ivan)
+    with pytest.raises(TransitionNotAllowed, match="Ivan Novak already took this"):
+        services.assign_step(it_step, by=irene, to=irene)
+    services.assign_step(it_step, by=cio, to=irene)
+    it_step.refresh_from_db()
+    assert it_step.assignee == irene
+
+
+def test_a_step_is_never_handed_to_the_requester_or_an_outsider(
+    it_step, ivan, requester, procurement
+):
+    with pytest.raises(ValidationError) as refused:
+        services.assign_step(it_step, by=ivan, to=requester)
+    assert refused.value.message_dict["to"] == [
+        f"{requester} filed this request: the requester never decides its steps."
+    ]
+    with pytest.raises(ValidationError) as refused:
+        services.assign_step(it_step, by=ivan, to=procurement)
+    assert refused.value.message_dict["to"] == [
+        f"{procurement} cannot decide this step: it is for IT review."
+    ]
+
+
+def test_a_step_is_never_handed_to_somebody_barred_by_four_eyes(submitted, ivan, cio, cpo):
+    both = UserFactory(username="bo", roles=[roles.IT_REVIEWERS, roles.PROCUREMENT])
+    purchase_request = submitted()
+    services.decide_step(
+        purchase_request.steps.get(side="procurement"), by=both, decision="approve"
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.assign_step(purchase_request.steps.get(side="it"), by=ivan, to=both)
+    assert "(four eyes)" in refused.value.message_dict["to"][0]
+
+
+def test_a_closed_step_is_neither_taken_handed_on_nor_released(it_step, ivan, irene):
+    services.take_step(it_step, by=ivan)
+    services.decide_step(it_step, by=ivan, decision="approve")
+    for action, kwargs in [
+        (services.take_step, {}),
+        (services.assign_step, {"to": irene}),
+        (services.release_step, {}),
+    ]:
+        with pytest.raises(TransitionNotAllowed, match="Only an open step is"):
+            action(it_step, by=ivan, **kwargs)
+    it_step.refresh_from_db()
+    assert (it_step.state, it_step.assignee) == (StepState.APPROVED, ivan)  # kept as history
+
+
+def test_a_colleague_still_decides_a_held_step_and_it_is_recorded(it_step, ivan, irene):
+    services.take_step(it_step, by=ivan)
+    services.decide_step(it_step, by=irene, decision="approve", comment="Ivan is away")
+    it_step.refresh_from_db()
+    assert (it_step.state, it_step.decided_by) == (StepState.APPROVED, irene)
+    [(actor, payload)] = events(it_step, "step_approve")
+    assert (actor, payload["held_by"], payload["held_by_username"]) == (
+        "irene",
+        "Ivan Novak",
+        "ivan",
+    )
+
+
+def test_the_holders_own_decision_records_no_held_by(it_step, ivan):
+    services.take_step(it_step, by=ivan)
+    services.decide_step(it_step, by=ivan, decision="approve")
+    [(_, payload)] = events(it_step, "step_approve")
+    assert "held_by" not in payload
+
+
+# API
+
+
+def take(api, step):
+    return api.post(f"/api/steps/{step.pk}/take/", format="json")
+
+
+def assign(api, step, to):
+    return api.post(f"/api/steps/{step.pk}/assign/", {"to": to}, format="json")
+
+
+def release(api, step):
+    return api.post(f"/api/steps/{step.pk}/release/", format="json")
+
+
+def test_take_hand_on_and_release_through_the_api(
+    api, it_step, ivan, irene, django_capture_on_commit_callbacks
+):
+    response = take(api.as_user(ivan), it_step)
+    assert response.status_code == 200, response.json()
+    assert response.json()["assignee"] == {"username": "ivan", "name": "Ivan Novak"}
+    assert response.json()["assigned_at"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = assign(api.as_user(ivan), it_step, "irene")
+    assert response.status_code == 200, response.json()
+    assert response.json()["assignee"] == {"username": "irene", "name": "Irene Ives"}
+    assert in_app(irene).filter(subject__startswith="Ivan Novak handed you").exists()
+
+    # Everyone who sees the steps sees who holds each.
+    steps = api.as_user(ivan).get(f"/api/requests/{it_step.request_id}/steps/").json()
+    assert [s["assignee"] for s in steps if s["side"] == "it"] == [
+        {"username": "irene", "name": "Irene Ives"}
+    ]
+
+    response = release(api.as_user(irene), it_step)
+    assert response.status_code == 200, response.json()
+    assert (response.json()["assignee"], response.json()["assigned_at"]) == (None, None)
+
+
+def test_without_credentials_is_401(api, it_step):
+    assert take(api, it_step).status_code == 401
+    assert assign(api, it_step, "irene").status_code == 401
+    assert release(api, it_step).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "to, message",
+    [
+        ("nobody-here", "Nobody has the username “nobody-here”."),
+        ("rita", "filed this request: the requester never decides its steps."),
+        ("paul", "cannot decide this step: it is for IT review."),
+        ("", "This field may not be null."),
+    ],
+)
+def test_handing_to_an_unknown_or_ineligible_person_is_400(api, it_step, ivan, to, message):
+    payload = {"to": to} if to else {"to": None}
+    response = api.as_user(ivan).post(f"/api/steps/{it_step.pk}/assign/", payload, format="json")
+    assert response.status_code == 400, response.json()
+    assert message in response.json()["to"][0]
+
+
+def test_a_caller_who_may_not_decide_is_403(api, it_step, ivan, requester, procurement):
+    assert take(api.as_user(procurement), it_step).status_code == 403
+    assert assign(api.as_user(procurement), it_step, "ivan").status_code == 403
+    # The requester sees their request's steps, and may not take them.
+    response = take(api.as_user(requester), it_step)
+    assert response.status_code == 403
+    assert "Only a reviewer who may decide this step takes it." in response.json()["detail"]
+    services.take_step(it_step, by=ivan)
+    assert release(api.as_user(procurement), it_step).status_code == 403
+
+
+def test_a_step_the_caller_cannot_see_is_404(api, it_step, other_requester):
+    assert take(api.as_user(other_requester), it_step).status_code == 404
+    assert assign(api.as_user(other_requester), it_step, "ivan").status_code == 404
+    assert release(api.as_user(other_requester), it_step).status_code == 404
+
+
+def test_a_step_held_by_somebody_else_or_closed_is_409(api, it_step, ivan, irene):
+    assert take(api.as_user(ivan), it_step).status_code == 200
+    response = take(api.as_user(irene), it_step)
+    assert response.status_code == 409
+    assert "Ivan Novak already took this on" in response.json()["detail"]
+    response = assign(api.as_user(irene), it_step, "irene")
+    assert response.status_code == 409
+
+    services.decide_step(it_step, by=ivan, decision="approve")
+    for response in (
+        take(api.as_user(ivan), it_step),
+        assign(api.as_user(ivan), it_step, "irene"),
+        release(api.as_user(ivan), it_step),
+    ):
+        assert response.status_code == 409
+        assert "This step is already approved by Ivan Novak." in response.json()["detail"]
