@@ -104,6 +104,16 @@ class ConsultForm(forms.Form):
     )
 
 
+class AssignForm(forms.Form):
+    """Hand a step to a colleague: whom (checked by the service's policy)."""
+
+    to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True),
+        error_messages={"required": "Choose the colleague to hand it to.",
+                        "invalid_choice": "Choose a colleague from the list."},
+    )  # fmt: skip
+
+
 class AnswerForm(forms.Form):
     answer = forms.CharField(max_length=10_000, error_messages={"required": "Write your answer."})
 

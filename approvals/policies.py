@@ -165,6 +165,12 @@ def _people_on_side(subject, side: str | None) -> set[int]:
     return decided.get(side, set())
 
 
+def other_side_people(step: ApprovalStep) -> set[int]:
+    """Who decided (or had decided for them) the other joint side of the step's request or
+    vendor: four eyes bars them from this step."""
+    return _people_on_side(step.subject, OTHER_SIDE.get(step.side))
+
+
 def can_preview_rules(user) -> Verdict:
     """Reviewers, leaders, finance and admins preview routing (SPEC §3)."""
     if is_reviewer(user):
@@ -309,7 +315,7 @@ def can_be_assigned(person, step: ApprovalStep) -> Verdict:
         )
     if can_decide(person, step).allowed:
         return ALLOWED
-    if person.pk in _people_on_side(step.subject, OTHER_SIDE.get(step.side)):
+    if person.pk in other_side_people(step):
         other = Side(OTHER_SIDE[step.side]).label
         return deny(
             f"{person} already decided on the {other} side of this {subject.noun}; the "

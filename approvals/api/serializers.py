@@ -1,6 +1,7 @@
 from django.contrib.auth.models import Group
 from rest_framework import serializers
 
+from accounts.api.serializers import PersonSerializer
 from accounts.models import Department, User
 from intake.models import Category, DataClassification
 
@@ -44,13 +45,6 @@ class ConsultInputSerializer(serializers.Serializer):
 
 class AnswerInputSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=10_000)
-
-
-class PersonSerializer(serializers.Serializer):
-    """A person as integrations name them (username) and as people read them (name)."""
-
-    username = serializers.CharField(read_only=True)
-    name = serializers.CharField(source="__str__", read_only=True)
 
 
 class AssignInputSerializer(serializers.Serializer):

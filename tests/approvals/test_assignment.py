@@ -2,6 +2,8 @@
 or hands it to a colleague who may decide it; colleagues see who holds it and may still decide
 it, and such a decision records whom the step was held by."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -215,20 +217,22 @@ def test_take_hand_on_and_release_through_the_api(
 ):
     response = take(api.as_user(ivan), it_step)
     assert response.status_code == 200, response.json()
-    assert response.json()["assignee"] == {"username": "ivan", "name": "Ivan Novak"}
+    assert response.json()["assignee"] == {"id": ivan.pk, "username": "ivan", "name": "Ivan Novak"}
     assert response.json()["assigned_at"]
 
     with django_capture_on_commit_callbacks(execute=True):
         response = assign(api.as_user(ivan), it_step, "irene")
     assert response.status_code == 200, response.json()
-    assert response.json()["assignee"] == {"username": "irene", "name": "Irene Ives"}
+    assert response.json()["assignee"] == {
+        "id": irene.pk,
+        "username": "irene",
+        "name": "Irene Ives",
+    }
     assert in_app(irene).filter(subject__startswith="Ivan Novak handed you").exists()
 
     # Everyone who sees the steps sees who holds each.
     steps = api.as_user(ivan).get(f"/api/requests/{it_step.request_id}/steps/").json()
-    assert [s["assignee"] for s in steps if s["side"] == "it"] == [
-        {"username": "irene", "name": "Irene Ives"}
-    ]
+    assert [s["assignee"]["username"] for s in steps if s["side"] == "it"] == ["irene"]
 
     response = release(api.as_user(irene), it_step)
     assert response.status_code == 200, response.json()
@@ -290,3 +294,135 @@ def test_a_step_held_by_somebody_else_or_closed_is_409(api, it_step, ivan, irene
     ):
         assert response.status_code == 409
         assert "This step is already approved by Ivan Novak." in response.json()["detail"]
+
+
+# Pages
+
+
+def page_of(client, user, url):
+    client.force_login(user)
+    return client.get(url, follow=True).content.decode()
+
+
+def step_panel(page: str, step) -> str:
+    start = page.index(f'id="step-{step.pk}"')
+    return page[start : page.index('data-side="procurement"', start)]
+
+
+def test_take_it_hand_it_on_and_release_it_on_the_request_page(
+    client, it_step, ivan, irene, requester, procurement, django_capture_on_commit_callbacks
+):
+    url = it_step.request.get_absolute_url()
+    panel = step_panel(page_of(client, ivan, url), it_step)
+    assert "I’ll take it" in panel and "Waiting on" in panel
+    # "Hand to…" lists who may decide it: the IT reviewers, never the requester or procurement.
+    hand_to = panel[panel.index('class="hand-to"') :]
+    hand_to = hand_to[: hand_to.index("</details>")]
+    assert re.findall(r'<option value="(\d+)">', hand_to) == [str(irene.pk), str(ivan.pk)]
+    assert "I’ll take it" not in step_panel(page_of(client, requester, url), it_step)
+
+    client.force_login(ivan)
+    page = client.post(f"/approvals/steps/{it_step.pk}/take/", follow=True).content.decode()
+    assert "the IT review step is yours now; it shows first in Waiting for me." in page
+    panel = step_panel(page, it_step)
+    assert "Taken by you" in panel and "I’ll take it" not in panel and "Release" in panel
+
+    # A colleague sees who holds it, may still decide it, and may not take it.
+    panel = step_panel(page_of(client, irene, url), it_step)
+    assert "Taken by Ivan Novak" in panel
+    assert "I’ll take it" not in panel and "Release" not in panel and "Hand to…" not in panel
+    assert "Approve" in panel
+
+    client.force_login(ivan)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            f"/approvals/steps/{it_step.pk}/assign/", {"to": irene.pk}, follow=True
+        ).content.decode()
+    assert "the IT review step is handed to Irene Ives; they are told." in page
+    assert "Taken by Irene Ives" in step_panel(page, it_step)
+    assert in_app(irene).filter(subject__startswith="Ivan Novak handed you").exists()
+
+    client.force_login(irene)
+    page = client.post(f"/approvals/steps/{it_step.pk}/release/", follow=True).content.decode()
+    assert "the IT review step is open to the whole group again." in page
+    assert "Waiting on" in step_panel(page, it_step)
+
+
+def test_handing_to_somebody_who_may_not_decide_is_refused_with_the_reason(
+    client, it_step, ivan, requester
+):
+    client.force_login(ivan)
+    page = client.post(
+        f"/approvals/steps/{it_step.pk}/assign/", {"to": requester.pk}, follow=True
+    ).content.decode()
+    assert f"{requester} filed this request: the requester never decides its steps." in page
+    page = client.post(
+        f"/approvals/steps/{it_step.pk}/assign/", {"to": ""}, follow=True
+    ).content.decode()
+    assert "Choose the colleague to hand it to." in page
+    it_step.refresh_from_db()
+    assert it_step.assignee is None
+
+
+def test_taking_a_step_held_by_a_colleague_on_the_page_says_who(client, it_step, ivan, irene):
+    services.take_step(it_step, by=ivan)
+    client.force_login(irene)
+    page = client.post(f"/approvals/steps/{it_step.pk}/take/", follow=True).content.decode()
+    assert "Ivan Novak already took this on" in page
+
+
+def test_a_step_the_user_cannot_see_is_404_on_the_page(client, it_step, other_requester):
+    client.force_login(other_requester)
+    for action in ("take", "release", "assign"):
+        assert client.post(f"/approvals/steps/{it_step.pk}/{action}/").status_code == 404
+
+
+def test_the_request_page_says_whom_a_step_was_held_by_when_a_colleague_decided(
+    client, it_step, ivan, irene
+):
+    services.take_step(it_step, by=ivan)
+    services.decide_step(it_step, by=irene, decision="approve")
+    panel = step_panel(page_of(client, ivan, it_step.request.get_absolute_url()), it_step)
+    assert "Approved by Irene Ives" in panel and "(Ivan Novak had taken it)" in panel
+
+
+def test_waiting_for_me_shows_the_steps_one_holds_first(client, submitted, ivan, irene):
+    first, second, third = (submitted(title=f"Request {n}") for n in range(3))
+    held = third.steps.get(side="it")  # due last, yet first for its holder
+    services.take_step(held, by=ivan)
+
+    page = page_of(client, ivan, "/approvals/")
+    yours = page[page.index('id="held-by-me"') : page.index('id="waiting-for-me"')]
+    assert re.findall(r'<tr data-number="([^"]+)"', yours) == [third.number]
+    rest = page[page.index('id="waiting-for-me"') :]
+    assert re.findall(r'<tr data-number="([^"]+)"', rest) == [first.number, second.number]
+
+    # A colleague sees the step in its place, with who holds it.
+    page = page_of(client, irene, "/approvals/")
+    assert 'id="held-by-me"' not in page
+    row = re.search(rf'<tr data-number="{third.number}".*?</tr>', page, re.S).group()
+    assert re.search(r"data-holder>Ivan Novak<", row)
+    row = re.search(rf'<tr data-number="{first.number}".*?</tr>', page, re.S).group()
+    assert "Nobody yet" in row
+
+    # "Next in your queue" goes to the step one holds first.
+    client.force_login(ivan)
+    response = client.get("/approvals/queue/next/", {"seen": f"request:{first.pk}"})
+    assert response.url.startswith(third.get_absolute_url())
+
+
+@pytest.mark.parametrize("size", [3, 12])
+def test_waiting_for_me_with_held_steps_runs_a_fixed_number_of_queries(
+    client, submitted, ivan, irene, django_assert_max_num_queries, size
+):
+    for n in range(size):
+        step = submitted(title=f"Request {n}").steps.get(side="it")
+        services.take_step(step, by=ivan if n % 2 else irene)
+    client.force_login(ivan)
+    # session, user, notices read, groups, delegations, the steps held, the keyset page, then
+    # one each for the rows' requests, requesters, vendors, categories, groups and holders,
+    # questions for me, the navigation's count, the bell and the filter's categories
+    with django_assert_max_num_queries(17):
+        page = client.get("/approvals/").content.decode()
+    assert page.count("data-holder>You<") == size // 2
+    assert page.count("data-holder>Irene Ives<") == size - size // 2
