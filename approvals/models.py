@@ -558,6 +558,40 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         self.decided_at = at
 
 
+class AssignmentMode(models.TextChoices):
+    OFF = "off", "Off: the whole group sees new steps, anyone takes one"
+    ROUND_ROBIN = "round_robin", "Round robin: each new step to the next person in turn"
+    FEWEST_OPEN = "fewest_open", "Fewest open: each new step to whoever holds the fewest"
+
+
+class GroupAssignment(models.Model):
+    """How a reviewer group's new steps are assigned when their stage opens (issue #28): off,
+    round robin, or to whoever holds the fewest open steps; always among the people who may
+    decide the step, skipping anyone out of office (an open delegation) or barred by four eyes
+    (approvals.assignment)."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(
+        max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.OFF
+    )
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Round robin: whose turn it was last.",
+    )
+
+    class Meta:
+        verbose_name = "automatic assignment"
+        verbose_name_plural = "automatic assignment of groups"
+
+    def __str__(self):
+        return f"{roles.group_label(self.group.name)}: {self.get_mode_display()}"
+
+
 class ProcessSettings(models.Model):
     """The admin's settings of the process around the reviews (one row, edited in the admin):
     the due time, reminders and escalation of the work after approval, and whether approvals

@@ -28,7 +28,7 @@ from notifications.services import mark_done
 from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
-from . import carry_over, notices
+from . import assignment, carry_over, notices
 from .models import ApprovalStep, ProcessSettings, Side, StepKind, StepState, StoppedClock
 from .routing import PlannedStep, RequestFacts, budget_owner_step, plan, plan_vendor_review
 from .subjects import subject_kind
@@ -319,6 +319,7 @@ def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> l
     _update_together(opened, OPENING_FIELDS)
     for step in opened:
         step._update_initial_state()  # as `save` does: a later save expects "open" in the row
+    assignment.assign_opened(opened)  # the groups that assign new steps automatically
     notices.steps_opened(opened, because=because, calendars=calendars)
     return opened
 
