@@ -426,3 +426,20 @@ def test_waiting_for_me_with_held_steps_runs_a_fixed_number_of_queries(
         page = client.get("/approvals/").content.decode()
     assert page.count("data-holder>You<") == size // 2
     assert page.count("data-holder>Irene Ives<") == size - size // 2
+
+
+def test_the_timeline_says_who_took_handed_on_and_released_a_step(client, it_step, ivan, irene):
+    services.take_step(it_step, by=ivan)
+    services.assign_step(it_step, by=ivan, to=irene)
+    services.release_step(it_step, by=irene)
+    page = page_of(client, ivan, it_step.request.get_absolute_url())
+    timeline = page[page.index('id="timeline"') :]
+    labels = re.findall(
+        r'<li data-kind="step_(?:taken|assigned|released)">\s*<div class="fw-semibold">([^<]+)<',
+        timeline,
+    )
+    assert labels == [
+        "Took the IT review step (stage 1)",
+        "IT review step (stage 1) handed to Irene Ives (from Ivan Novak)",
+        "Released the IT review step (stage 1), held by Irene Ives",
+    ]
