@@ -1,11 +1,17 @@
 """Work is assigned, not raced, in a real browser (issue #28): an IT reviewer takes a step from
 the request page; it shows as theirs first in Waiting for me, and as theirs to a colleague; they
-hand it to that colleague, who is told and finds it first in their own Waiting for me."""
+hand it to that colleague, who is told and finds it first in their own Waiting for me. And an
+admin turns on round robin for IT review: new steps go to the reviewers in turn, skipping the
+one out of office."""
+
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts import roles
+from accounts.models import Delegation
 from approvals import workflow
 from tests.factories import PurchaseRequestFactory, UserFactory
 
@@ -110,3 +116,62 @@ def test_take_a_step_and_hand_it_to_a_colleague(live_server, sign_in):
     expect(panel.locator("[data-holder]")).to_have_text("Taken by you")
     panel.get_by_role("button", name="Approve", exact=True).click()
     expect(page.locator(block)).to_have_attribute("data-step-state", "approved")
+
+
+def test_an_admin_turns_on_round_robin_and_it_skips_the_person_out_of_office(live_server, sign_in):
+    ada = UserFactory(username="ada", first_name="Ada", is_staff=True, is_superuser=True)
+    rita = UserFactory(username="rita", first_name="Rita", last_name="Requester")
+    ana, ben, cai = (
+        UserFactory(username=name, first_name=name.title(), last_name="Reviewer",
+                    roles=[roles.IT_REVIEWERS])
+        for name in ("ana", "ben", "cai")
+    )  # fmt: skip
+    UserFactory(username="paul", roles=[roles.PROCUREMENT])
+    now = timezone.now()
+    Delegation.objects.create(
+        delegator=ben,
+        delegate=cai,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=5),
+    )
+
+    # The admin sets IT review to round robin.
+    page = sign_in(ada)
+    page.goto(f"{live_server.url}/admin/approvals/groupassignment/add/")
+    page.get_by_label("Group").select_option(label="IT review")
+    page.get_by_label("Mode").select_option(value="round_robin")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    page.goto(f"{live_server.url}/approvals/")
+    sign_out(page, live_server)
+
+    first, second = (
+        workflow.submit_request(PurchaseRequestFactory(requester=rita, title=title), by=rita)
+        for title in ("Miro whiteboards for design", "Laptops for the new starters")
+    )
+
+    # Ana has the first, Cai the second (Ben is out of office); each finds theirs first.
+    for person, mine, theirs in ((ana, first, second), (cai, second, first)):
+        sign_in(person)
+        expect(page.locator("#unread-count")).not_to_have_count(0)
+        page.get_by_role("link", name="Waiting for me").click()
+        yours = page.locator("#held-by-me")
+        expect(yours.locator("tbody tr")).to_have_count(1)
+        expect(yours).to_contain_text(mine.title)
+        row = page.locator(f'#waiting-for-me tr[data-number="{theirs.number}"]')
+        expect(row.locator("[data-holder]")).to_have_text(
+            f"{'Cai' if person == ana else 'Ana'} Reviewer"
+        )
+        assert not (violations := axe_violations(page)), describe(violations)
+        sign_out(page, live_server)
+
+    # Ben, away, was given nothing; the request page says who has each.
+    sign_in(ben)
+    page.get_by_role("link", name="Waiting for me").click()
+    expect(page.locator("#held-by-me")).to_have_count(0)
+    page.goto(f"{live_server.url}{first.get_absolute_url()}")
+    step = first.steps.get(side="it")
+    expect(page.locator(f"#step-{step.pk} [data-holder]")).to_have_text("Taken by Ana Reviewer")
+    expect(page.locator("#timeline")).to_contain_text(
+        "IT review step (stage 1) assigned to Ana Reviewer by round robin"
+    )
