@@ -198,6 +198,11 @@ def held_first(user, steps: QuerySet[ApprovalStep]) -> tuple[list[ApprovalStep],
     return held, steps.exclude(assignee_id=user.pk)
 
 
+def steps_held_by(user) -> QuerySet[ApprovalStep]:
+    """The open steps the user holds and may still decide, most urgent first ("Yours")."""
+    return steps_awaiting(user).filter(assignee_id=user.pk)
+
+
 def next_held_first(user, steps: QuerySet[ApprovalStep]) -> ApprovalStep | None:
     """The next step of the user's queue as `held_first` orders it: theirs first."""
     return steps.filter(assignee_id=user.pk).first() or steps.first()

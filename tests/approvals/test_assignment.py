@@ -443,3 +443,16 @@ def test_the_timeline_says_who_took_handed_on_and_released_a_step(client, it_ste
         "IT review step (stage 1) handed to Irene Ives (from Ivan Novak)",
         "Released the IT review step (stage 1), held by Irene Ives",
     ]
+
+
+def test_the_api_lists_the_requests_one_holds(api, submitted, ivan, irene):
+    submitted(title="First")  # waiting for the group, held by nobody
+    second = submitted(title="Second")
+    services.take_step(second.steps.get(side="it"), by=ivan)
+    held = api.as_user(ivan).get("/api/requests/?held=me").json()["results"]
+    assert [row["number"] for row in held] == [second.number]
+    assert api.as_user(irene).get("/api/requests/?held=me").json()["results"] == []
+    assert api.as_user(ivan).get("/api/requests/?held=you").status_code == 400
+    # Decided, the step is no longer waiting for its holder.
+    services.decide_step(second.steps.get(side="it"), by=ivan, decision="approve")
+    assert api.as_user(ivan).get("/api/requests/?held=me").json()["results"] == []
