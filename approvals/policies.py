@@ -251,8 +251,9 @@ def leads_side(user, step: ApprovalStep) -> bool:
 
 def held_by_another(user, step: ApprovalStep) -> str:
     """Why `user` cannot take `step` over, when another person holds it; "" when nobody else
-    does. Whoever holds it hands it on, or a colleague decides it anyway."""
-    if not step.assignee_id or step.assignee_id == user.pk:
+    does. Whoever holds it hands it on, or a colleague decides it anyway. Somebody who left
+    (switched off) holds nothing: their steps are free to take."""
+    if not step.assignee_id or step.assignee_id == user.pk or not step.assignee.is_active:
         return ""
     return (
         f"{step.assignee} already took this on {formats.when(step.assigned_at)}; ask them to "

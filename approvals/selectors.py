@@ -479,7 +479,7 @@ def _hold_actions(user, step: ApprovalStep, verdict, identity) -> dict:
         not held_by_other or policies.leads_side(user, step)
     )
     return {
-        "may_take": verdict.allowed and not step.assignee_id,
+        "may_take": verdict.allowed and step.assignee_id != user.pk and not held_by_other,
         "may_release": bool(step.assignee_id) and policies.can_release(user, step).allowed,
         "may_assign": may_assign,
     }

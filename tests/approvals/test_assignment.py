@@ -456,3 +456,12 @@ def test_the_api_lists_the_requests_one_holds(api, submitted, ivan, irene):
     # Decided, the step is no longer waiting for its holder.
     services.decide_step(second.steps.get(side="it"), by=ivan, decision="approve")
     assert api.as_user(ivan).get("/api/requests/?held=me").json()["results"] == []
+
+
+def test_a_step_held_by_somebody_who_left_is_free_to_take(it_step, ivan, irene):
+    services.take_step(it_step, by=ivan)
+    ivan.is_active = False
+    ivan.save()
+    services.take_step(it_step, by=irene)
+    it_step.refresh_from_db()
+    assert it_step.assignee == irene
