@@ -87,7 +87,7 @@ def test_take_a_step_and_hand_it_to_a_colleague(live_server, sign_in):
     yours.get_by_role("link", name=purchase_request.title).click()
     panel = page.locator(block)
     panel.get_by_text("Hand to…").click()
-    choices = panel.get_by_label("Colleague who may decide it")
+    choices = panel.get_by_label("Hand it to")
     expect(choices.locator("option", has_text="Rita")).to_have_count(0)
     expect(choices.locator("option", has_text="Paul")).to_have_count(0)
     assert not (violations := axe_violations(page)), describe(violations)
