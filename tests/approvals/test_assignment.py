@@ -7,8 +7,10 @@ import re
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework.test import APIClient
 
 from accounts import roles
+from accounts.tokens import create_token
 from approvals import services
 from approvals.models import StepState
 from audit.models import AuditEvent
@@ -465,3 +467,21 @@ def test_a_step_held_by_somebody_who_left_is_free_to_take(it_step, ivan, irene):
     services.take_step(it_step, by=irene)
     it_step.refresh_from_db()
     assert it_step.assignee == irene
+
+
+def test_an_api_token_needs_the_decide_scope_to_take_hand_on_or_release(it_step, ivan):
+    def bearer(scopes):
+        client = APIClient()
+        _, token = create_token(ivan, name=" ".join(scopes), scopes=scopes)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    write = bearer(["read", "write"])
+    for response in (
+        take(write, it_step),
+        assign(write, it_step, "irene"),
+        release(write, it_step),
+    ):
+        assert response.status_code == 403
+        assert "'decide' scope" in response.json()["detail"]
+    assert take(bearer(["decide"]), it_step).status_code == 200
