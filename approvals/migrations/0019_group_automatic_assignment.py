@@ -6,25 +6,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0018_step_assignee'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("approvals", "0018_step_assignee"),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GroupAssignment',
+            name="GroupAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('off', 'Off: the whole group sees new steps, anyone takes one'), ('round_robin', 'Round robin: each new step to the next person in turn'), ('fewest_open', 'Fewest open: each new step to whoever holds the fewest')], default='off', max_length=20)),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='auth.group')),
-                ('last_assigned', models.ForeignKey(blank=True, editable=False, help_text='Round robin: whose turn it was last.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off: the whole group sees new steps, anyone takes one"),
+                            (
+                                "round_robin",
+                                "Round robin: each new step to the next person in turn",
+                            ),
+                            (
+                                "fewest_open",
+                                "Fewest open: each new step to whoever holds the fewest",
+                            ),
+                        ],
+                        default="off",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="auth.group",
+                    ),
+                ),
+                (
+                    "last_assigned",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        help_text="Round robin: whose turn it was last.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'automatic assignment',
-                'verbose_name_plural': 'automatic assignment of groups',
+                "verbose_name": "automatic assignment",
+                "verbose_name_plural": "automatic assignment of groups",
             },
         ),
     ]
