@@ -6,7 +6,7 @@ from core.admin import ReadOnlyAdmin
 
 from . import services
 from .forms import RuleAdminForm
-from .models import ApprovalRule, ApprovalStep, ProcessSettings
+from .models import ApprovalRule, ApprovalStep, GroupAssignment, ProcessSettings
 
 
 @admin.register(ApprovalRule)
@@ -120,3 +120,13 @@ class ProcessSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.record_settings_change(obj, by=request.user, changed=form.changed_data)
+
+
+@admin.register(GroupAssignment)
+class GroupAssignmentAdmin(admin.ModelAdmin):
+    """Per reviewer group: are new steps assigned automatically when their stage opens, and
+    how (approvals.assignment)."""
+
+    list_display = ["group", "mode", "last_assigned"]
+    list_select_related = ["group", "last_assigned"]
+    readonly_fields = ["last_assigned"]

@@ -102,6 +102,16 @@ class ConsultForm(forms.Form):
     question = FreeTextField(error_messages={"required": "Write the question for your colleague."})
 
 
+class AssignForm(forms.Form):
+    """Hand a step to a colleague: whom (checked by the service's policy)."""
+
+    to = forms.ModelChoiceField(
+        User.objects.filter(is_active=True),
+        error_messages={"required": "Choose the colleague to hand it to.",
+                        "invalid_choice": "Choose a colleague from the list."},
+    )  # fmt: skip
+
+
 class AnswerForm(forms.Form):
     answer = FreeTextField(error_messages={"required": "Write your answer."})
 

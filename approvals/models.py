@@ -312,6 +312,20 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         blank=True,
         help_text="Why a step closed without its own decision (e.g. withdrawn by the requester).",
     )
+    # Work is assigned, not raced (approvals.services.take_step / assign_step / release_step):
+    # the one person who said "I'll take it" or was handed the step. Colleagues still decide a
+    # held step (the decision records whom it was held by); when the step closes the hold stays
+    # as history of who was working on it.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text="Who took this step, or was handed it: it shows first in their queue.",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
     carried_from = models.ForeignKey(
         "self",
         null=True,
@@ -387,6 +401,13 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
                     name=f"steps_by_{field}",
                 )
                 for field in ("decided_by", "decided_for", "escalation_user", "escalation_group")
+            ),
+            # "Yours" in Waiting for me: the open steps a person holds, most urgent first. Open
+            # steps nobody holds take no entry.
+            models.Index(
+                fields=["assignee", "due_at"],
+                condition=Q(state="open", assignee__isnull=False),
+                name="open_steps_by_assignee",
             ),
         ]
 
@@ -557,6 +578,40 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
         self.decided_for = on_behalf_of
         self.comment = comment
         self.decided_at = at
+
+
+class AssignmentMode(models.TextChoices):
+    OFF = "off", "Off: the whole group sees new steps, anyone takes one"
+    ROUND_ROBIN = "round_robin", "Round robin: each new step to the next person in turn"
+    FEWEST_OPEN = "fewest_open", "Fewest open: each new step to whoever holds the fewest"
+
+
+class GroupAssignment(models.Model):
+    """How a reviewer group's new steps are assigned when their stage opens (issue #28): off,
+    round robin, or to whoever holds the fewest open steps; always among the people who may
+    decide the step, skipping anyone out of office (an open delegation) or barred by four eyes
+    (approvals.assignment)."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(
+        max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.OFF
+    )
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="Round robin: whose turn it was last.",
+    )
+
+    class Meta:
+        verbose_name = "automatic assignment"
+        verbose_name_plural = "automatic assignment of groups"
+
+    def __str__(self):
+        return f"{roles.group_label(self.group.name)}: {self.get_mode_display()}"
 
 
 class ProcessSettings(models.Model):

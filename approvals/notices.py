@@ -300,3 +300,37 @@ def work_item_opened(step: ApprovalStep) -> None:
         }
 
     notify_in_their_zones(reviewers_of(step), step, message)
+
+
+def step_assigned(step: ApprovalStep, *, by, how: str = "") -> None:
+    """The person a step is handed to (by a colleague, or by the group's automatic assignment,
+    `how`) hears it at once: it is theirs now, and first in their queue. Settled with the
+    step's other notices once it is decided."""
+    holder = step.assignee
+    what = f"the {step.get_side_display()} step (stage {step.stage}) of {describe(step)}"
+    if by is not None:
+        subject = f"{by} handed you {step.subject_label}"
+        first = f"{by} handed you {what}: it is yours to decide now, first in Waiting for me."
+    else:
+        subject = f"Assigned to you: {step.subject_label}"
+        first = (
+            f"{step.reviewer_label} assigns new steps by {how}: {what} is yours to decide, "
+            "first in Waiting for me."
+        )
+
+    def message():
+        return {
+            "subject": subject,
+            "lines": [
+                first,
+                *why_this_step(step),
+                f"It is due {formats.due(step.due_at, dated=True)}.",
+            ],
+            "action": "Review it",
+            "url": f"{step.subject.get_absolute_url()}#step-{step.pk}",
+            "dedupe_key": f"assigned:{step.pk}:{holder.pk}:{step.assigned_at.isoformat()}",
+            "topic": step_topic(step),
+            "chat": True,
+        }
+
+    notify_in_their_zones([holder], step, message)

@@ -9,7 +9,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from accounts.reviewers import ReviewerIdentity, reviewer_identity
-from accounts.roles import ALL_GROUPS, has_role, is_reviewer
+from accounts.roles import ALL_GROUPS, CIO, CPO, has_role, is_reviewer
+from core import formats
 from core.policies import ALLOWED, Verdict, deny
 from intake.models import PurchaseRequest
 
@@ -218,6 +219,12 @@ def _people_on_side(subject, side: str | None) -> set[int]:
     return decided.get(side, set())
 
 
+def other_side_people(step: ApprovalStep) -> set[int]:
+    """Who decided (or had decided for them) the other joint side of the step's request or
+    vendor: four eyes bars them from this step."""
+    return _people_on_side(step.subject, OTHER_SIDE.get(step.side))
+
+
 def can_preview_rules(user) -> Verdict:
     """Reviewers, leaders, finance and admins preview routing (SPEC §3)."""
     if is_reviewer(user):
@@ -281,3 +288,94 @@ def can_answer(user, consultation: Consultation) -> Verdict:
             f"Tell {consultation.asked_by} so they ask a colleague."
         )
     return ALLOWED
+
+
+# Work is assigned, not raced (issue #28): one person holds a step ("I'll take it", handed
+# over by a colleague). Holding gives no right of its own: whoever holds a step may decide it
+# because `can_decide` allows them, and colleagues `can_decide` allows still decide it.
+
+SIDE_LEADERS = {Side.IT: CIO, Side.PROCUREMENT: CPO, Side.FINANCE: CPO}
+
+
+def leads_side(user, step: ApprovalStep) -> bool:
+    """An active admin, or the leader of the step's side (the CIO for IT, the CPO for
+    procurement and finance): they hand out and take back their side's work."""
+    if not user.is_active:
+        return False
+    return user.is_staff or user.is_superuser or has_role(user, SIDE_LEADERS.get(step.side, CIO))
+
+
+def held_by_another(user, step: ApprovalStep) -> str:
+    """Why `user` cannot take `step` over, when another person holds it; "" when nobody else
+    does. Whoever holds it hands it on, or a colleague decides it anyway. Somebody who left
+    (switched off) holds nothing: their steps are free to take."""
+    if not step.assignee_id or step.assignee_id == user.pk or not step.assignee.is_active:
+        return ""
+    return (
+        f"{step.assignee} already took this on {formats.when(step.assigned_at)}; ask them to "
+        "hand it to you, or decide it anyway."
+    )
+
+
+def can_take(user, step: ApprovalStep, identity: ReviewerIdentity | None = None) -> Verdict:
+    """ "I'll take it": only someone who may decide the step takes it."""
+    verdict = can_decide(user, step, identity)
+    if verdict.allowed:
+        return ALLOWED
+    return deny(f"Only a reviewer who may decide this step takes it. {verdict.reason}")
+
+
+def can_release(user, step: ApprovalStep) -> Verdict:
+    """Only whoever holds the step lets it go, or the leader of its side or an admin."""
+    if not step.assignee_id:
+        return ALLOWED  # nothing to release: the service says so
+    if step.assignee_id == user.pk and user.is_active:
+        return ALLOWED
+    if leads_side(user, step):
+        return ALLOWED
+    return deny(
+        f"{step.assignee} holds this step: only they, the {Side(step.side).label} side's "
+        "leader or an admin release it."
+    )
+
+
+def can_assign(user, step: ApprovalStep, identity: ReviewerIdentity | None = None) -> Verdict:
+    """Handing a step to a colleague: whoever holds it, a reviewer who may decide it, or the
+    leader of its side or an admin."""
+    if step.assignee_id == user.pk and user.is_active:
+        return ALLOWED
+    if leads_side(user, step):
+        return ALLOWED
+    verdict = can_decide(user, step, identity)
+    if verdict.allowed:
+        return ALLOWED
+    return deny(
+        "Only whoever holds this step, a reviewer who may decide it, or the leader of its side "
+        f"hands it to a colleague. {verdict.reason}"
+    )
+
+
+def can_be_assigned(person, step: ApprovalStep) -> Verdict:
+    """A step is handed only to someone who may decide it (`can_decide`): never the requester
+    (for a vendor review, whoever proposed the vendor or filed a request naming it), never
+    somebody barred by four eyes, never somebody outside its reviewers. Said in the third
+    person, for whoever hands it."""
+    if not person.is_active:
+        return deny(f"{person} no longer uses Tandem.")
+    subject = subject_of(step)
+    if person.pk in barred_people(step):
+        if step.request_id:
+            return deny(f"{person} filed this request: the requester never decides its steps.")
+        return deny(
+            f"{person} proposed this vendor or named it on a request: they do not decide its "
+            "review."
+        )
+    if can_decide(person, step).allowed:
+        return ALLOWED
+    if person.pk in other_side_people(step):
+        other = Side(OTHER_SIDE[step.side]).label
+        return deny(
+            f"{person} already decided on the {other} side of this {subject.noun}; the "
+            f"{Side(step.side).label} side needs a different person (four eyes)."
+        )
+    return deny(f"{person} cannot decide this step: it is for {step.reviewer_label}.")

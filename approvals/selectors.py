@@ -1,6 +1,6 @@
 """Reads shared by the approver pages and the API."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -103,7 +103,9 @@ def steps_of(subject) -> QuerySet[ApprovalStep]:
     """The steps of a purchase request or of a vendor's review, every round, with the people
     of each step's group (who can take it) and each step's second opinions (`consultations`)."""
     return with_requester_in_group(
-        subject.steps.select_related("user", "decided_by", "decided_for", "carried_from")
+        subject.steps.select_related(
+            "user", "decided_by", "decided_for", "carried_from", "assignee"
+        )
     ).prefetch_related(
         *step_people_lookups(),
         Prefetch(
@@ -146,6 +148,7 @@ QUEUE_ROW_RELATIONS = (
     "vendor",
     "group",
     "user",
+    "assignee",  # no query while nobody holds any of the rows
 )
 
 
@@ -181,6 +184,31 @@ def sort_queue(steps: QuerySet[ApprovalStep], sort: str) -> tuple[QuerySet, Keys
             )
         )
     return steps.order_by(*keyset.order_by()), keyset
+
+
+# How many of the steps a person holds "Waiting for me" lists above the queue; with more, the
+# queue below lists them too, in its order.
+HELD_SHOWN = 50
+
+
+def held_first(user, steps: QuerySet[ApprovalStep]) -> tuple[list[ApprovalStep], QuerySet]:
+    """Whoever holds a step sees it first: of `steps` (the user's queue, filtered and sorted),
+    those the user holds ("Yours", up to HELD_SHOWN, in the queue's order), and the rest of the
+    queue. With more held than shown, the rest keeps them, so none is hidden."""
+    held = list(steps.filter(assignee_id=user.pk)[: HELD_SHOWN + 1])
+    if len(held) > HELD_SHOWN:
+        return held[:HELD_SHOWN], steps
+    return held, steps.exclude(assignee_id=user.pk)
+
+
+def steps_held_by(user) -> QuerySet[ApprovalStep]:
+    """The open steps the user holds and may still decide, most urgent first ("Yours")."""
+    return steps_awaiting(user).filter(assignee_id=user.pk)
+
+
+def next_held_first(user, steps: QuerySet[ApprovalStep]) -> ApprovalStep | None:
+    """The next step of the user's queue as `held_first` orders it: theirs first."""
+    return steps.filter(assignee_id=user.pk).first() or steps.first()
 
 
 def awaiting_count(user) -> int | str:
@@ -224,6 +252,9 @@ def holders(steps: list[ApprovalStep], shown: int = 3) -> dict[int, str]:
             members.setdefault(group_id, []).append(f"{first} {last}".strip() or username)
     named = {}
     for step in steps:
+        if step.assignee_id:
+            named[step.pk] = f"{step.assignee} (took it)"
+            continue
         if step.user_id:
             named[step.pk] = str(step.user)
             continue
@@ -244,8 +275,14 @@ def open_steps_for_team() -> QuerySet[ApprovalStep]:
     return (
         ApprovalStep.objects.filter(state=StepState.OPEN)
         .select_related(
-            "request", "request__requester", "request__vendor", "vendor", "group", "user"
-        )
+            "request",
+            "request__requester",
+            "request__vendor",
+            "vendor",
+            "group",
+            "user",
+            "assignee",
+        )  # fmt: skip
         .order_by("due_at", "id")
     )
 
@@ -316,6 +353,40 @@ def colleagues_to_ask(user, step: ApprovalStep) -> list:
     return list(candidates)
 
 
+def may_decide_by_step(steps: list[ApprovalStep]) -> dict[int, list]:
+    """For each of `steps`, the people who may decide it by their own membership, by name: the
+    named reviewer or the group's active people, never the requester (or whoever is barred from
+    a vendor review), never somebody four eyes bars (decided on the other side). What
+    `policies.can_be_assigned` allows, as one query for all the steps; delegates are left out
+    (the policy still allows them, by username through the API)."""
+    group_ids = {step.group_id for step in steps if step.group_id}
+    members: dict[int, list] = {}
+    if group_ids:
+        memberships = (
+            User.groups.through.objects.filter(group_id__in=group_ids, user__is_active=True)
+            .select_related("user")
+            .order_by(*(f"user__{field}" for field in MEMBER_ORDER))
+        )
+        for membership in memberships:
+            members.setdefault(membership.group_id, []).append(membership.user)
+    people = {}
+    for step in steps:
+        candidates = members.get(step.group_id, []) if step.group_id else [step.user]
+        barred = policies.barred_people(step)
+        other_side = policies.other_side_people(step)
+        people[step.pk] = [
+            person
+            for person in candidates
+            if person.is_active and person.pk not in barred and person.pk not in other_side
+        ]
+    return people
+
+
+def colleagues_who_may_decide(step: ApprovalStep) -> list:
+    """The people a step can be handed to ("Hand to…"), by name."""
+    return may_decide_by_step([step])[step.pk]
+
+
 @dataclass(frozen=True)
 class ConsultationPanel:
     consultation: Consultation
@@ -332,6 +403,11 @@ class StepPanel:
     reason: str = ""
     consultations: tuple = ()
     colleagues: tuple = ()
+    # Who holds it: may the user take it, release it, hand it on (to one of `assignable`).
+    may_take: bool = False
+    may_release: bool = False
+    may_assign: bool = False
+    assignable: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -392,9 +468,41 @@ def decision_panels(subject, user) -> list[StepPanel]:
                 verdict.reason,
                 consultations,
                 colleagues if verdict.allowed else (),
+                **_hold_actions(user, step, verdict, identity),
             )
         )
-    return panels
+    return _with_assignable(panels)
+
+
+def _hold_actions(user, step: ApprovalStep, verdict, identity) -> dict:
+    """What the user may do with who holds an open step (the policies say; the services check
+    again)."""
+    held_by_other = bool(policies.held_by_another(user, step))
+    may_assign = policies.can_assign(user, step, identity).allowed and (
+        not held_by_other or policies.leads_side(user, step)
+    )
+    return {
+        "may_take": verdict.allowed and step.assignee_id != user.pk and not held_by_other,
+        "may_release": bool(step.assignee_id) and policies.can_release(user, step).allowed,
+        "may_assign": may_assign,
+    }
+
+
+def _with_assignable(panels: list[StepPanel]) -> list[StepPanel]:
+    """The people each panel's step may be handed to, read at once for every step."""
+    wanted = [panel.step for panel in panels if panel.may_assign]
+    if not wanted:
+        return panels
+    people = may_decide_by_step(wanted)
+    return [
+        replace(
+            panel,
+            assignable=tuple(p for p in people[panel.step.pk] if p.pk != panel.step.assignee_id),
+        )
+        if panel.may_assign
+        else panel
+        for panel in panels
+    ]
 
 
 def rule_preview(

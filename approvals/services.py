@@ -45,7 +45,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
         subject = subject_kind(step).locked(step)
         step = (
             ApprovalStep.objects.select_for_update(of=("self",))
-            .select_related("group", "user", "decided_by")
+            .select_related("group", "user", "decided_by", "assignee")
             .get(pk=step.pk)
         )
         subject.attach(step)
@@ -74,6 +74,7 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
                 "side": step.side,
                 "stage": step.stage,
                 "comment": comment,
+                **_held_by(step, by),
             },
         )
         workflow.settle(subject.obj, step, by=by, on_behalf_of=verdict.on_behalf_of)
@@ -83,6 +84,13 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
         # decision closed were settled as they closed).
         notices.steps_closed([step])
     return step
+
+
+def _held_by(step: ApprovalStep, by) -> dict:
+    """A colleague decided a step somebody else held: allowed, and recorded, never lost."""
+    if step.assignee_id and step.assignee_id != by.pk:
+        return {"held_by": str(step.assignee), "held_by_username": step.assignee.username}
+    return {}
 
 
 def _step_payload(step: ApprovalStep) -> dict:
@@ -245,3 +253,111 @@ def record_settings_change(process_settings, *, by, changed: list[str]) -> None:
             kind="settings_changed",
             payload={name: str(getattr(process_settings, name)) for name in changed},
         )
+
+
+# Work is assigned, not raced (issue #28): a step held by one person shows first in their queue
+# and as theirs to colleagues, who may still decide it. The hold is kept when the step closes,
+# as the history of who was working on it; only open steps are taken, handed on or released.
+
+
+def _locked_step(step: ApprovalStep):
+    """The step and its subject, locked in the order `decide_step` locks them (the audit chain,
+    the subject, the step), so a hold and a decision on one step never interleave."""
+    lock_audit_chain()
+    subject = subject_kind(step).locked(step)
+    step = (
+        ApprovalStep.objects.select_for_update(of=("self",))
+        .select_related("group", "user", "assignee")
+        .get(pk=step.pk)
+    )
+    subject.attach(step)
+    return step, subject
+
+
+def _refuse_unless_open(step: ApprovalStep, acting: str) -> None:
+    if step.state != StepState.OPEN:
+        raise TransitionNotAllowed(f"{policies.why_not_open(step)} Only an open step is {acting}.")
+
+
+def _hold(step: ApprovalStep, person) -> None:
+    step.assignee = person
+    step.assigned_at = timezone.now() if person is not None else None
+    step.save(update_fields=["assignee", "assigned_at"])
+
+
+def take_step(step: ApprovalStep, *, by) -> ApprovalStep:
+    """ "I'll take it": a reviewer who may decide an open step holds it, so it shows first in
+    their queue and as theirs to colleagues. Refused (409) while somebody else holds it: they
+    hand it on, or a colleague decides it anyway. Taking a step one holds changes nothing."""
+    with transaction.atomic(durable=True):
+        step, subject = _locked_step(step)
+        policies.can_take(by, step).enforce()
+        _refuse_unless_open(step, "taken")
+        if why := policies.held_by_another(by, step):
+            raise TransitionNotAllowed(why)
+        if step.assignee_id == by.pk:
+            return step
+        _hold(step, by)
+        record_event(
+            subject.obj,
+            actor=by,
+            kind="step_taken",
+            payload={**_step_payload(step), "holder": str(by), "holder_username": by.username},
+        )
+    return step
+
+
+def release_step(step: ApprovalStep, *, by) -> ApprovalStep:
+    """Undoes "I'll take it": the step is the whole group's again. Only whoever holds it, the
+    leader of its side or an admin releases it; a step nobody holds is left as it is."""
+    with transaction.atomic(durable=True):
+        step, subject = _locked_step(step)
+        policies.can_release(by, step).enforce()
+        _refuse_unless_open(step, "released")
+        if not step.assignee_id:
+            return step
+        holder = step.assignee
+        _hold(step, None)
+        record_event(
+            subject.obj,
+            actor=by,
+            kind="step_released",
+            payload={**_step_payload(step), "holder": str(holder)},
+        )
+    return step
+
+
+def assign_step(step: ApprovalStep, *, by, to) -> ApprovalStep:
+    """Hands an open step to a colleague, who is told at once (in the app and by e-mail).
+    Whoever holds it, a reviewer who may decide it, or the leader of its side or an admin hands
+    it (403 otherwise); a step somebody else holds is handed on only by them or a leader (409).
+    The colleague must be someone `can_decide` allows: never the requester, never somebody
+    barred by four eyes (400 with the reason)."""
+    with transaction.atomic(durable=True):
+        step, subject = _locked_step(step)
+        policies.can_assign(by, step).enforce()
+        _refuse_unless_open(step, "handed on")
+        handing_on = step.assignee_id != to.pk and not policies.leads_side(by, step)
+        if handing_on and (why := policies.held_by_another(by, step)):
+            raise TransitionNotAllowed(why)
+        allowed = policies.can_be_assigned(to, step)
+        if not allowed:
+            raise ValidationError({"to": [allowed.reason]})
+        if step.assignee_id == to.pk:
+            return step
+        previous = step.assignee
+        _hold(step, to)
+        record_event(
+            subject.obj,
+            actor=by,
+            kind="step_taken" if to.pk == by.pk else "step_assigned",
+            payload={
+                **_step_payload(step),
+                "holder": str(to),
+                "holder_username": to.username,
+                "previous_holder": str(previous) if previous else "",
+            },
+        )
+        if to.pk != by.pk:
+            notices.step_assigned(step, by=by)
+    return step

@@ -23,6 +23,7 @@ from notifications.services import mark_read_for_page
 from . import evidence, policies, queue_cache, routing, selectors, services
 from .forms import (
     AnswerForm,
+    AssignForm,
     ConsultForm,
     DecisionForm,
     PreviewForm,
@@ -49,9 +50,11 @@ def waiting_for_me(request):
     now = timezone.now()
     form = QueueFilterForm(request.GET)
     steps, keyset = _queue(request.user, form, now)
+    held, steps = selectors.held_first(request.user, steps)
     page = keyset_page(steps, request.GET.get("after"), PAGE_SIZE, keyset)
-    prefetch_related_objects(page.rows, *selectors.QUEUE_ROW_RELATIONS)
+    prefetch_related_objects([*held, *page.rows], *selectors.QUEUE_ROW_RELATIONS)
     context = {
+        "held": held,
         "page": page,
         "now": now,
         "filter_form": form,
@@ -98,7 +101,7 @@ def next_in_queue(request):
     kind, _, pk = seen.partition(":")
     if pk.isdigit() and len(pk) < 12 and kind in ("request", "vendor"):
         steps = steps.exclude(**{f"{kind}_id": int(pk)})
-    following = steps.first()
+    following = selectors.next_held_first(request.user, steps)
     queue = form.query()
     if following is None:
         messages.info(request, "Nothing else waits for you in this queue.")
@@ -184,6 +187,69 @@ def consult(request, pk):
         )
         return redirect(f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}")
     return redirect(f"{step.subject.get_absolute_url()}#step-{step.pk}")
+
+
+def _visible_step(request, pk) -> ApprovalStep:
+    try:
+        return (
+            selectors.steps_visible_to(request.user).select_related("request", "vendor").get(pk=pk)
+        )
+    except ApprovalStep.DoesNotExist:
+        raise Http404("No such step.") from None
+
+
+def _back_to(step: ApprovalStep):
+    return redirect(f"{step.subject.get_absolute_url()}#step-{step.pk}")
+
+
+@require_POST
+def take(request, pk):
+    """ "I'll take it" on a step the user may decide."""
+    step = _visible_step(request, pk)
+    perform(
+        request,
+        services.take_step,
+        step,
+        by=request.user,
+        success=f"{subject_of(step).short_label}: the {step.reviewer_label} step is yours now; "
+        "it shows first in Waiting for me.",
+    )
+    return _back_to(step)
+
+
+@require_POST
+def release(request, pk):
+    step = _visible_step(request, pk)
+    perform(
+        request,
+        services.release_step,
+        step,
+        by=request.user,
+        success=f"{subject_of(step).short_label}: the {step.reviewer_label} step is open to "
+        "the whole group again.",
+    )
+    return _back_to(step)
+
+
+@require_POST
+def assign(request, pk):
+    """ "Hand to…" a colleague who may decide the step."""
+    step = _visible_step(request, pk)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        show_form_errors(request, form)
+        return _back_to(step)
+    to = form.cleaned_data["to"]
+    perform(
+        request,
+        services.assign_step,
+        step,
+        by=request.user,
+        to=to,
+        success=f"{subject_of(step).short_label}: the {step.reviewer_label} step is handed to "
+        f"{to}; they are told.",
+    )
+    return _back_to(step)
 
 
 @require_POST

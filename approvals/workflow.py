@@ -29,7 +29,7 @@ from notifications.services import mark_done
 from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
-from . import carry_over, notices, policies
+from . import assignment, carry_over, notices, policies
 from .models import (
     LEADER_OF_SIDE,
     MEMBER_ORDER,
@@ -337,6 +337,7 @@ def open_stage(steps: list[ApprovalStep], *, stage: int, because: str = "") -> l
         step._update_initial_state()  # as `save` does: a later save expects "open" in the row
     for step in to_leader:
         _record_sent_to_leader(step)
+    assignment.assign_opened(opened)  # the groups that assign new steps automatically
     notices.steps_opened(opened, because=because, calendars=calendars)
     return opened
 
@@ -435,8 +436,13 @@ def send_open_steps_to_leaders(steps) -> list[ApprovalStep]:
     for step in candidates.select_related("group", "user", "request", "vendor"):
         if not _to_leader(step):
             continue
+        # Whoever held it may not decide it any more: the leader's step is nobody's yet.
         ApprovalStep.objects.filter(pk=step.pk).update(
-            group=step.group, user=None, leader_because=step.leader_because
+            group=step.group,
+            user=None,
+            leader_because=step.leader_because,
+            assignee=None,
+            assigned_at=None,
         )
         mark_done([notices.step_topic(step)], note="Sent to the side's leader")
         _record_sent_to_leader(step)

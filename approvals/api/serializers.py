@@ -1,6 +1,7 @@
 from django.contrib.auth.models import Group
 from rest_framework import serializers
 
+from accounts.api.serializers import PersonSerializer
 from accounts.models import Department, User
 from core.api import FreeTextField
 from intake.models import Category, DataClassification
@@ -47,6 +48,15 @@ class AnswerInputSerializer(serializers.Serializer):
     answer = FreeTextField()
 
 
+class AssignInputSerializer(serializers.Serializer):
+    to = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        error_messages={"does_not_exist": "Nobody has the username “{value}”."},
+        help_text="The username of the colleague the step is handed to.",
+    )
+
+
 class StepSerializer(serializers.ModelSerializer):
     # What people read ("IT review", or a person's name); the group's code for integrations.
     reviewer = serializers.CharField(source="reviewer_label", read_only=True)
@@ -63,6 +73,12 @@ class StepSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="The step of an earlier round whose approval this step carries over.",
+    )
+    assignee = PersonSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Who took this step or was handed it (null: the whole group's); kept as "
+        "history once the step is closed.",
     )
 
     class Meta:
@@ -89,6 +105,8 @@ class StepSerializer(serializers.ModelSerializer):
             "comment",
             "consultations",
             "carried_from",
+            "assignee",
+            "assigned_at",
         ]
 
 

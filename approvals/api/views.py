@@ -18,6 +18,7 @@ from ..views import zip_response
 from .serializers import (
     AnswerInputSerializer,
     ApprovalRuleSerializer,
+    AssignInputSerializer,
     ConsultationSerializer,
     ConsultInputSerializer,
     DecisionSerializer,
@@ -32,14 +33,14 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     serializer_class = StepSerializer
     # API tokens need the "decide" scope for these (accounts.tokens.required_scope).
-    decide_actions = ("approve", "reject", "request_changes")
+    decide_actions = ("approve", "reject", "request_changes", "take", "assign", "release")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return ApprovalStep.objects.none()
         return (
             selectors.steps_visible_to(self.request.user)
-            .select_related("group", "user", "decided_by", "decided_for")
+            .select_related("group", "user", "decided_by", "decided_for", "assignee")
             .prefetch_related("consultations__asked_by", "consultations__colleague")
         )
 
@@ -94,6 +95,84 @@ class StepViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         consultation = services.ask_colleague(step, by=request.user, **serializer.validated_data)
         return Response(ConsultationSerializer(consultation).data, status=status.HTTP_201_CREATED)
+
+    # Work is assigned, not raced: take, hand to a colleague, release.
+
+    def _held(self, step):
+        """The step as it is after the change, with what the response shows."""
+        return Response(StepSerializer(self.get_queryset().get(pk=step.pk)).data)
+
+    @extend_schema(
+        summary="Take a step (“I'll take it”)",
+        description=(
+            "The caller, who may decide this open step, holds it: it shows first in their "
+            "Waiting for me and as theirs to colleagues, who may still decide it. Taking a "
+            "step one already holds changes nothing."
+        ),
+        request=None,
+        responses={
+            200: StepSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="The caller may not decide it."),
+            404: OpenApiResponse(description="No such step, or not visible to the caller."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The step is not open, or somebody else holds it (named).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        step = self.get_object()  # 404 when the caller may not see it
+        return self._held(services.take_step(step, by=request.user))
+
+    @extend_schema(
+        summary="Hand a step to a colleague",
+        description=(
+            "Whoever holds the step, a reviewer who may decide it, or the leader of its side "
+            "hands it to a colleague who may decide it (never the requester, never somebody "
+            "barred by four eyes). The colleague is told at once."
+        ),
+        request=AssignInputSerializer,
+        responses={
+            200: StepSerializer,
+            400: OpenApiResponse(
+                description="`to` is missing, names nobody, or somebody who may not decide it."
+            ),
+            403: OpenApiResponse(ErrorSerializer, description="The caller may not hand it on."),
+            404: OpenApiResponse(description="No such step, or not visible to the caller."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The step is not open, or somebody else holds it (named).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        step = self.get_object()  # 404 when the caller may not see it
+        serializer = AssignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._held(
+            services.assign_step(step, by=request.user, to=serializer.validated_data["to"])
+        )
+
+    @extend_schema(
+        summary="Release a step",
+        description=(
+            "Undoes “I'll take it”: the step is its whole group's again. Only whoever holds it, "
+            "the leader of its side or an admin releases it."
+        ),
+        request=None,
+        responses={
+            200: StepSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Somebody else holds it."),
+            404: OpenApiResponse(description="No such step, or not visible to the caller."),
+            409: OpenApiResponse(ErrorSerializer, description="The step is not open."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        step = self.get_object()  # 404 when the caller may not see it
+        return self._held(services.release_step(step, by=request.user))
 
 
 class ConsultationViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

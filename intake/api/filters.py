@@ -1,7 +1,7 @@
 import django_filters
 from django import forms
 
-from approvals.selectors import steps_awaiting
+from approvals.selectors import steps_awaiting, steps_held_by
 
 from ..models import Category, PurchaseRequest, State
 
@@ -40,9 +40,15 @@ class PurchaseRequestFilter(django_filters.FilterSet):
         label="awaiting=me: requests with an open step the caller may decide",
     )
 
+    held = django_filters.ChoiceFilter(
+        choices=[("me", "me")],
+        method="filter_held",
+        label="held=me: requests with an open step the caller took or was handed (theirs first)",
+    )
+
     class Meta:
         model = PurchaseRequest
-        fields = ["state", "category", "vendor", "mine", "awaiting"]
+        fields = ["state", "category", "vendor", "mine", "awaiting", "held"]
 
     def filter_mine(self, queryset, name, value):
         if value is None:
@@ -53,3 +59,6 @@ class PurchaseRequestFilter(django_filters.FilterSet):
     def filter_awaiting(self, queryset, name, value):
         steps = steps_awaiting(self.request.user).values("request_id")
         return queryset.filter(pk__in=steps)
+
+    def filter_held(self, queryset, name, value):
+        return queryset.filter(pk__in=steps_held_by(self.request.user).values("request_id"))

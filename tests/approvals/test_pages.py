@@ -118,10 +118,10 @@ def test_waiting_for_me_query_count_is_constant(
         purchase_request = PurchaseRequestFactory()
         workflow.submit_request(purchase_request, by=purchase_request.requester)
     client.force_login(cio)
-    # session, user, groups, delegations, notices read, two keyset pages of steps, the holders'
-    # names, the breakdown by stage and side, ageing, questions for me, the count in the
-    # navigation, the unread bell and the categories of the filter
-    with django_assert_max_num_queries(14):
+    # session, user, groups, delegations, notices read, the steps the user holds, two keyset
+    # pages of steps, the holders' names, the breakdown by stage and side, ageing, questions for
+    # me, the count in the navigation, the unread bell and the categories of the filter
+    with django_assert_max_num_queries(15):
         assert client.get("/approvals/").status_code == 200
 
 

@@ -215,6 +215,6 @@ def test_the_team_view_runs_a_fixed_number_of_queries(
     for _ in range(20):
         workflow.submit_request(PurchaseRequestFactory(requester=requester), by=requester)
     client.force_login(cio)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # 14 and the steps the CIO holds
         page = html(client.get("/approvals/", {"team_side": "it"}))
     assert page.count("data-holders>") == 20

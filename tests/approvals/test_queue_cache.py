@@ -237,3 +237,28 @@ def test_the_version_names_its_database_so_a_new_one_under_the_same_name_starts_
         cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
         database = cursor.fetchone()[0]
     assert version()[0] == database
+
+
+def test_a_kept_page_shows_a_step_taken_or_handed_on_at_once(submitted, it_reviewer, api):
+    """Taking, handing on and releasing a step write its row, which moves the version on: the
+    kept queue never shows a stale holder."""
+    colleague = UserFactory(username="irene", first_name="Irene", last_name="Ives")
+    colleague.groups.add(Group.objects.get(name="it_reviewers"))
+    step = submitted().steps.get(side="it")
+    mine, theirs = Client(), Client()
+    mine.force_login(it_reviewer)
+    theirs.force_login(colleague)
+
+    def held(client) -> bool:
+        return 'id="held-by-me"' in client.get(PAGE).content.decode()
+
+    assert (held(mine), held(theirs)) == (False, False)
+    assert (held(mine), held(theirs)) == (False, False)  # kept
+    assert api.as_user(it_reviewer).post(f"/api/steps/{step.pk}/take/").status_code == 200
+    assert (held(mine), held(theirs)) == (True, False)
+    assert "data-holder>" + str(it_reviewer) + "<" in theirs.get(PAGE).content.decode()
+    response = api.post(f"/api/steps/{step.pk}/assign/", {"to": "irene"}, format="json")
+    assert response.status_code == 200
+    assert (held(mine), held(theirs)) == (False, True)
+    assert api.as_user(colleague).post(f"/api/steps/{step.pk}/release/").status_code == 200
+    assert (held(mine), held(theirs)) == (False, False)

@@ -212,8 +212,9 @@ LISTS = [
     ("delegations API", "it_reviewer", "api", "/api/delegations/", delegations, 3),
     ("tokens API (session only)", "requester", "page", "/api/tokens/", tokens, 4),
     ("My requests page", "requester", "page", "/requests/", own_submitted, 11),
-    ("Waiting for me page", "it_reviewer", "page", "/approvals/", submitted, 15),
-    ("team view (Waiting for me, CIO)", "cio", "page", "/approvals/", submitted, 14),
+    # Waiting for me: +1 for the steps the reader holds ("Yours", first).
+    ("Waiting for me page", "it_reviewer", "page", "/approvals/", submitted, 16),
+    ("team view (Waiting for me, CIO)", "cio", "page", "/approvals/", submitted, 15),
     ("vendors page", "it_reviewer", "page", "/vendors/", vendors, 8),
     ("request page: comments", "requester", "page", "/requests/{r}/", comments, 18),
     ("request page: steps", "requester", "page", "/requests/{r}/", request_steps, 24),
