@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
     "allauth.usersessions",
+    # allauth's list of one's sessions (auth/sessions/) loads `humanize` for "last seen".
+    "django.contrib.humanize",
     "core",
     "accounts",
     "audit",
