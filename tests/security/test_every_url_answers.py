@@ -4,15 +4,16 @@ empty POST by each role and by nobody, and none may answer 5xx. A 404, 403, 405 
 the sign-in page is an answer; a server error is not.
 
 Path parameters are filled from one small organisation built once for the module: a request in
-review with its IT and procurement steps, a consultation, vendors, a certificate, a contract, a
-renewal, a budget, an attachment, a decision link, tokens, a delegation... Each route is tried
-with real ids, then once more for each of its parameters with that one replaced by something
-that names nothing (an id past any database's integers, a word no view knows): a view that
-trusts an id is caught there. Admin routes take the id of an object of their own model.
+review with its IT and procurement steps, a consultation, vendors (one rated), a certificate, a
+contract, a renewal, a budget, an attachment, a decision link, tokens, a delegation, and an
+object of each model the admin shows. Each route is tried with real ids, then once more for
+each of its parameters with that one replaced by something that names nothing (an id past any
+database's integers, a word no view knows): a view that trusts an id is caught there. Admin
+routes take the id of an object of their own model.
 
 Pages are asked for as a browser asks; the API as its clients ask (JSON), and its browsable pages
-as a browser. Where two roles could only meet the same code (the admin's gate for everyone who
-is not staff), a named rule below says which roles stand for the others.
+as a browser. Where roles could only meet the same code (the admin's gate for everyone who is
+not staff, the browsable API's forms), a named rule below says which roles stand for the others.
 
 Every write runs in a savepoint that is rolled back, so an empty POST that does something (e.g.
 "mark all read") never changes what the next request sees. One test walks everything and lists
@@ -489,9 +490,9 @@ ADMIN_ROLES = ("anonymous", "requester", "admin")
 STAFF = ("admin",)
 # The API answers every role in JSON, what its clients ask for. A browser is given the browsable
 # API's pages instead: the same data and permission checks, drawn with forms built from the
-# serializers; they are opened by the least and the most privileged person (each such page costs
-# ten JSON answers). Its forms post as the JSON clients do.
-BROWSABLE_API_ROLES = ("requester", "admin")
+# serializers for what the person may do; they are opened by the admin, who may do the most and
+# so is shown every form (each such page costs ten JSON answers). Its forms post as JSON does.
+BROWSABLE_API_ROLES = ("admin",)
 JSON = "application/json"
 
 
