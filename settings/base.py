@@ -45,7 +45,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
     "allauth.usersessions",
-    # allauth's list of one's sessions (auth/sessions/) loads `humanize` for "last seen".
+    # allauth's templates load `humanize` ("2 hours ago"): the list of sessions (auth/sessions/).
     "django.contrib.humanize",
     "core",
     "accounts",
