@@ -20,6 +20,9 @@ from reach.api.views import SlackInteractivityView
 from vendors.api.views import VendorViewSet
 
 router = DefaultRouter()
+# One address per resource: no `.json` twin of each route (`?format=` still picks a renderer).
+# The twins passed a `format` argument that the viewsets' own actions do not take: a 500.
+router.include_format_suffixes = False
 router.register("requests", PurchaseRequestViewSet, basename="request")
 router.register("steps", StepViewSet, basename="step")
 router.register("consultations", ConsultationViewSet, basename="consultation")

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
     "allauth.usersessions",
+    # allauth's templates load `humanize` ("2 hours ago"): the list of sessions (auth/sessions/).
+    "django.contrib.humanize",
     "core",
     "accounts",
     "audit",
