@@ -25,6 +25,7 @@ from notifications.services import Message, notify_batch
 
 from . import notices
 from .models import (
+    LEADER_OF_SIDE,
     MEMBER_ORDER,
     AlertKind,
     ApprovalStep,
@@ -234,7 +235,7 @@ def _escalation_event(step: ApprovalStep, targets) -> NewEvent:
     elif step.escalation_group_id:
         target = roles.group_label(step.escalation_group.name)
     else:
-        target = roles.group_label(notices.DEFAULT_ESCALATION.get(step.side, roles.CIO))
+        target = roles.group_label(LEADER_OF_SIDE.get(step.side, roles.CIO))
     if target in (roles.group_label(name) for name in roles.LEADERS):
         target = f"the {target}"
     payload = {
