@@ -25,6 +25,7 @@ from accounts import roles
 from accounts.models import User
 from accounts.reviewers import reviewer_identity
 from accounts.roles import ALL_GROUPS
+from budgets import policies as budget_policies
 from core.formats import badge_count
 from core.keyset import BY_AMOUNT_DESC, BY_DUE, Keyset
 from intake.models import PurchaseRequest
@@ -506,12 +507,16 @@ def _with_assignable(panels: list[StepPanel]) -> list[StepPanel]:
 
 
 def rule_preview(
-    *, purchase_request=None, draft: dict | None = None, with_budget=True
+    *, purchase_request=None, draft: dict | None = None, with_budget=True, viewer=None
 ) -> routing.RoutingPlan:
     """The steps a request (or a draft's facts) would get under today's rules, and why: what the
-    rule preview page and `/api/rules/preview/` both show. `with_budget` False leaves the
-    request's budget out, for a reader who may not see it (budgets.policies.can_see_budget):
-    an overrun would otherwise show through the steps it adds."""
+    rule preview page and `/api/rules/preview/` both show. The request's budget is left out for
+    a `viewer` who may not see it (budgets.policies.can_see_budget), or when `with_budget` is
+    False: an overrun would otherwise show through the steps it adds."""
+    if purchase_request is not None and viewer is not None:
+        with_budget = budget_policies.can_see_budget(
+            viewer, purchase_request.department_id, purchase_request=purchase_request
+        ).allowed
     if purchase_request is not None:
         facts = routing.RequestFacts.of(purchase_request, with_budget=with_budget)
     else:

@@ -11,7 +11,6 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.roles import sees_everything
-from budgets import policies as budget_policies
 from budgets import views as budget_views
 from core.keyset import keyset_page
 from core.pages import perform, show_form_errors
@@ -292,12 +291,7 @@ def rule_preview(request):
     if form.is_bound and form.is_valid():
         data, purchase_request = form.cleaned_data, form.cleaned_data.get("request")
         result = selectors.rule_preview(
-            purchase_request=purchase_request,
-            draft=data,
-            with_budget=purchase_request is None
-            or budget_policies.can_see_budget(
-                request.user, purchase_request.department_id, purchase_request=purchase_request
-            ).allowed,
+            purchase_request=purchase_request, draft=data, viewer=request.user
         )
     warnings = selectors.four_eyes_warnings(result) if result else []
     context = {"form": form, "result": result, "rule": rule, "warnings": warnings}

@@ -7,7 +7,6 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from budgets import policies as budget_policies
 from core.schema import ErrorSerializer
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
@@ -323,12 +322,7 @@ class RulePreviewView(APIView):
             except PurchaseRequest.DoesNotExist:
                 raise Http404 from None
         result = selectors.rule_preview(
-            purchase_request=purchase_request,
-            draft=data,
-            with_budget=purchase_request is None
-            or budget_policies.can_see_budget(
-                request.user, purchase_request.department_id, purchase_request=purchase_request
-            ).allowed,
+            purchase_request=purchase_request, draft=data, viewer=request.user
         )
         return Response(
             PreviewSerializer(
