@@ -21,10 +21,12 @@ from accounts import roles
 from audit.services import NewEvent, lock_audit_chain, record_event, record_events
 from calendars.selectors import working_hours_by_group
 from core import formats
+from notifications.models import Kind
 from notifications.services import Message, notify_batch
 
 from . import notices
 from .models import (
+    LEADER_OF_SIDE,
     MEMBER_ORDER,
     AlertKind,
     ApprovalStep,
@@ -234,7 +236,7 @@ def _escalation_event(step: ApprovalStep, targets) -> NewEvent:
     elif step.escalation_group_id:
         target = roles.group_label(step.escalation_group.name)
     else:
-        target = roles.group_label(notices.DEFAULT_ESCALATION.get(step.side, roles.CIO))
+        target = roles.group_label(LEADER_OF_SIDE.get(step.side, roles.CIO))
     if target in (roles.group_label(name) for name in roles.LEADERS):
         target = f"the {target}"
     payload = {
@@ -285,6 +287,7 @@ def _reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> list[Messag
             "action": "Decide now",
             "url": f"{_link(step.subject)}#steps",
             "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "kind": Kind.REMINDERS,
             "topic": step_topic(step),
             "amount": amount_of(step),
         },
@@ -325,6 +328,7 @@ def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> l
             "action": action,
             "url": f"{_link(request)}#after-approval",
             "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "kind": Kind.REMINDERS,
             "topic": step_topic(step),
             "amount": amount_of(step),
         },
@@ -349,6 +353,7 @@ def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
                 "action": "Open it",
                 "url": f"{_link(request)}#after-approval",
                 "dedupe_key": f"escalation:{step.pk}",
+                "kind": Kind.ASSIGNED,
                 "amount": amount_of(step),
             },
             team_zone=zone,
@@ -368,6 +373,7 @@ def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
             "action": "Open it",
             "url": f"{_link(step.subject)}#steps",
             "dedupe_key": f"escalation:{step.pk}",
+            "kind": Kind.ASSIGNED,
             "topic": step_topic(step),
             "amount": amount_of(step),
         },
