@@ -31,6 +31,7 @@ class Kind(models.TextChoices):
     OUTCOMES = "outcomes", "Outcomes of my requests"
     # Alerts to admins and the leaders' own daily summary: always at once, nobody turns them off.
     SERVICE = "service", "Service messages"
+    DIGEST = "digest", "Daily digest"  # the digest's own e-mail
 
 
 class Delivery(models.TextChoices):
@@ -91,6 +92,25 @@ class NotificationPreference(models.Model):
         return f"{self.user}: {self.get_kind_display()} {self.get_delivery_display().lower()}"
 
 
+class Digest(models.Model):
+    """A person's daily digest of one day (in their time zone): claimed, by its unique (user,
+    day), before the notices it covers are marked and its one e-mail is written, so a second
+    run of the task, or a second scheduler, sends nothing twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests"
+    )
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    items = models.PositiveIntegerField(default=0, help_text="How many notices its e-mail lists.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_digest_a_day")]
+
+    def __str__(self):
+        return f"Digest of {self.day} for {self.user}"
+
+
 class Notification(models.Model):
     """The outbox (SPEC §4): one row per message and channel, written in the transaction of its
     cause and delivered afterwards by a Celery task, retried with backoff until it is sent.
@@ -132,6 +152,14 @@ class Notification(models.Model):
     awaits_digest = models.BooleanField(
         default=False,
         help_text="An in-app notice whose e-mail its reader gets in their next daily digest.",
+    )
+    digest = models.ForeignKey(
+        Digest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+        help_text="The daily digest that covered it.",
     )
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
