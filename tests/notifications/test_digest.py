@@ -45,9 +45,11 @@ def emails_to(user):
 @pytest.fixture
 def three_new_items(requester, it_reviewer, procurement, django_capture_on_commit_callbacks):
     """Three requests submitted on Monday morning: three steps open for each group."""
-    with time_machine.travel(MONDAY_9 - timedelta(hours=2), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            return [submit(requester, f"Laptops batch {n}") for n in range(1, 4)]
+    with (
+        time_machine.travel(MONDAY_9 - timedelta(hours=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        return [submit(requester, f"Laptops batch {n}") for n in range(1, 4)]
 
 
 def test_one_email_a_day_lists_the_new_items_and_none_per_item(three_new_items, it_reviewer):
@@ -80,9 +82,11 @@ def test_the_next_day_lists_only_what_came_since(
     three_new_items, requester, it_reviewer, django_capture_on_commit_callbacks
 ):
     run_digests_at(MONDAY_9)
-    with time_machine.travel(MONDAY_9 + timedelta(hours=3), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            later = submit(requester, "Monitors for finance")
+    with (
+        time_machine.travel(MONDAY_9 + timedelta(hours=3), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        later = submit(requester, "Monitors for finance")
     assert run_digests_at(MONDAY_9 + timedelta(hours=4)) == 0  # one a day
     assert run_digests_at(MONDAY_9 + timedelta(days=1)) == 2
     first, second = emails_to(it_reviewer)
@@ -122,10 +126,12 @@ def test_a_person_with_at_once_still_gets_each_and_no_digest(
     requester, it_reviewer, procurement, django_capture_on_commit_callbacks
 ):
     services.set_preferences(it_reviewer, {Kind.GROUP: Delivery.AT_ONCE})
-    with time_machine.travel(MONDAY_9 - timedelta(hours=2), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            for n in (1, 2):
-                submit(requester, f"Docking stations {n}")
+    with (
+        time_machine.travel(MONDAY_9 - timedelta(hours=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for n in (1, 2):
+            submit(requester, f"Docking stations {n}")
     assert [m.subject.startswith("For your decision") for m in emails_to(it_reviewer)] == [
         True,
         True,
