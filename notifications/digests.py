@@ -21,7 +21,7 @@ from core import formats
 from core.validation import one_line
 
 from . import services
-from .models import Channel, Digest, Kind, Notification, Status
+from .models import Channel, Delivery, Digest, Kind, Notification, Status
 
 # The hour of the person's day from which their digest goes (the task runs every hour).
 DIGEST_HOUR = getattr(settings, "TANDEM_DIGEST_HOUR", 7)
@@ -57,7 +57,9 @@ def send_digests(now=None) -> int:
 
 def send_digest(user, *, day, now) -> int:
     """`user`'s digest of `day`: 1 when its e-mail was written now, 0 when it was already
-    claimed or nothing is left to act on (the notices are then covered all the same)."""
+    claimed or nothing is left to act on (the notices are then covered all the same). Settled
+    notices are not listed, only counted; those of a kind the person has switched off since are
+    left out."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -72,7 +74,13 @@ def send_digest(user, *, day, now) -> int:
         Notification.objects.filter(pk__in=[n.pk for n in covered]).update(
             awaits_digest=False, digest=digest
         )
-        to_act_on = [n for n in covered if n.done_at is None]
+        # A kind switched off since its notices were written is left out (and covered).
+        choices = services.deliveries_for([user.pk])
+        to_act_on = [
+            n
+            for n in covered
+            if n.done_at is None and services.delivery_of(choices, user.pk, n.kind) != Delivery.OFF
+        ]
         if not to_act_on or not user.email:
             return 0
         Digest.objects.filter(pk=digest.pk).update(items=len(to_act_on))

@@ -211,11 +211,13 @@ def set_preferences(user, choices: dict) -> dict[str, str]:
             )
     if errors:
         raise PreferenceError(errors)
-    with transaction.atomic():
-        for kind, delivery in choices.items():
-            NotificationPreference.objects.update_or_create(
-                user=user, kind=kind, defaults={"delivery": delivery}
-            )
+    # One upsert: two saves at once (two tabs, a script) never collide on the unique key.
+    NotificationPreference.objects.bulk_create(
+        [NotificationPreference(user=user, kind=k, delivery=d) for k, d in choices.items()],
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["delivery"],
+    )
     return preferences_of(user)
 
 

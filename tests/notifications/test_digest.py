@@ -170,3 +170,10 @@ def test_a_failed_digest_email_is_retried_not_sent_again(three_new_items, it_rev
 def test_beat_runs_the_digest_every_hour():
     task = PeriodicTask.objects.get(task="notifications.tasks.send_digests")
     assert (task.crontab.minute, task.crontab.hour, task.enabled) == ("15", "*", True)
+
+
+def test_a_kind_switched_off_since_is_left_out(three_new_items, it_reviewer):
+    services.set_preferences(it_reviewer, {Kind.GROUP: Delivery.OFF})
+    run_digests_at(MONDAY_9)
+    assert emails_to(it_reviewer) == []
+    assert not Notification.objects.filter(recipient=it_reviewer, awaits_digest=True).exists()
