@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts import roles
 from core import formats
+from notifications.models import Kind
 from notifications.services import notify
 
 from .models import ApprovalStep, StepState
@@ -41,4 +42,5 @@ def send_daily_digest(now=None) -> int:
         action="See the team view",
         url="/approvals/",
         dedupe_key=f"digest:{today:%Y-%m-%d}",
+        kind=Kind.SERVICE,  # already a daily summary
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts import roles
 from calendars import selectors as calendar_selectors
 from core import formats
+from notifications.models import Kind
 from notifications.services import Message, mark_done, money_text, notify, notify_many
 
 from .models import LEADER_OF_SIDE, ApprovalStep, Consultation, StepKind
@@ -155,9 +156,11 @@ def steps_opened(steps: list[ApprovalStep], *, because: str = "", calendars: dic
     people = StepPeople(steps, escalation=False)
     messages = []
     for step in steps:
+        # The holder of a step assigned as it opened hears it as theirs (`step_assigned`).
+        reviewers = [p for p in people.reviewers(step) if p.pk != step.assignee_id]
         messages.extend(
             messages_in_their_zones(
-                people.reviewers(step),
+                reviewers,
                 step,
                 _opened_message(step, because),
                 team_zone=calendars[step.group_id].zone,
@@ -181,10 +184,17 @@ def _opened_message(step: ApprovalStep, because: str) -> Callable[[], dict]:
         "action": "Review it",
         "url": f"{step.subject.get_absolute_url()}#steps",
         "dedupe_key": f"opened:{step.pk}",
+        "kind": opened_kind(step),
         "topic": step_topic(step),
         "chat": True,
         "amount": amount_of(step),
     }
+
+
+def opened_kind(step: ApprovalStep) -> str:
+    """A step opening for one named person is theirs ("Assigned to me"); one for a group that
+    nobody holds yet is "My group's new items"."""
+    return Kind.ASSIGNED if step.user_id else Kind.GROUP
 
 
 def request_decided(
@@ -210,6 +220,7 @@ def request_decided(
         action="Open the request",
         url=purchase_request.get_absolute_url(),
         dedupe_key=f"decided:{purchase_request.pk}:{round}:{purchase_request.state}",
+        kind=Kind.OUTCOMES,
         amount=request_amount(purchase_request),
     )
 
@@ -227,6 +238,7 @@ def consultation_asked(consultation: Consultation) -> None:
         action="Answer",
         url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
         dedupe_key=f"consultation:{consultation.pk}:asked",
+        kind=Kind.ASSIGNED,
         topic=consultation_topic(consultation),
         amount=amount_of(step),
     )
@@ -244,6 +256,7 @@ def consultation_answered(consultation: Consultation) -> None:
         action="Open it",
         url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
         dedupe_key=f"consultation:{consultation.pk}:answered",
+        kind=Kind.OUTCOMES,
         amount=amount_of(step),
     )
 
@@ -261,6 +274,7 @@ def consultation_reminder(consultation: Consultation) -> None:
         action="Answer",
         url=f"{step.subject.get_absolute_url()}#consultation-{consultation.pk}",
         dedupe_key=f"consultation:{consultation.pk}:reminder",
+        kind=Kind.REMINDERS,
         topic=consultation_topic(consultation),
         amount=amount_of(step),
     )
@@ -295,6 +309,7 @@ def work_item_opened(step: ApprovalStep) -> None:
             "action": action,
             "url": f"{request.get_absolute_url()}#after-approval",
             "dedupe_key": f"opened:{step.pk}",
+            "kind": opened_kind(step),
             "topic": step_topic(step),
             "amount": request_amount(request),
         }
@@ -329,6 +344,7 @@ def step_assigned(step: ApprovalStep, *, by, how: str = "") -> None:
             "action": "Review it",
             "url": f"{step.subject.get_absolute_url()}#step-{step.pk}",
             "dedupe_key": f"assigned:{step.pk}:{holder.pk}:{step.assigned_at.isoformat()}",
+            "kind": Kind.ASSIGNED,
             "topic": step_topic(step),
             "chat": True,
         }

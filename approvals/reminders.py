@@ -21,6 +21,7 @@ from accounts import roles
 from audit.services import NewEvent, lock_audit_chain, record_event, record_events
 from calendars.selectors import working_hours_by_group
 from core import formats
+from notifications.models import Kind
 from notifications.services import Message, notify_batch
 
 from . import notices
@@ -286,6 +287,7 @@ def _reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> list[Messag
             "action": "Decide now",
             "url": f"{_link(step.subject)}#steps",
             "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "kind": Kind.REMINDERS,
             "topic": step_topic(step),
             "amount": amount_of(step),
         },
@@ -326,6 +328,7 @@ def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> l
             "action": action,
             "url": f"{_link(request)}#after-approval",
             "dedupe_key": f"reminder:{step.pk}:{sequence}",
+            "kind": Kind.REMINDERS,
             "topic": step_topic(step),
             "amount": amount_of(step),
         },
@@ -350,6 +353,7 @@ def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
                 "action": "Open it",
                 "url": f"{_link(request)}#after-approval",
                 "dedupe_key": f"escalation:{step.pk}",
+                "kind": Kind.ASSIGNED,
                 "amount": amount_of(step),
             },
             team_zone=zone,
@@ -369,6 +373,7 @@ def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
             "action": "Open it",
             "url": f"{_link(step.subject)}#steps",
             "dedupe_key": f"escalation:{step.pk}",
+            "kind": Kind.ASSIGNED,
             "topic": step_topic(step),
             "amount": amount_of(step),
         },

@@ -24,6 +24,7 @@ from audit.services import lock_audit_chain, record_event
 from core import formats
 from intake import services as intake_services
 from intake.models import Billing, Category, PurchaseRequest
+from notifications.models import Kind
 from notifications.services import money_text, notify
 from vendors.models import Contract
 
@@ -201,6 +202,7 @@ def record_overrun(purchase_request, check: BudgetCheck, *, by, moment: str) -> 
             dedupe_key=f"over-budget:{purchase_request.pk}:{line.budget.pk}:{moment}:"
             f"{(purchase_request.submitted_at or timezone.now()).timestamp()}",
             amount=money_text(purchase_request.total_cost, purchase_request.currency),
+            kind=Kind.ASSIGNED,
         )
 
 
@@ -425,6 +427,7 @@ def create_renewal(contract: Contract, *, today=None) -> Renewal | None:
             action="Open the renewal request",
             url=purchase_request.get_absolute_url(),
             dedupe_key=f"renewal:{renewal.pk}:drafted",
+            kind=Kind.ASSIGNED,
         )
     return renewal
 
@@ -487,6 +490,7 @@ def escalate_undecided_renewals(today=None) -> int:
                 action="Open the renewal",
                 url=(renewal.request.get_absolute_url() if renewal.request else "/renewals/"),
                 dedupe_key=f"renewal:{renewal.pk}:escalated",
+                kind=Kind.ASSIGNED,  # escalated to the leaders
             )
             escalated += 1
     return escalated

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,97 @@ class Status(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed, will retry"
     GAVE_UP = "gave_up", "Failed, retries exhausted"
+
+
+class Kind(models.TextChoices):
+    """What a notice is about, as its reader chooses how to hear of it (SPEC §4). Every notice
+    names its kind (`notify(kind=…)`); `KINDS` says which a person may choose for, and how they
+    hear of each until they choose."""
+
+    ASSIGNED = "assigned", "Assigned to me"
+    GROUP = "group", "My group's new items"
+    REMINDERS = "reminders", "Reminders"
+    OUTCOMES = "outcomes", "Outcomes of my requests"
+    # Alerts to admins and the leaders' own daily summary: always at once, nobody turns them off.
+    SERVICE = "service", "Service messages"
+    DIGEST = "digest", "Daily digest"  # the digest's own e-mail
+
+
+class Delivery(models.TextChoices):
+    """How a person hears of a kind by e-mail (and Slack, where it is set up). In the app they
+    always do."""
+
+    AT_ONCE = "at_once", "At once"
+    DIGEST = "digest", "Daily digest"
+    OFF = "off", "Off"
+
+
+@dataclass(frozen=True)
+class KindSetting:
+    default: str
+    explains: str
+
+
+# The one mapping of the kinds a person chooses for: their default, and what each covers, in
+# the words of the Notifications page. A kind not here (SERVICE) is always sent at once.
+KINDS = {
+    Kind.ASSIGNED: KindSetting(
+        Delivery.AT_ONCE,
+        "A step handed or assigned to you, one escalated to you, a colleague asking your "
+        "opinion, a renewal or budget that is yours to decide.",
+    ),
+    Kind.GROUP: KindSetting(
+        Delivery.DIGEST,
+        "A step opening for your group that nobody holds yet, orders to place, certificates "
+        "about to expire.",
+    ),
+    # At once: a reminder is sent only once something is already overdue, and at most every
+    # few hours; a day's delay in a digest would defeat it.
+    Kind.REMINDERS: KindSetting(
+        Delivery.AT_ONCE, "A step or question of yours that is past its due time."
+    ),
+    Kind.OUTCOMES: KindSetting(
+        Delivery.AT_ONCE,
+        "Your request approved, rejected, sent back or ordered; an answer to a question you asked.",
+    ),
+}
+
+
+class NotificationPreference(models.Model):
+    """A person's choice for one kind; without a row, the kind's default (`KINDS`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=20, choices=[(k.value, k.label) for k in KINDS])
+    delivery = models.CharField(max_length=10, choices=Delivery.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_kind_display()} {self.get_delivery_display().lower()}"
+
+
+class Digest(models.Model):
+    """A person's daily digest of one day (in their time zone): claimed, by its unique (user,
+    day), before the notices it covers are marked and its one e-mail is written, so a second
+    run of the task, or a second scheduler, sends nothing twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests"
+    )
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    items = models.PositiveIntegerField(default=0, help_text="How many notices its e-mail lists.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_digest_a_day")]
+
+    def __str__(self):
+        return f"Digest of {self.day} for {self.user}"
 
 
 class Notification(models.Model):
@@ -55,6 +148,19 @@ class Notification(models.Model):
         help_text="What the reader is asked to act on (e.g. a step); done when it is settled.",
     )
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
+    awaits_digest = models.BooleanField(
+        default=False,
+        help_text="An in-app notice whose e-mail its reader gets in their next daily digest.",
+    )
+    digest = models.ForeignKey(
+        Digest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+        help_text="The daily digest that covered it.",
+    )
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -92,6 +198,11 @@ class Notification(models.Model):
                 name="unread_in_app_by_url",
             ),
             # The inbox, newest first, a page at a time (Meta.ordering), however long the history.
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=Q(awaits_digest=True),
+                name="awaiting_digest",
+            ),
             models.Index(
                 fields=["recipient", "-created_at", "-id"],
                 condition=Q(channel="in_app"),

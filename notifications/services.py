@@ -23,7 +23,7 @@ from core.tasks import enqueue_chunks
 from core.validation import one_line
 
 from . import hooks
-from .models import Channel, Notification, Status
+from .models import KINDS, Channel, Delivery, Notification, NotificationPreference, Status
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def notify(
     action: str,
     url: str,
     dedupe_key: str,
+    kind: str,
     topic: str = "",
     chat: bool = False,
     amount: str = "",
@@ -56,12 +57,15 @@ def notify(
     settles every notification of a topic when somebody has acted on it. `chat`: also a direct
     message in the company chat (Slack), when a Slack app is configured. `amount`: the money the
     notice is about, as "<amount> <currency>" ("12500.00 EUR", `money_text`): the e-mail shows
-    it formatted at its top, with the link."""
+    it formatted at its top, with the link. `kind` (a `Kind`) says what the notice is about:
+    each recipient's choice for it (`deliveries_for`) decides whether the e-mail and chat
+    message go at once, wait for their daily digest, or are not sent; the in-app notice is
+    always written."""
     return notify_many(
         [
             Message(
                 recipients, subject=subject, lines=lines, action=action, url=url,
-                dedupe_key=dedupe_key, topic=topic, chat=chat, amount=amount,
+                dedupe_key=dedupe_key, kind=kind, topic=topic, chat=chat, amount=amount,
             )
         ]
     )  # fmt: skip
@@ -77,6 +81,7 @@ class Message:
     action: str
     url: str
     dedupe_key: str
+    kind: str
     topic: str = ""
     chat: bool = False
     amount: str = ""
@@ -157,21 +162,85 @@ def notify_batch(messages: list[Message]) -> int:
     return _write(messages, render_at_delivery=True)
 
 
+def deliveries_for(user_ids) -> dict[tuple[int, str], str]:
+    """The choices these people made, {(user id, kind): delivery}, in one query: a kind they
+    did not choose for is absent (its default applies, `delivery_of`)."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    rows = NotificationPreference.objects.filter(user_id__in=user_ids)
+    return {(u, k): d for u, k, d in rows.values_list("user_id", "kind", "delivery")}
+
+
+def delivery_of(choices: dict, user_id: int, kind: str) -> str:
+    """How `user_id` hears of `kind` by e-mail and chat: their choice, else the kind's default;
+    at once for a kind nobody chooses for (service messages)."""
+    setting = KINDS.get(kind)
+    if setting is None:
+        return Delivery.AT_ONCE
+    return choices.get((user_id, kind), setting.default)
+
+
+def preferences_of(user) -> dict[str, str]:
+    """{kind: delivery} for every kind a person chooses for, their defaults filled in."""
+    choices = deliveries_for([user.pk])
+    return {kind.value: delivery_of(choices, user.pk, kind) for kind in KINDS}
+
+
+class PreferenceError(ValueError):
+    """A choice that is not one: an unknown kind or way to deliver, named in `errors`."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def set_preferences(user, choices: dict) -> dict[str, str]:
+    """Records a person's choices ({kind: delivery}, some or all kinds; the others keep theirs)
+    and returns them all. Anything but a known kind and a known delivery is refused, naming it,
+    and nothing is changed."""
+    kinds = {k.value: k for k in KINDS}
+    errors = {}
+    for kind, delivery in choices.items():
+        if kind not in kinds:
+            errors[str(kind)] = f"Unknown kind {str(kind)[:50]!r}: use {', '.join(kinds)}."
+        elif delivery not in Delivery.values:
+            errors[kind] = (
+                f"Unknown choice {str(delivery)[:50]!r} for {kinds[kind].label}: use "
+                f"{', '.join(Delivery.values)}."
+            )
+    if errors:
+        raise PreferenceError(errors)
+    # One upsert: two saves at once (two tabs, a script) never collide on the unique key.
+    NotificationPreference.objects.bulk_create(
+        [NotificationPreference(user=user, kind=k, delivery=d) for k, d in choices.items()],
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["delivery"],
+    )
+    return preferences_of(user)
+
+
 def _write(messages: list[Message], *, render_at_delivery: bool) -> int:
+    # Everybody's choices for the whole batch in one query, never one per notice.
+    choices = deliveries_for(
+        {u.pk for m in messages if m.kind in KINDS for u in m.recipients if u.is_active}
+    )
     rows = []
     for message in messages:
-        rows.extend(_values(message, render_at_delivery=render_at_delivery))
+        rows.extend(_values(message, choices, render_at_delivery=render_at_delivery))
     written, to_deliver = _insert_values(rows)
     if to_deliver:
         transaction.on_commit(lambda: enqueue_delivery(to_deliver))
     return written
 
 
-def _values(message: Message, *, render_at_delivery: bool) -> list[dict]:
+def _values(message: Message, choices: dict, *, render_at_delivery: bool) -> list[dict]:
     """The message's rows as {attname: value} dicts with only what differs from the model's
-    defaults: an e-mail, a Slack message when asked for and configured, and an in-app
-    notification per active recipient, one webhook message when configured; one dedupe key
-    per cause, channel and person."""
+    defaults: an in-app notification per active recipient and, as each chose for the message's
+    kind (`choices`), at once an e-mail and a Slack message when asked for and configured, or
+    the in-app row marked for their daily digest, or nothing more; one webhook message when
+    configured; one dedupe key per cause, channel and person."""
     # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
     subject = one_line(message.subject)
     url, lines, action = message.url, message.lines, message.action
@@ -184,18 +253,20 @@ def _values(message: Message, *, render_at_delivery: bool) -> list[dict]:
     common = {
         "subject": subject[:200], "body": body, "url": url, "summary": "\n".join(lines),
         "topic": message.topic[:100], "action": action if later else "", "amount": amount,
+        "kind": message.kind,
     }  # fmt: skip
     now = timezone.now()
     slack = message.chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders
     rows = []
     for user in {u.pk: u for u in message.recipients if u.is_active}.values():
-        if user.email:
+        delivery = delivery_of(choices, user.pk, message.kind)
+        if user.email and delivery == Delivery.AT_ONCE:
             rows.append({"recipient_id": user.pk, "channel": Channel.EMAIL, "body_html": body_html})
             if slack:
                 rows.append({"recipient_id": user.pk, "channel": Channel.SLACK})
         rows.append(
             {"recipient_id": user.pk, "channel": Channel.IN_APP, "status": Status.SENT,
-             "sent_at": now}
+             "sent_at": now, "awaits_digest": bool(user.email) and delivery == Delivery.DIGEST}
         )  # fmt: skip
     if settings.TANDEM_WEBHOOK_URL:
         rows.append({"recipient_id": None, "channel": Channel.WEBHOOK})

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from core import heartbeats
 
-from . import services
+from . import digests, services
 
 
 @shared_task
@@ -30,3 +30,10 @@ def deliver_pending() -> int:
     )
     heartbeats.record(heartbeats.DELIVERY)
     return sent
+
+
+@shared_task
+def send_digests() -> int:
+    """Hourly: the daily digest of each person whose day has reached its hour; a second run (or
+    a second scheduler) sends nothing twice (one claimed row per person and day)."""
+    return digests.send_digests()

@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -5,6 +6,7 @@ from django.views.decorators.http import require_POST
 from core.query import page_number
 
 from . import services
+from .forms import PreferencesForm
 from .models import Channel, Notification
 
 
@@ -37,3 +39,14 @@ def _id(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if 0 < number < 2**63 else None
+
+
+def preferences(request):
+    """The signed-in person chooses, per kind, how e-mail (and Slack) tells them: at once, in
+    a daily digest, or not at all; the app always shows every notification."""
+    form = PreferencesForm(request.POST or None, choices=services.preferences_of(request.user))
+    if request.method == "POST" and form.is_valid():
+        services.set_preferences(request.user, form.cleaned_data)
+        messages.success(request, "Your notification settings are saved.")
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from notifications.models import Notification, Status
+from notifications.models import Kind, Notification, Status
 from notifications.services import enqueue_delivery, notify
 
 from . import selectors
@@ -96,6 +96,7 @@ def _gave_up_alerts(now) -> list[Alert]:
                 action="Open the operations page",
                 url=PAGE,
                 dedupe_key=f"{selectors.ALERT_DEDUPE_PREFIX}{raised[0].key}",
+                kind=Kind.SERVICE,
             )
     for alert in raised:
         logger.warning("alert raised: %s (notification %s)", alert.kind, alert.notification_id)
@@ -137,6 +138,7 @@ def _sweep_alert(now) -> Alert | None:
             action="Open the operations page",
             url=PAGE,
             dedupe_key=f"{selectors.ALERT_DEDUPE_PREFIX}{alert.key}",
+            kind=Kind.SERVICE,
         )
     logger.warning("alert raised: %s", alert.kind)
     return alert

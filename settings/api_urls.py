@@ -16,6 +16,7 @@ from approvals.api.views import (
 from budgets.api.views import BudgetViewSet, RenewalViewSet
 from insights.api.views import AuditExportView, MetricsView, RequestsExportView
 from intake.api.views import CategoryViewSet, PurchaseRequestViewSet
+from notifications.api.views import PreferencesView
 from reach.api.views import SlackInteractivityView
 from vendors.api.views import VendorViewSet
 
@@ -43,6 +44,11 @@ urlpatterns = [
         "requests/<int:request_pk>/evidence/",
         RequestEvidenceView.as_view(),
         name="request-evidence",
+    ),
+    path(
+        "notification-preferences/",
+        PreferencesView.as_view(),
+        name="notification-preferences",
     ),
     path("metrics/", MetricsView.as_view(), name="metrics"),
     path("export/requests.csv", RequestsExportView.as_view(), name="export-requests"),

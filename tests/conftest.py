@@ -1,3 +1,4 @@
+import dataclasses
 import importlib
 import os
 import secrets
@@ -81,6 +82,17 @@ def _celery_may_join_results():
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def group_items_at_once(monkeypatch):
+    """Everybody hears of their group's new items at once (the default is the daily digest): for
+    tests about what those e-mails and chat messages say and do, not about when they go."""
+    from notifications.models import KINDS, Delivery, Kind
+
+    monkeypatch.setitem(
+        KINDS, Kind.GROUP, dataclasses.replace(KINDS[Kind.GROUP], default=Delivery.AT_ONCE)
+    )
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts import roles
 from core import formats
+from notifications.models import Kind
 from notifications.services import notify
 
 from .models import Certificate
@@ -48,5 +49,6 @@ def certificate_expiry_notices(today=None) -> int:
                 action="Open the vendor",
                 url=certificate.vendor.get_absolute_url(),
                 dedupe_key=f"certificate:{certificate.pk}:{warning}",
+                kind=Kind.GROUP,
             )
     return sent

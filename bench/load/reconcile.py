@@ -5,7 +5,9 @@ that break it; the exit status is 1 when any fails.
 - every submitted request has its steps: one routing and one round of steps per submit and
   resubmit, and no request in review without an open or waiting step;
 - every decision has exactly one event, and every decision event exactly one decided step;
-- every opened step notified each of its reviewers exactly once (in the app, and by e-mail);
+- every opened step notified each of its reviewers exactly once in the app, by e-mail those who
+  chose "at once" for it, and for the daily digest those who chose the digest;
+- each daily digest (one per person and day) has its one e-mail;
 - every outbox row was delivered once: no e-mail left pending, failed or retried, and the
   e-mails the backend received are exactly the outbox's, each once;
 - the audit trail's hash chain is intact.
@@ -29,7 +31,8 @@ from audit.models import AuditEvent  # noqa: E402
 from bench.load import mail  # noqa: E402
 from core.validation import one_line  # noqa: E402
 from intake.models import PurchaseRequest, State  # noqa: E402
-from notifications.models import Channel, Notification, Status  # noqa: E402
+from notifications.models import Channel, Delivery, Digest, Kind, Notification, Status  # noqa: E402
+from notifications.services import deliveries_for, delivery_of  # noqa: E402
 
 DECISION_KINDS = ("step_approve", "step_reject", "step_request_changes")
 DECIDED = (StepState.APPROVED, StepState.REJECTED, StepState.CHANGES_REQUESTED)
@@ -111,21 +114,36 @@ def one_event_per_decision(figures: dict) -> bool:
 
 
 def one_notification_per_reviewer(figures: dict) -> bool:
+    """Each opened review step told each of its reviewers once in the app (the person it was
+    assigned to as it opened: by the assignment's notice instead); by e-mail exactly those who
+    chose to hear of it at once; and, for those who chose the daily digest, the notice waits for
+    their digest or is covered by one: nothing lost, no e-mail they did not want."""
     User = get_user_model()
     members: dict[int, set[int]] = {}
-    emails: dict[int, set[int]] = {}
+    emails: set[int] = set()
     for user_id, group_id, email in User.objects.filter(is_active=True).values_list(
         "pk", "groups", "email"
     ):
+        if email:
+            emails.add(user_id)
         if group_id is not None:
             members.setdefault(group_id, set()).add(user_id)
-            if email:
-                emails.setdefault(group_id, set()).add(user_id)
     sent = Counter()
-    for key, channel, recipient in Notification.objects.filter(
+    in_digest = set()
+    for key, channel, recipient, awaits, digest in Notification.objects.filter(
         dedupe_key__startswith="opened:"
-    ).values_list("dedupe_key", "channel", "recipient_id"):
-        sent[int(key.split(":")[1]), channel, recipient] += 1
+    ).values_list("dedupe_key", "channel", "recipient_id", "awaits_digest", "digest_id"):
+        step = int(key.split(":")[1])
+        sent[step, channel, recipient] += 1
+        if channel == Channel.IN_APP and (awaits or digest):
+            in_digest.add((step, recipient))
+    assigned = {
+        (int(key.split(":")[1]), recipient)
+        for key, recipient in Notification.objects.filter(
+            dedupe_key__startswith="assigned:", channel=Channel.IN_APP
+        ).values_list("dedupe_key", "recipient_id")
+    }
+    choices = deliveries_for(emails)
     problems = [
         f"step {step}: {count} {channel} to user {user}"
         for (step, channel, user), count in sent.items()
@@ -135,16 +153,45 @@ def one_notification_per_reviewer(figures: dict) -> bool:
         "pk", "group_id", "user_id"
     )
     for pk, group_id, user_id in opened:
-        expected_in_app = {user_id} if user_id else members.get(group_id, set())
-        expected_email = {user_id} if user_id else emails.get(group_id, set())
-        expected_by_channel = {Channel.IN_APP: expected_in_app, Channel.EMAIL: expected_email}
-        for channel, expected in expected_by_channel.items():
-            missing = [u for u in expected if (pk, channel, u) not in sent]
-            if missing:
-                problems.append(f"step {pk}: no {channel} notification for users {missing[:5]}")
+        kind = Kind.ASSIGNED if user_id else Kind.GROUP
+        for user in {user_id} if user_id else members.get(group_id, set()):
+            if (pk, Channel.IN_APP, user) not in sent:
+                if (pk, user) not in assigned:
+                    problems.append(f"step {pk}: user {user} was not told in the app")
+                continue
+            delivery = delivery_of(choices, user, kind) if user in emails else Delivery.OFF
+            emailed = (pk, Channel.EMAIL, user) in sent
+            if emailed != (delivery == Delivery.AT_ONCE):
+                problems.append(f"step {pk}: user {user} chose {delivery}, e-mailed: {emailed}")
+            if (delivery == Delivery.DIGEST) != ((pk, user) in in_digest):
+                problems.append(f"step {pk}: user {user} chose {delivery}, not so for the digest")
     figures["opened steps"] = len(opened)
     figures["step-opened notifications"] = sum(sent.values())
-    return _report("every opened step notified each reviewer exactly once", problems)
+    figures["step-opened e-mails"] = sum(n for (_, c, _), n in sent.items() if c == Channel.EMAIL)
+    return _report("every opened step told each reviewer once, as they chose", problems)
+
+
+def each_digest_sent_once(figures: dict) -> bool:
+    """One digest per person and day (the database's unique key), each with exactly its one
+    e-mail when it listed anything, and no digest e-mail without its digest."""
+    digests = {
+        f"digest:{user}:{day.isoformat()}": items
+        for user, day, items in Digest.objects.values_list("user_id", "day", "items")
+    }
+    written = Counter(
+        Notification.objects.filter(channel=Channel.EMAIL, kind=Kind.DIGEST).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    problems = [
+        f"{key}: {written[key]} e-mails for {items} items"
+        for key, items in digests.items()
+        if written[key] != (1 if items else 0)
+    ]
+    problems += [f"{key}: an e-mail without its digest" for key in written if key not in digests]
+    figures["digests"] = len(digests)
+    figures["notices awaiting a digest"] = Notification.objects.filter(awaits_digest=True).count()
+    return _report("each digest sent once", problems)
 
 
 def outbox_delivered_once(figures: dict) -> bool:
@@ -187,6 +234,7 @@ def main() -> int:
         submitted_requests_have_steps,
         one_event_per_decision,
         one_notification_per_reviewer,
+        each_digest_sent_once,
         outbox_delivered_once,
         audit_chain_intact,
     ]

@@ -135,6 +135,7 @@ def timeline_of(client, user, purchase_request) -> str:
     return client.get(f"/requests/{purchase_request.pk}/").content.decode()
 
 
+@pytest.mark.usefixtures("group_items_at_once")  # the e-mail at once, not in the digest
 def test_the_order_and_receipt_work_items_reminders_are_in_the_timeline(
     client, approved, requester, procurement, cpo
 ):

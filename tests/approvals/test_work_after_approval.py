@@ -233,6 +233,7 @@ def order_alerts():
     )
 
 
+@pytest.mark.usefixtures("group_items_at_once")  # the e-mail at once, not in the digest
 def test_the_order_is_reminded_once_per_repeat_then_escalated_once(approved, procurement, cpo):
     assert sweep_at(71) == 0
     assert sweep_at(72) == 1  # due: 72 h by default

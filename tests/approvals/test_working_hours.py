@@ -170,6 +170,7 @@ def test_the_clock_does_not_run_while_the_vendor_is_reviewed(
     assert due(purchase_request) == berlin(2026, 12, 9, 10)
 
 
+@pytest.mark.usefixtures("group_items_at_once")  # the e-mail at once, not in the digest
 def test_each_reviewer_reads_the_due_time_in_their_own_zone(office, requester):
     from_team = UserFactory(roles=[roles.IT_REVIEWERS], time_zone="")
     in_tokyo = UserFactory(roles=[roles.IT_REVIEWERS], time_zone="Asia/Tokyo")

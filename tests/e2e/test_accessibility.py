@@ -72,6 +72,7 @@ def organisation(requester, it_reviewer, procurement, cio, cpo, admin_user):
             action="Open it",
             url=in_review.get_absolute_url(),
             dedupe_key=f"a11y:{user.pk}",
+            kind="assigned",
         )
     return {
         "finance": finance,

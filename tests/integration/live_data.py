@@ -71,4 +71,5 @@ def pending_emails(count: int) -> None:
             action="Open",
             url="/",
             dedupe_key=f"live:{n}",
+            kind="outcomes",
         )

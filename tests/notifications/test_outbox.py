@@ -25,6 +25,7 @@ def send(recipient, key="cause-1"):
         action="Open",
         url="/requests/",
         dedupe_key=key,
+        kind="outcomes",
     )
 
 
@@ -178,6 +179,7 @@ def batch_message(recipients, key, **fields):
         "action": "Decide now",
         "url": "/requests/7/#steps",
         "topic": "step:7",
+        "kind": "reminders",
         **fields,
     }
     return services.Message(recipients, dedupe_key=key, **fields)

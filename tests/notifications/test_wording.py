@@ -14,6 +14,7 @@ from tests.factories import PurchaseRequestFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("group_items_at_once")  # the e-mail at once, not in the digest
 def test_the_opened_step_mail_names_the_role_and_formats_the_due_time(
     requester, it_reviewer, procurement
 ):

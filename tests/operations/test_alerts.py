@@ -34,7 +34,13 @@ def _alert_mails(subject_start="Tandem:"):
 def _give_up(user, subject="Reminder: PR-1 waits", settings=None):
     """A real give-up: the SMTP server refuses every attempt until the last."""
     notification_services.notify(
-        [user], subject=subject, lines=["x"], action="Open", url="/", dedupe_key=subject
+        [user],
+        subject=subject,
+        lines=["x"],
+        action="Open",
+        url="/",
+        dedupe_key=subject,
+        kind="service",
     )
     row = Notification.objects.get(recipient=user, channel=Channel.EMAIL, subject=subject)
     settings.EMAIL_BACKEND = "tests.notifications.failing_backend.EmailBackend"
@@ -149,7 +155,9 @@ def test_an_admin_retries_a_notification_and_a_new_give_up_alerts_again(
 
 def test_retrying_a_notification_that_had_not_given_up_changes_nothing(client, admins):
     user = UserFactory(username="ivan")
-    notification_services.notify([user], subject="s", lines=[], action="a", url="/", dedupe_key="k")
+    notification_services.notify(
+        [user], subject="s", lines=[], action="a", url="/", dedupe_key="k", kind="service"
+    )
     row = Notification.objects.get(recipient=user, channel=Channel.EMAIL)
     client.force_login(admins[0])
     response = client.post(f"/operations/notifications/{row.pk}/retry/", follow=True)

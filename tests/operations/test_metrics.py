@@ -62,6 +62,7 @@ def test_metrics_include_django_prometheus_request_counters(client):
     assert any(name.startswith("django_http_responses_total_by_status") for name, _ in samples)
 
 
+@pytest.mark.usefixtures("group_items_at_once")  # e-mails in the outbox, not in a digest
 def test_tandem_gauges_count_requests_steps_and_outbox(client, requester, it_reviewer, procurement):
     start = timezone.now()
     with time_machine.travel(start, tick=False):

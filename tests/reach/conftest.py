@@ -7,6 +7,12 @@ from reach.models import TokenKind
 from tests.factories import PurchaseRequestFactory
 
 
+@pytest.fixture(autouse=True)
+def _group_items_at_once(group_items_at_once):
+    """The reach tests are about the e-mails and Slack messages of group steps: their reviewers
+    hear of them at once here (by default they come in the daily digest)."""
+
+
 @pytest.fixture
 def submitted(requester):
     """Submits a complete request (baseline routing: an IT and a procurement step, open)."""

@@ -153,6 +153,7 @@ def test_the_api_refuses_rules_out_of_bounds(api, admin_user, change, field):
 # No user text makes a notification undeliverable
 
 
+@pytest.mark.usefixtures("group_items_at_once")  # each e-mail at once, not in a digest
 def test_a_title_with_a_line_break_stored_before_still_reaches_the_reviewers(
     requester, it_reviewer, procurement, django_capture_on_commit_callbacks
 ):

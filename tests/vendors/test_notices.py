@@ -22,6 +22,7 @@ def emails(subject_part):
     return Notification.objects.filter(channel=Channel.EMAIL, subject__contains=subject_part)
 
 
+@pytest.mark.usefixtures("group_items_at_once")  # the e-mail at once, not in the digest
 def test_certificate_notices_at_30_and_7_days_once_each(it_reviewer, procurement):
     today = timezone.localdate()
     Certificate.objects.create(
