@@ -4,8 +4,12 @@ organisation, Celery and the cache on Redis.
 
 - Redis stopped: filing, deciding and the pages keep working; the e-mails wait in the outbox
   (status pending) and are sent once Redis is back and `deliver_pending` runs on a worker.
+- Redis frozen (SIGSTOP, as in a network partition): a submit, a decision and pages each answer
+  within FROZEN_DEADLINE with their outcome; the outbox delivers once it thaws.
 - PostgreSQL restarted under the running application: the next request works (the dropped
   persistent connection is noticed by CONN_HEALTH_CHECKS and replaced).
+- PostgreSQL stopped: pages and the API answer 503 "briefly unavailable" with Retry-After;
+  /readyz names the database; everything works again once it is back.
 - A worker killed in the middle of a task: tests/integration/test_reminders_live.py.
 
 Every fault is done to services of this module alone: a private Redis (tests/support/
@@ -34,6 +38,7 @@ from tests.support.private_redis import PrivateRedis
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 DEMO_PASSWORD = "tandem-demo"
+FROZEN_DEADLINE = 3  # seconds: any answer with Redis frozen
 BROKER_DB, CACHE_DB = 0, 1
 
 
@@ -73,6 +78,11 @@ class App:
 
     def page(self, user: str, path: str) -> tuple[int, str]:
         """GET `path` signed in through the sign-in form as `user`."""
+        status, _, body = self.get_signed_in(self.sign_in(user), path)
+        return status, body.decode(errors="replace")
+
+    def sign_in(self, user: str) -> str:
+        """The Cookie header of a session signed in through the sign-in form as `user`."""
         status, headers, body = self.http("GET", "/accounts/login/")
         assert status == 200, body[:500]
         cookies = _cookies(headers)
@@ -90,10 +100,10 @@ class App:
         )
         assert status == 302, body[:500]
         cookies.update(_cookies(headers))
-        status, _, body = self.http(
-            "GET", path, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-        )
-        return status, body.decode(errors="replace")
+        return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+    def get_signed_in(self, cookie: str, path: str):
+        return self.http("GET", path, headers={"Cookie": cookie})
 
     def sql(self, query: str, params=()):
         connection = psycopg2.connect(self.env["DATABASE_URL"], connect_timeout=3)
@@ -198,7 +208,6 @@ def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_t
 ):
     title = f"Filed without Redis {uuid.uuid4().hex[:8]}"
     payload = complete_request_payload(app.manage, title, during="while a service is down")
-    worker = None
     redis_server.stop()
     try:
         # File and submit, as the requester.
@@ -238,10 +247,18 @@ def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_t
             redis_server.start()
 
     # Redis is back: the periodic delivery on a worker sends what waited.
+    _deliver_the_outbox_with_a_worker(app, title)
+
+
+def _deliver_the_outbox_with_a_worker(app: App, title: str) -> None:
+    """A worker (production settings, so the broker's short timeouts) runs the periodic
+    delivery: every e-mail about `title` is sent, once."""
+    worker = None
     try:
         worker = app.processes.start(
             "worker", "celery", "-A", "settings", "worker", "--loglevel=INFO", "--concurrency=1",
-            f"--hostname=faults-{os.getpid()}@tandem", "--without-mingle", "--without-gossip",
+            f"--hostname=faults-{os.getpid()}-{uuid.uuid4().hex[:6]}@tandem",
+            "--without-mingle", "--without-gossip",
         )  # fmt: skip
         app.processes.wait_for(
             "the worker", lambda: "ready." in app.processes.log("worker"), timeout=90
@@ -258,6 +275,55 @@ def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_t
         if worker is not None and worker.poll() is None:
             worker.terminate()
             worker.wait(timeout=30)
+        app.processes.running.pop("worker", None)
+
+
+def test_with_redis_frozen_filing_deciding_and_pages_answer_within_seconds_and_the_outbox_delivers(
+    app, redis_server
+):
+    """A frozen Redis (SIGSTOP: a network partition looks like this) under gunicorn: each
+    publish and cache call gives up within a second (settings.base), the actions succeed, and
+    once Redis thaws a worker delivers what waited."""
+    title = f"Filed with Redis frozen {uuid.uuid4().hex[:8]}"
+    payload = complete_request_payload(app.manage, title, during="while Redis is frozen")
+    # Signed in and tokens made while everything answers.
+    app.api("rita", "GET", "/api/requests/")
+    app.api("ivan", "GET", "/api/requests/")
+    ivan = app.sign_in("ivan")
+
+    def timed(call):
+        started = time.monotonic()
+        result = call()
+        return result, time.monotonic() - started
+
+    with redis_server.frozen():
+        (status, created), took = timed(lambda: app.api("rita", "POST", "/api/requests/", payload))
+        assert status == 201, created
+        (status, submitted), submit_took = timed(
+            lambda: app.api("rita", "POST", f"/api/requests/{created['id']}/submit/")
+        )
+        assert status == 200, submitted
+        assert submitted["state"] == "in_review"
+        assert submit_took < FROZEN_DEADLINE, f"the submit took {submit_took:.1f}s"
+        status, steps = app.api("rita", "GET", f"/api/requests/{created['id']}/steps/")
+        it_step = next(s for s in steps if s["side"] == "it" and s["state"] == "open")
+        (status, decided), took = timed(
+            lambda: app.api(
+                "ivan", "POST", f"/api/steps/{it_step['id']}/reject/", {"comment": "Not now."}
+            )
+        )
+        assert status == 200, decided
+        assert decided["state"] == "rejected"
+        assert took < FROZEN_DEADLINE, f"the decision took {took:.1f}s"
+        for path in ("/approvals/", f"/requests/{created['id']}/", "/notifications/"):
+            (status, _, body), took = timed(lambda path=path: app.get_signed_in(ivan, path))
+            assert status == 200, f"{path}: {status}\n{body[:1000]}"
+            assert took < FROZEN_DEADLINE, f"{path} took {took:.1f}s"
+        waiting = _emails(app, title)
+        assert set(waiting) == {"pending"} and waiting["pending"] >= 2, waiting
+
+    _deliver_the_outbox_with_a_worker(app, title)
+    assert "Internal Server Error" not in app.processes.log("gunicorn")
 
 
 def test_a_postgresql_restart_under_the_running_application_is_survived(app, postgres_server):
@@ -279,3 +345,43 @@ def test_a_postgresql_restart_under_the_running_application_is_survived(app, pos
         if not postgres_server.up():
             postgres_server.start()
     assert "Internal Server Error" not in app.processes.log("gunicorn")
+
+
+def test_with_postgresql_stopped_pages_and_the_api_say_briefly_unavailable_and_recover(
+    app, postgres_server
+):
+    """PostgreSQL stopped under gunicorn: 503 "briefly unavailable" with Retry-After (a page,
+    and JSON for the API), /readyz names the database, /healthz still answers; once it is
+    back, the same session and token work again without a restart."""
+    cora = app.sign_in("cora")
+    app.api("cora", "GET", "/api/requests/")  # the token, made while the database answers
+    postgres_server.stop()
+    try:
+        for path in ("/requests/", "/approvals/"):
+            status, headers, body = app.get_signed_in(cora, path)
+            assert status == 503, f"{path}: {status}\n{body[:1000]}"
+            assert headers["Retry-After"].isdigit()
+            page = body.decode()
+            assert "Tandem is briefly unavailable" in page
+            assert "nothing you sent was lost" in page
+        status, headers, body = app.http(
+            "GET",
+            "/api/requests/",
+            headers={"Authorization": f"Bearer {app.tokens['cora']}", "Accept": "application/json"},
+        )
+        assert status == 503, body[:1000]
+        assert headers["Retry-After"].isdigit()
+        assert json.loads(body)["detail"].startswith("Tandem is briefly unavailable")
+        status, _, body = app.http("GET", "/readyz")
+        assert (status, json.loads(body)) == (
+            503,
+            {"status": "unavailable", "failing": ["database"]},
+        )
+        assert app.http("GET", "/healthz")[0] == 200
+    finally:
+        if not postgres_server.up():
+            postgres_server.start()
+    status, _, body = app.get_signed_in(cora, "/requests/")
+    assert status == 200, body[:1000]
+    assert app.api("cora", "GET", "/api/requests/")[0] == 200
+    assert app.http("GET", "/readyz")[0] == 200
