@@ -1,11 +1,16 @@
 """Answers for requests refused before any view runs: a body over the size limit is 413, on
-pages and in the API alike (Django alone would answer 400, or read it whole)."""
+pages and in the API alike (Django alone would answer 400, or read it whole); and the answer
+while the database is down: 503 with Retry-After instead of a bare 500."""
+
+import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.views import defaults
 
@@ -67,3 +72,52 @@ def forbidden(request, exception=None):
         detail = str(exception or "") or "You do not have permission to perform this action."
         return JsonResponse({"detail": detail}, status=403)
     return defaults.permission_denied(request, exception)
+
+
+# The database does not answer (stopped, restarting, unreachable): Django raises these.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE_MESSAGE = (
+    "Tandem is briefly unavailable; nothing you sent was lost. Whatever was saved before stays "
+    "saved, and this last action was not half done: try it again in a minute."
+)
+
+
+def _database_down(error) -> bool:
+    """The error, or one it was raised from or while handling, is the database not answering."""
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, DATABASE_DOWN):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def briefly_unavailable(request) -> HttpResponse:
+    """503 with Retry-After: JSON under /api/, else a page that needs no database (no context
+    processors, no signed-in user, no layout)."""
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse({"detail": UNAVAILABLE_MESSAGE}, status=503)
+    else:
+        page = render_to_string("503.html", {"message": UNAVAILABLE_MESSAGE})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    # Made where the database failed, perhaps outside the middlewares that add these headers
+    # (the CSP's reads the identity provider's origins): the page's own, as strict.
+    response["X-Frame-Options"] = "DENY"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
+def server_error(request):
+    """handler500: the database not answering is 503 "briefly unavailable" (a load balancer
+    and a client retry it); anything else the usual 500 page. Django calls it while handling
+    the exception, so sys.exc_info() names it."""
+    if _database_down(sys.exc_info()[1]):
+        return briefly_unavailable(request)
+    return defaults.server_error(request)

@@ -13,7 +13,7 @@ from . import requestid
 
 request_log = logging.getLogger("tandem.request")
 # Probed every few seconds by healthchecks and Prometheus: logged only when they fail.
-QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/healthz/deep", "/metrics"})
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):

@@ -1,23 +1,55 @@
-"""Handing outbox rows to Celery after the commit that wrote them."""
+"""Handing outbox rows to Celery after the commit that wrote them.
+
+Every row handed over here is already written (notifications and webhook deliveries wait in
+their outbox for a periodic task; a Slack message is settled again when its step is next looked
+at): a publish is only the fast path. A publish that fails (the broker stopped, or frozen: the
+timeouts in settings.base end it after a second) leaves the rows waiting, and the request that
+wrote them succeeds. After a failure the process leaves the broker alone for a while
+(core.outages), so an outage costs one request per process a second, not every request."""
 
 import logging
 
 from celery import current_app
+from kombu.exceptions import OperationalError
+
+from .outages import Pause
 
 logger = logging.getLogger(__name__)
+# What a publish raises when the broker is unreachable or does not answer in time.
+BROKER_FAILURES = (OperationalError, ConnectionError, TimeoutError, OSError)
+
+# The periodic delivery (every minute) takes the rows meanwhile.
+BROKER = Pause(
+    "the Celery broker",
+    seconds=15,
+    fallback="new work waits in the outbox for the periodic delivery",
+)
+
+
+def _publish(task, argument) -> bool:
+    """True when the broker took the message; False when the outbox keeps it."""
+    if BROKER.active():
+        return False
+    try:
+        task.delay(argument)
+    except BROKER_FAILURES:
+        BROKER.failed()
+        return False
+    except Exception:  # noqa: BLE001 - whatever else failed, the outbox keeps the rows
+        logger.warning("%s could not be queued; the outbox keeps it", task.name, exc_info=True)
+        return False
+    BROKER.answered()
+    return True
 
 
 def enqueue_each(task_name: str, ids, *, what: str) -> None:
     """Enqueues the task named `task_name` once per id. The task is looked up by name, so a
     service never imports its own tasks module (tasks import services, not the reverse); the
-    app registers its tasks in its AppConfig.ready(). With the broker down the rows stay in
-    their outbox and the periodic sweep sends them later: nothing waits on the broker."""
+    app registers its tasks in its AppConfig.ready(). With the broker down the rows (`what`)
+    stay in their outbox and the periodic sweep sends them later: nothing waits on the broker."""
     task = current_app.tasks[task_name]
     for pk in ids:
-        try:
-            task.delay(pk)
-        except Exception:  # noqa: BLE001 - any broker failure: the outbox keeps the row
-            logger.warning("broker unavailable; %s %s waits for the periodic sweep", what, pk)
+        if not _publish(task, pk):
             return
 
 
@@ -28,8 +60,5 @@ def enqueue_chunks(task_name: str, ids, *, size: int, what: str) -> None:
     task = current_app.tasks[task_name]
     ids = list(ids)
     for start in range(0, len(ids), size):
-        try:
-            task.delay(ids[start : start + size])
-        except Exception:  # noqa: BLE001 - any broker failure: the outbox keeps the rows
-            logger.warning("broker unavailable; %s from %s waits for the sweep", what, ids[start])
+        if not _publish(task, ids[start : start + size]):
             return

@@ -1,10 +1,14 @@
-"""`/healthz`, `/readyz` and `/metrics`, answered before the rest of the stack: no sign-in, no
-session, no host check and no HTTPS redirect, so a container healthcheck or a Prometheus
-server inside the private network reaches them by address over plain HTTP.
+"""`/healthz`, `/readyz`, `/healthz/deep` and `/metrics`, answered before the rest of the
+stack: no sign-in, no session, no host check and no HTTPS redirect, so a container healthcheck
+or a Prometheus server inside the private network reaches them by address over plain HTTP.
 
-- `/healthz`: the process answers; touches nothing else (no database).
-- `/readyz`: database reachable and every migration applied, broker reachable; 503 naming only
-  the failing part(s).
+- `/healthz` (liveness): the process answers; touches nothing else (no database).
+- `/readyz` (readiness): what this web process needs to serve: the database reachable and every
+  migration applied; 503 naming only the failing part. Redis is not asked: a load balancer must
+  not take web servers that serve fine out of rotation for a broker outage.
+- `/healthz/deep` (monitoring): every part of the system: database, migrations, broker, worker
+  and beat heartbeats, outbox; 503 naming the failing parts. Only with the bearer token of
+  `/metrics`, like it.
 - `/metrics`: Prometheus text, only with `Authorization: Bearer <METRICS_TOKEN>`; 404 when no
   METRICS_TOKEN is configured, 401 with a wrong or missing token."""
 
@@ -17,6 +21,7 @@ from . import health, metrics
 
 HEALTHZ = "/healthz"
 READYZ = "/readyz"
+HEALTHZ_DEEP = "/healthz/deep"
 METRICS = "/metrics"
 
 
@@ -30,6 +35,8 @@ class OperationsEndpointsMiddleware:
             return _hardened(self._only_get(request) or JsonResponse({"status": "ok"}))
         if path == READYZ:
             return _hardened(self._only_get(request) or readiness())
+        if path == HEALTHZ_DEEP:
+            return _hardened(self._only_get(request) or _token_refusal(request) or deep_health())
         if path == METRICS:
             return _hardened(self._only_get(request) or metrics_response(request))
         return self.get_response(request)
@@ -58,13 +65,27 @@ def _hardened(response):
 
 
 def readiness():
-    failing = health.failing_parts()
+    failing = health.serving_failures()
     if failing:
         return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
     return JsonResponse({"status": "ok"})
 
 
-def metrics_response(request):
+CHECK_WORDS = {True: "ok", False: "failing", None: "unknown"}
+
+
+def deep_health():
+    checks = health.deep_checks()
+    body = {"checks": {part: CHECK_WORDS[result] for part, result in checks.items()}}
+    failing = [part for part, result in checks.items() if result is False]
+    if failing:
+        return JsonResponse({"status": "degraded", "failing": failing, **body}, status=503)
+    return JsonResponse({"status": "ok", **body})
+
+
+def _token_refusal(request):
+    """None when the request carries the operations token (METRICS_TOKEN); otherwise the
+    refusal: 404 when no token is configured, 401 with a wrong or missing one."""
     token = settings.METRICS_TOKEN
     if not token:
         return HttpResponse("Not found.\n", status=404, content_type="text/plain")
@@ -76,5 +97,12 @@ def metrics_response(request):
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
+    return None
+
+
+def metrics_response(request):
+    refusal = _token_refusal(request)
+    if refusal is not None:
+        return refusal
     body, content_type = metrics.render()
     return HttpResponse(body, content_type=content_type)

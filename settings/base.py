@@ -376,7 +376,11 @@ SPECTACULAR_SETTINGS = {
 # insights.selectors). With CACHE_URL (a Redis database, e.g. redis://redis:6379/1) every
 # worker process shares one; without it each process keeps its own, in memory. A Redis that
 # does not answer is a miss, never an error: the page is worked out instead (django-redis's
-# IGNORE_EXCEPTIONS, logged).
+# IGNORE_EXCEPTIONS). Each cache call gives up after half a second, to connect and to
+# get an answer, and after a failure the process does not ask Redis again for 15 s (core.cache):
+# a stopped or frozen Redis (SIGSTOP, a network partition) costs one page half a second, never
+# a web worker. The failure and the recovery are logged once each (core.outages), not a
+# traceback per miss.
 def redis_cache(url: str) -> dict:
     return {
         "BACKEND": "django_redis.cache.RedisCache",
@@ -386,6 +390,8 @@ def redis_cache(url: str) -> dict:
             "IGNORE_EXCEPTIONS": True,
             "SOCKET_CONNECT_TIMEOUT": 0.5,
             "SOCKET_TIMEOUT": 0.5,
+            # After a failed call the process leaves Redis alone for 15 s (core.cache).
+            "CONNECTION_FACTORY": "core.cache.PausingConnectionFactory",
         },
     }
 
@@ -393,7 +399,7 @@ def redis_cache(url: str) -> dict:
 CACHE_URL = env("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": redis_cache(CACHE_URL)}
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 
 # Celery: JSON only, acknowledged after the work is done, re-queued if the worker dies.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -406,6 +412,25 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# A stalled broker never holds a web worker (issue 30). Every publish gives up after a second:
+# connecting (socket_connect_timeout, broker_connection_timeout) and waiting for Redis's answer
+# (socket_timeout; without it a frozen Redis blocks a publish forever), and it is not retried
+# (max_retries 0: each retry would cost another second). Every publish is made after the commit
+# of rows that an outbox already holds (core.tasks): a failed one is logged and left to the
+# periodic delivery, and the user sees their action succeed. The worker and beat use the same
+# timeouts; kombu's health checks keep their long-lived connections alive.
+BROKER_TIMEOUT_SECONDS = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 0,
+    "interval_start": 0,
+    "interval_step": 0,
+    "interval_max": 0,
+}
 # django-celery-beat's DatabaseScheduler, plus a heartbeat and the admin alerts (operations).
 CELERY_BEAT_SCHEDULER = "operations.scheduler:HeartbeatScheduler"
 CELERY_TIMEZONE = "UTC"

@@ -56,3 +56,5 @@ urlpatterns = [
 handler400 = "core.http.bad_request"
 handler403 = "core.http.forbidden"
 handler404 = "core.http.not_found"
+# The database down is 503 with Retry-After ("briefly unavailable"), not a bare 500.
+handler500 = "core.http.server_error"

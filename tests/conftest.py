@@ -16,6 +16,8 @@ from rest_framework.test import APIClient
 
 from accounts import roles
 from approvals import routing
+from core import cache as core_cache
+from core import tasks as core_tasks
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
@@ -69,6 +71,14 @@ def _no_compiled_rules_from_an_earlier_test():
     (count, ids, latest change) exactly as a later test recreates it under frozen time, while the
     rules themselves differ; in production ids never come back and time moves on."""
     routing.forget_rules()
+
+
+@pytest.fixture(autouse=True)
+def _broker_and_cache_not_paused_by_an_earlier_test():
+    """A failed publish or cache call leaves the broker or the cache alone for a while (core.
+    outages); each test starts with both asked again."""
+    core_tasks.BROKER.reset()
+    core_cache.CACHE.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,9 @@ workers, Prometheus multiprocess mode) with `settings.production` on a fresh Pos
 database with the demo organisation, a Celery worker and beat, and a PRIVATE Redis server that
 this test stops and starts (the shared Redis is never touched).
 
-- /readyz answers 503 naming the broker while Redis is stopped, 200 when it is back; the
-  compose healthcheck command of `web` fails and passes with it.
+- /readyz stays 200 while Redis is stopped (web serves without it; the compose healthcheck
+  command of `web` keeps passing), while /healthz/deep names the broker; once Redis, the worker
+  and beat run, /healthz/deep is all "ok".
 - /metrics shows the outbox backlog growing while Redis is down and draining after.
 - The request id sent with a request reaches the Celery task it caused, in JSON log lines.
 - `check_worker` and `check_beat` (the compose healthchecks of worker and beat) pass against
@@ -80,6 +81,12 @@ class Web:
 
     def readyz(self):
         status, _, body = self.http("GET", "/readyz")
+        return status, json.loads(body)
+
+    def deep(self):
+        status, _, body = self.http(
+            "GET", "/healthz/deep", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         return status, json.loads(body)
 
     def metrics(self):
@@ -173,10 +180,14 @@ def _drill(env, processes, redis_server):
 
     # Redis stops.
     redis_server.stop()
-    status, body = web.readyz()
-    assert (status, body) == (503, {"status": "unavailable", "failing": ["broker"]})
-    assert _web_healthcheck(web.port).returncode != 0
-    assert web.http("GET", "/healthz")[0] == 200  # alive all the same
+    # Web serves without Redis: ready, and its compose healthcheck keeps passing.
+    assert web.readyz() == (200, {"status": "ok"})
+    assert _web_healthcheck(web.port).returncode == 0
+    assert web.http("GET", "/healthz")[0] == 200
+    # Monitoring sees the broker (and the worker and beat, not started yet) failing.
+    status, body = web.deep()
+    assert status == 503
+    assert body["failing"] == ["broker", "worker", "beat"], body
 
     before = value(web.metrics(), "tandem_outbox_notifications", status="pending")
     backlog = [before]
@@ -222,6 +233,9 @@ def _drill(env, processes, redis_server):
     assert value(samples, "tandem_broker_up") == 1
     # Both gunicorn workers' request counters add up in one scrape (multiprocess mode).
     assert any(name.startswith("django_http_requests_total_by_method") for name, _ in samples)
+
+    # Every part works: the deep check is all "ok" (beat beats every 15 s).
+    processes.wait_for("the deep check", lambda: web.deep()[0] == 200, timeout=60)
 
     # The health commands of compose's worker and beat pass against the live processes.
     ping = _manage(env, "check_worker", "--node", WORKER, "--timeout", "5")

@@ -111,7 +111,7 @@ def _check_production_shape(env: dict[str, str], tmp_path: Path) -> None:
         # The API without credentials: 401 and how to authenticate, not a redirect.
         status, headers, _ = _get(port, "/api/requests/", {"Accept": "application/json"})
         assert status == 401
-        assert headers["WWW-Authenticate"].startswith("Token")
+        assert headers["WWW-Authenticate"].startswith("Bearer")
 
         # The worker answers a ping through Redis.
         processes.wait_for("the worker to be ready", lambda: "ready." in processes.log("worker"))

@@ -29,7 +29,11 @@ def test_every_service_has_a_healthcheck(services):
 
 
 def test_web_is_healthy_when_ready(services):
+    """Ready is what web needs to serve (/readyz); the whole system's health (/healthz/deep)
+    is for monitoring, never a healthcheck that takes web out of service."""
     assert "http://127.0.0.1:8000/readyz" in _test(services["web"])
+    for name, service in services.items():
+        assert "/healthz/deep" not in _test(service), name
 
 
 def test_worker_and_beat_use_their_health_commands(services):

@@ -1,13 +1,21 @@
-"""/healthz and /readyz (issue 20): no sign-in, "ok" or the name of the failing part only."""
+"""/healthz, /readyz (issue 20) and /healthz/deep (issue 30): no sign-in, "ok" or the name of
+the failing part only. /readyz asks only what web needs to serve (the database); the rest of the
+system (broker, worker, beat, outbox) is /healthz/deep's, behind the operations token."""
 
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import timezone
 
+from core import heartbeats
+from notifications.models import Channel, Notification, Status
 from operations import health
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,20 +79,115 @@ def test_readyz_names_unapplied_migrations(client):
 
 
 @pytest.mark.redis
-def test_readyz_names_the_broker_while_redis_is_down_and_recovers(client, broker_at):
+def test_readyz_stays_ready_while_redis_is_down_and_the_deep_check_names_the_broker(
+    client, broker_at, settings
+):
+    """A broker outage leaves web serving (notifications wait in the outbox): the load balancer
+    keeps sending traffic, while monitoring sees the broker failing."""
+    settings.METRICS_TOKEN = TOKEN
+    _all_heartbeats_fresh()
     assert client.get("/readyz").status_code == 200
+    assert deep(client) == (200, {"status": "ok", "checks": dict.fromkeys(health_parts(), "ok")})
 
     broker_at.stop()
     response = client.get("/readyz")
-    assert response.status_code == 503
-    # Only the failing part: no host, port, address or error text.
-    assert response.json() == {"status": "unavailable", "failing": ["broker"]}
-    assert str(broker_at.port) not in response.content.decode()
-
-    broker_at.start()
-    response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    status, body = deep(client)
+    assert status == 503
+    assert body["failing"] == ["broker"]
+    assert body["checks"]["broker"] == "failing"
+    assert body["checks"]["database"] == "ok"
+    # Only the failing part: no host, port, address or error text.
+    assert str(broker_at.port) not in str(body)
+
+    broker_at.start()
+    assert deep(client)[0] == 200
+
+
+TOKEN = "s3cret-operations-token"
+
+
+def health_parts():
+    return ["database", "migrations", "broker", "worker", "beat", "outbox"]
+
+
+def deep(client, token=TOKEN):
+    response = client.get("/healthz/deep", HTTP_AUTHORIZATION=f"Bearer {token}")
+    return response.status_code, response.json() if response.status_code in (200, 503) else None
+
+
+def _all_heartbeats_fresh(at=None):
+    for name in (heartbeats.BEAT, heartbeats.DELIVERY):
+        heartbeats.record(name, at=at)
+
+
+def test_deep_health_needs_the_operations_token(client, settings, admin_user):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/healthz/deep").status_code == 404
+    settings.METRICS_TOKEN = TOKEN
+    for authorization in (None, "Bearer wrong", f"Token {TOKEN}"):
+        extra = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
+        response = client.get("/healthz/deep", **extra)
+        assert response.status_code == 401
+        assert b"broker" not in response.content
+    client.force_login(admin_user)
+    assert client.get("/healthz/deep").status_code == 401
+    assert client.post("/healthz/deep", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 405
+
+
+def test_deep_health_is_ok_when_every_part_works(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+    _all_heartbeats_fresh()
+    status, body = deep(client)
+    assert status == 200
+    assert body == {"status": "ok", "checks": dict.fromkeys(health_parts(), "ok")}
+    assert client.get("/healthz/deep/", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
+
+
+def test_deep_health_names_a_dead_worker_and_a_stopped_beat_while_readyz_stays_ready(
+    client, settings
+):
+    settings.METRICS_TOKEN = TOKEN
+    now = timezone.now()
+    heartbeats.record(heartbeats.BEAT, at=now - timedelta(seconds=30))
+    heartbeats.record(heartbeats.DELIVERY, at=now - timedelta(minutes=2))
+    with time_machine.travel(now, tick=False):
+        assert deep(client)[0] == 200
+    # Beat stops (no heartbeat for over a minute); the worker has not delivered for 3 minutes.
+    with time_machine.travel(now + timedelta(seconds=35), tick=False):
+        status, body = deep(client)
+        assert (status, body["failing"]) == (503, ["beat"])
+    with time_machine.travel(now + timedelta(minutes=1, seconds=5), tick=False):
+        status, body = deep(client)
+        assert (status, body["failing"]) == (503, ["worker", "beat"])
+        assert client.get("/readyz").status_code == 200
+
+
+def test_deep_health_names_the_worker_and_beat_that_never_beat(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+    status, body = deep(client)
+    assert status == 503
+    assert body["failing"] == ["worker", "beat"]
+    assert body["checks"]["outbox"] == "ok"
+
+
+def test_deep_health_names_an_outbox_that_waits_too_long(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+    written = timezone.now()
+    with time_machine.travel(written, tick=False):
+        Notification.objects.create(
+            recipient=UserFactory(), channel=Channel.EMAIL, subject="s", body="b", url="/",
+            status=Status.PENDING,
+        )  # fmt: skip
+    with time_machine.travel(written + timedelta(minutes=14), tick=False):
+        _all_heartbeats_fresh()
+        assert deep(client)[0] == 200
+    with time_machine.travel(written + timedelta(minutes=16), tick=False):
+        _all_heartbeats_fresh()
+        status, body = deep(client)
+        assert (status, body["failing"]) == (503, ["outbox"])
+        assert client.get("/readyz").status_code == 200
 
 
 def _manage(*args, **variables):

@@ -1,18 +1,22 @@
-"""Reliability under faults of the real local services (SPEC §4, §9), against the production
-shape: gunicorn serving `settings.production` on a freshly migrated PostgreSQL database with the
-demo organisation, Celery on Redis.
+"""Reliability under faults of the real services (SPEC §4, §9), against the production shape:
+gunicorn serving `settings.production` on a freshly migrated PostgreSQL database with the demo
+organisation, Celery and the cache on Redis.
 
 - Redis stopped: filing, deciding and the pages keep working; the e-mails wait in the outbox
   (status pending) and are sent once Redis is back and `deliver_pending` runs on a worker.
+- Redis frozen (SIGSTOP, as in a network partition): a submit, a decision and pages each answer
+  within FROZEN_DEADLINE with their outcome; the outbox delivers once it thaws.
 - PostgreSQL restarted under the running application: the next request works (the dropped
   persistent connection is noticed by CONN_HEALTH_CHECKS and replaced).
+- PostgreSQL stopped: pages and the API answer 503 "briefly unavailable" with Retry-After;
+  /readyz names the database; everything works again once it is back.
 - A worker killed in the middle of a task: tests/integration/test_reminders_live.py.
 
-Each test stops a shared local service and starts it again in a `finally` block, whatever
-happens; anything else connected to that service meanwhile (another test run) sees the outage
-too."""
+Every fault is done to services of this module alone: a private Redis (tests/support/
+private_redis.py) and a throwaway PostgreSQL cluster (tests/support/private_postgres.py), each on
+a free port. The machine's shared PostgreSQL (5432) and Redis (6379) are never touched, so this
+runs beside anything else."""
 
-import contextlib
 import http.client
 import json
 import os
@@ -25,119 +29,17 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-import redis
-from django.db import connections
 
-from tests.integration.shape import (
-    Processes,
-    _admin_connection,
-    _free_port,
-    _production_env,
-    _require,
-    _run,
-    _server_url,
-)
+from tests.integration.shape import Processes, _free_port, _production_env, _run
 from tests.support import complete_request_payload
+from tests.support.private_postgres import PrivatePostgres
+from tests.support.private_redis import PrivateRedis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-REDIS = ("127.0.0.1", 6379)
-BROKER_URL = "redis://127.0.0.1:6379/12"
 DEMO_PASSWORD = "tandem-demo"
-WAIT = 30  # seconds, for a service to go down or come back
-
-
-def _redis_up() -> bool:
-    try:
-        return redis.Redis(*REDIS, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return False
-
-
-def _pg_up() -> bool:
-    return (
-        subprocess.run(  # noqa: S603 - fixed arguments
-            ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"], check=False
-        ).returncode
-        == 0
-    )
-
-
-def _until(what: str, condition, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.2)
-    return result
-
-
-def _as_root(*command: str) -> list[str]:
-    return list(command) if os.geteuid() == 0 else ["sudo", "-n", *command]
-
-
-def _start_redis() -> None:
-    subprocess.run(  # noqa: S603 - fixed arguments
-        [
-            "redis-server",
-            "--daemonize",
-            "yes",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "6379",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],  # fmt: skip
-        check=True,
-        capture_output=True,
-    )
-    _until("Redis to answer", _redis_up)
-
-
-def _pg_cluster() -> str:
-    versions = os.listdir("/etc/postgresql")
-    assert len(versions) == 1, f"one PostgreSQL version in /etc/postgresql, found {versions}"
-    return versions[0]
-
-
-def _pg_ctl(action: str) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603 - fixed arguments
-        _as_root("pg_ctlcluster", "--skip-systemctl-redirect", _pg_cluster(), "main", action),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-# The application
-
-
-def _drop(name: str) -> None:
-    connection = _admin_connection()  # a new one: a restart may have closed the earlier
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        connection.close()
-
-
-@contextlib.contextmanager
-def _fresh_database():
-    _require("PostgreSQL", _server_url(), lambda: _admin_connection().close())
-    name = f"tandem_faults_{os.getpid()}"
-    _drop(name)
-    connection = _admin_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    try:
-        yield urllib.parse.urlsplit(_server_url())._replace(path=f"/{name}").geturl()
-    finally:
-        _until("PostgreSQL to answer", _pg_up, timeout=60)
-        _drop(name)
+FROZEN_DEADLINE = 3  # seconds: any answer with Redis frozen
+BROKER_DB, CACHE_DB = 0, 1
 
 
 class App:
@@ -176,6 +78,11 @@ class App:
 
     def page(self, user: str, path: str) -> tuple[int, str]:
         """GET `path` signed in through the sign-in form as `user`."""
+        status, _, body = self.get_signed_in(self.sign_in(user), path)
+        return status, body.decode(errors="replace")
+
+    def sign_in(self, user: str) -> str:
+        """The Cookie header of a session signed in through the sign-in form as `user`."""
         status, headers, body = self.http("GET", "/accounts/login/")
         assert status == 200, body[:500]
         cookies = _cookies(headers)
@@ -193,10 +100,10 @@ class App:
         )
         assert status == 302, body[:500]
         cookies.update(_cookies(headers))
-        status, _, body = self.http(
-            "GET", path, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-        )
-        return status, body.decode(errors="replace")
+        return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+    def get_signed_in(self, cookie: str, path: str):
+        return self.http("GET", path, headers={"Cookie": cookie})
 
     def sql(self, query: str, params=()):
         connection = psycopg2.connect(self.env["DATABASE_URL"], connect_timeout=3)
@@ -222,37 +129,60 @@ def _cookies(headers) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def redis_server(tmp_path_factory):
+    server = PrivateRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    server = PrivatePostgres().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, redis_server, postgres_server):
     """gunicorn (one worker, so that the next request after a fault reuses the connection the
     fault broke) on a fresh database with the demo organisation; e-mail into files."""
-    _require("Redis", BROKER_URL, lambda: redis.Redis(*REDIS, socket_connect_timeout=3).ping())
     tmp = tmp_path_factory.mktemp("faults")
-    with _fresh_database() as database_url:
-        env = {
-            **_production_env(database_url, BROKER_URL),
-            "STATIC_ROOT": str(tmp / "static"),
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(tmp / "mail"),
-            "MEDIA_ROOT": str(tmp / "media"),
+    env = {
+        **_production_env(
+            postgres_server.create_database("tandem_faults"), redis_server.url(BROKER_DB)
+        ),
+        "CACHE_URL": redis_server.url(CACHE_DB),
+        "STATIC_ROOT": str(tmp / "static"),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp / "mail"),
+        "MEDIA_ROOT": str(tmp / "media"),
+    }
+    shared = {"127.0.0.1:5432", "127.0.0.1:6379"}
+    assert (
+        not {
+            urllib.parse.urlsplit(env[name]).netloc.rpartition("@")[2]
+            for name in ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")
         }
-        processes = Processes(tmp, env)
-        application = App(_free_port(), env, processes, tmp / "mail")
-        application.manage("migrate", "--no-input")
-        application.manage("seed_demo")
-        application.manage("collectstatic", "--no-input", "--verbosity", "0")
-        try:
-            processes.start(
-                "gunicorn",
-                "gunicorn",
-                "settings.wsgi",
-                "--workers=1",
-                f"--bind=127.0.0.1:{application.port}",
-                "--graceful-timeout=5",
-            )
-            processes.wait_for("gunicorn", lambda: _answers(application))
-            yield application
-        finally:
-            processes.stop()
+        & shared
+    ), "a fault test never points at the machine's shared services"
+    processes = Processes(tmp, env)
+    application = App(_free_port(), env, processes, tmp / "mail")
+    application.manage("migrate", "--no-input")
+    application.manage("seed_demo")
+    application.manage("collectstatic", "--no-input", "--verbosity", "0")
+    try:
+        processes.start(
+            "gunicorn",
+            "gunicorn",
+            "settings.wsgi",
+            "--workers=1",
+            f"--bind=127.0.0.1:{application.port}",
+            "--graceful-timeout=5",
+        )
+        processes.wait_for("gunicorn", lambda: _answers(application))
+        yield application
+    finally:
+        processes.stop()
 
 
 def _answers(app: App):
@@ -273,19 +203,13 @@ def _emails(app: App, title: str) -> dict[str, int]:
     )
 
 
-def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_the_outbox(app):
+def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_the_outbox(
+    app, redis_server
+):
     title = f"Filed without Redis {uuid.uuid4().hex[:8]}"
-    redis.Redis(*REDIS, db=12).flushdb()
     payload = complete_request_payload(app.manage, title, during="while a service is down")
-    worker = None
-    stopped = subprocess.run(  # noqa: S603 - fixed arguments
-        ["redis-cli", "-h", REDIS[0], "-p", str(REDIS[1]), "shutdown", "nosave"],
-        capture_output=True,
-        text=True,
-    )
+    redis_server.stop()
     try:
-        _until("Redis to stop", lambda: not _redis_up())
-
         # File and submit, as the requester.
         started = time.monotonic()
         status, created = app.api("rita", "POST", "/api/requests/", payload)
@@ -319,15 +243,22 @@ def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_t
         assert waiting.get("pending", 0) >= 1, waiting
         assert set(waiting) == {"pending"}, waiting
     finally:
-        if not _redis_up():
-            _start_redis()
-    assert stopped.returncode == 0, stopped.stderr
+        if not redis_server.up():
+            redis_server.start()
 
     # Redis is back: the periodic delivery on a worker sends what waited.
+    _deliver_the_outbox_with_a_worker(app, title)
+
+
+def _deliver_the_outbox_with_a_worker(app: App, title: str) -> None:
+    """A worker (production settings, so the broker's short timeouts) runs the periodic
+    delivery: every e-mail about `title` is sent, once."""
+    worker = None
     try:
         worker = app.processes.start(
             "worker", "celery", "-A", "settings", "worker", "--loglevel=INFO", "--concurrency=1",
-            f"--hostname=faults-{os.getpid()}@tandem", "--without-mingle", "--without-gossip",
+            f"--hostname=faults-{os.getpid()}-{uuid.uuid4().hex[:6]}@tandem",
+            "--without-mingle", "--without-gossip",
         )  # fmt: skip
         app.processes.wait_for(
             "the worker", lambda: "ready." in app.processes.log("worker"), timeout=90
@@ -344,15 +275,62 @@ def test_with_redis_stopped_filing_deciding_and_pages_work_and_e_mails_wait_in_t
         if worker is not None and worker.poll() is None:
             worker.terminate()
             worker.wait(timeout=30)
+        app.processes.running.pop("worker", None)
 
 
-def test_a_postgresql_restart_under_the_running_application_is_survived(app):
+def test_with_redis_frozen_filing_deciding_and_pages_answer_within_seconds_and_the_outbox_delivers(
+    app, redis_server
+):
+    """A frozen Redis (SIGSTOP: a network partition looks like this) under gunicorn: each
+    publish and cache call gives up within a second (settings.base), the actions succeed, and
+    once Redis thaws a worker delivers what waited."""
+    title = f"Filed with Redis frozen {uuid.uuid4().hex[:8]}"
+    payload = complete_request_payload(app.manage, title, during="while Redis is frozen")
+    # Signed in and tokens made while everything answers.
+    app.api("rita", "GET", "/api/requests/")
+    app.api("ivan", "GET", "/api/requests/")
+    ivan = app.sign_in("ivan")
+
+    def timed(call):
+        started = time.monotonic()
+        result = call()
+        return result, time.monotonic() - started
+
+    with redis_server.frozen():
+        (status, created), took = timed(lambda: app.api("rita", "POST", "/api/requests/", payload))
+        assert status == 201, created
+        (status, submitted), submit_took = timed(
+            lambda: app.api("rita", "POST", f"/api/requests/{created['id']}/submit/")
+        )
+        assert status == 200, submitted
+        assert submitted["state"] == "in_review"
+        assert submit_took < FROZEN_DEADLINE, f"the submit took {submit_took:.1f}s"
+        status, steps = app.api("rita", "GET", f"/api/requests/{created['id']}/steps/")
+        it_step = next(s for s in steps if s["side"] == "it" and s["state"] == "open")
+        (status, decided), took = timed(
+            lambda: app.api(
+                "ivan", "POST", f"/api/steps/{it_step['id']}/reject/", {"comment": "Not now."}
+            )
+        )
+        assert status == 200, decided
+        assert decided["state"] == "rejected"
+        assert took < FROZEN_DEADLINE, f"the decision took {took:.1f}s"
+        for path in ("/approvals/", f"/requests/{created['id']}/", "/notifications/"):
+            (status, _, body), took = timed(lambda path=path: app.get_signed_in(ivan, path))
+            assert status == 200, f"{path}: {status}\n{body[:1000]}"
+            assert took < FROZEN_DEADLINE, f"{path} took {took:.1f}s"
+        waiting = _emails(app, title)
+        assert set(waiting) == {"pending"} and waiting["pending"] >= 2, waiting
+
+    _deliver_the_outbox_with_a_worker(app, title)
+    assert "Internal Server Error" not in app.processes.log("gunicorn")
+
+
+def test_a_postgresql_restart_under_the_running_application_is_survived(app, postgres_server):
     status, _ = app.api("cora", "GET", "/api/requests/")
     assert status == 200  # the worker now holds a persistent connection (CONN_MAX_AGE)
     try:
-        restarted = _pg_ctl("restart")
-        assert restarted.returncode == 0, restarted.stderr
-        _until("PostgreSQL to answer", _pg_up, timeout=60)
+        postgres_server.restart()
         # The very next request, on the connection the restart broke.
         status, listed = app.api("cora", "GET", "/api/requests/")
         assert status == 200, listed
@@ -364,9 +342,46 @@ def test_a_postgresql_restart_under_the_running_application_is_survived(app):
         )
         assert status == 201, comment
     finally:
-        if not _pg_up():
-            _pg_ctl("start")
-            _until("PostgreSQL to answer", _pg_up, timeout=60)
-        # This test process's own connections died with the restart too.
-        connections.close_all()
+        if not postgres_server.up():
+            postgres_server.start()
     assert "Internal Server Error" not in app.processes.log("gunicorn")
+
+
+def test_with_postgresql_stopped_pages_and_the_api_say_briefly_unavailable_and_recover(
+    app, postgres_server
+):
+    """PostgreSQL stopped under gunicorn: 503 "briefly unavailable" with Retry-After (a page,
+    and JSON for the API), /readyz names the database, /healthz still answers; once it is
+    back, the same session and token work again without a restart."""
+    cora = app.sign_in("cora")
+    app.api("cora", "GET", "/api/requests/")  # the token, made while the database answers
+    postgres_server.stop()
+    try:
+        for path in ("/requests/", "/approvals/"):
+            status, headers, body = app.get_signed_in(cora, path)
+            assert status == 503, f"{path}: {status}\n{body[:1000]}"
+            assert headers["Retry-After"].isdigit()
+            page = body.decode()
+            assert "Tandem is briefly unavailable" in page
+            assert "nothing you sent was lost" in page
+        status, headers, body = app.http(
+            "GET",
+            "/api/requests/",
+            headers={"Authorization": f"Bearer {app.tokens['cora']}", "Accept": "application/json"},
+        )
+        assert status == 503, body[:1000]
+        assert headers["Retry-After"].isdigit()
+        assert json.loads(body)["detail"].startswith("Tandem is briefly unavailable")
+        status, _, body = app.http("GET", "/readyz")
+        assert (status, json.loads(body)) == (
+            503,
+            {"status": "unavailable", "failing": ["database"]},
+        )
+        assert app.http("GET", "/healthz")[0] == 200
+    finally:
+        if not postgres_server.up():
+            postgres_server.start()
+    status, _, body = app.get_signed_in(cora, "/requests/")
+    assert status == 200, body[:1000]
+    assert app.api("cora", "GET", "/api/requests/")[0] == 200
+    assert app.http("GET", "/readyz")[0] == 200

@@ -1,7 +1,9 @@
 """A private Redis server for outage tests: started on a free port in a temporary directory and
 stopped (only it) by the test; the shared Redis on 6379 is never touched."""
 
+import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -66,8 +68,19 @@ class PrivateRedis:
             time.sleep(0.05)
         return self
 
+    @contextlib.contextmanager
+    def frozen(self):
+        """Redis stopped with SIGSTOP for the block, as a network partition looks to a client:
+        connections open (the kernel still accepts them), nothing is ever answered."""
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield self
+        finally:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server would never shut down
             try:  # SHUTDOWN NOSAVE is immediate; SIGTERM takes seconds
                 self.client().shutdown(nosave=True)
             except redis.RedisError:

@@ -5,12 +5,12 @@ from operations import health
 
 class Command(BaseCommand):
     help = (
-        "What /readyz checks, from the command line: the database, its migrations and the "
-        "Celery broker. Exits 1 naming the failing parts."
+        "What /readyz checks, from the command line: the database and its migrations (what web "
+        "needs to serve). Exits 1 naming the failing part."
     )
 
     def handle(self, *args, **options):
-        failing = health.failing_parts()
+        failing = health.serving_failures()
         if failing:
             raise CommandError(f"not ready: {', '.join(failing)}")
         self.stdout.write("ok")
