@@ -214,6 +214,10 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tandem"
+# A code of the 30-second window before or after the current one is accepted too (RFC 6238's
+# advice for network delay): somebody typing as the window turns, or a client whose clock is a
+# few seconds off, is not refused. Each code still works once.
+MFA_TOTP_TOLERANCE = 1
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
