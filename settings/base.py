@@ -372,6 +372,7 @@ SPECTACULAR_SETTINGS = {
         "CertificateKindEnum": "vendors.models.CertificateType",
         "RuleKindEnum": "approvals.models.RuleKind",
         "PurchaseStateEnum": "intake.models.State",
+        "DeliveryEnum": "notifications.models.Delivery",
     },
 }
 

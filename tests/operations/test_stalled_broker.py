@@ -24,7 +24,13 @@ from operations import health
 from settings.base import redis_cache
 from tests.factories import PurchaseRequestFactory
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+# The reviewers hear of their group's new items at once (the default is the daily digest): the
+# e-mails followed here are written as each step opens.
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("group_items_at_once"),
+]
 
 DEADLINE = 3.0  # seconds: an answer, whatever Redis does
 BROKER_DB, CACHE_DB = 0, 1

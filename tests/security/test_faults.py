@@ -180,6 +180,13 @@ def app(tmp_path_factory, redis_server, postgres_server):
             "--graceful-timeout=5",
         )
         processes.wait_for("gunicorn", lambda: _answers(application))
+        # The reviewers choose to hear of their group's new items at once (the default is the
+        # daily digest): the e-mails these tests follow are written as each step opens.
+        for reviewer in ("ivan", "paul"):
+            status, chosen = application.api(
+                reviewer, "PUT", "/api/notification-preferences/", {"group": "at_once"}
+            )
+            assert status == 200, chosen
         yield application
     finally:
         processes.stop()
