@@ -27,7 +27,11 @@ def test_an_admin_sees_the_operations_page_and_retries_a_notification(
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(admin)
     page.get_by_role("button", name="Toggle navigation").click()
-    page.get_by_role("link", name="Operations").click()
+    # The menu opens with a transition: click the link once it is shown, and wait for the page.
+    operations = page.get_by_role("link", name="Operations")
+    expect(operations).to_be_visible()
+    with page.expect_navigation(url="**/operations/"):
+        operations.click()
     expect(page.get_by_role("heading", name="Operations", level=1)).to_be_visible()
     expect(
         page.get_by_role("heading", name="Notifications that could not be delivered")
