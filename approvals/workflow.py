@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from accounts import roles
-from audit.services import lock_audit_chain, record_event
+from audit.services import record_event
 from audit.transitions import PAST_TENSE, apply_transition, ensure_can
 from budgets import services as budgets
 from budgets.models import OverrunAction
@@ -111,7 +111,6 @@ def start_review(vendor: Vendor, *, by) -> Vendor:
     with the steps the vendor-review rules give."""
     vendor_policies.can_manage_vendor(by).enforce()
     with transaction.atomic(durable=True):
-        lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         if not review_can_start(vendor):
             if vendor.status == VendorStatus.UNDER_REVIEW:
@@ -432,8 +431,10 @@ def send_open_steps_to_leaders(steps) -> list[ApprovalStep]:
     side's leader at once, who is told. Runs in the caller's transaction, which holds the
     subjects' locks."""
     moved = []
-    candidates = policies.nobody_may_decide(steps.filter(state=StepState.OPEN))
-    for step in candidates.select_related("group", "user", "request", "vendor"):
+    open_steps = steps.filter(state=StepState.OPEN).select_related(
+        "group", "user", "request", "vendor"
+    )
+    for step in policies.nobody_may_decide_among(list(open_steps)):
         if not _to_leader(step):
             continue
         # Whoever held it may not decide it any more: the leader's step is nobody's yet.
@@ -460,7 +461,6 @@ def send_undecidable_steps_to_leaders() -> int:
     waiting = policies.nobody_may_decide(ApprovalStep.objects.filter(state=StepState.OPEN))
     for step in waiting.select_related("request", "vendor"):
         with transaction.atomic():
-            lock_audit_chain()
             subject_kind(step).locked(step)
             moved += len(send_open_steps_to_leaders(ApprovalStep.objects.filter(pk=step.pk)))
     return moved
