@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from audit.chain import ROW_FIELDS, chain_head, record_of
 from audit.models import AuditCheckpoint, AuditEvent
+from audit.sealer import seal_pending
 from audit.signing import as_dict, sign_packet
 from intake.models import PurchaseRequest
 from intake.selectors import timeline
@@ -58,8 +59,10 @@ def packet_data(purchase_request: PurchaseRequest) -> dict:
         .prefetch_related("line_items", "attachments")
         .get(pk=purchase_request.pk)
     )
-    # The head first: the events and links are read up to it, so an event appended meanwhile
-    # is in neither (its link would otherwise name the request without its event).
+    # Whatever still waits for its seal is sealed first, so the packet holds every event so far.
+    # Then the head: the events and links are read up to it, so an event sealed meanwhile is in
+    # neither (its link would otherwise name the request without its event).
+    seal_pending()
     head_sequence, head_hash = chain_head()
     events = list(
         timeline(purchase_request).filter(sequence__lte=head_sequence).order_by("sequence")

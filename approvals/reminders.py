@@ -18,7 +18,7 @@ from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 
 from accounts import roles
-from audit.services import NewEvent, lock_audit_chain, record_event, record_events
+from audit.services import NewEvent, record_event, record_events
 from calendars.selectors import working_hours_by_group
 from core import formats
 from notifications.models import Kind
@@ -101,8 +101,6 @@ def alert_steps(steps: list[ApprovalStep], now, calendars: dict) -> int:
         )
     by_pk = {step.pk: step for step in steps}
     with transaction.atomic():
-        if wanted:
-            lock_audit_chain()  # before the alerts' and steps' row locks: see lock_audit_chain
         recorded = _record(wanted)
         escalated_ids = [pk for pk, kind, _ in recorded if kind == AlertKind.ESCALATION]
         if escalated_ids:
@@ -411,7 +409,6 @@ def sweep_due_consultations(now=None) -> int:
 
 def remind_consultation(consultation: Consultation) -> int:
     with transaction.atomic():
-        lock_audit_chain()  # before the consultation's row lock: see lock_audit_chain
         cleared = Consultation.objects.filter(pk=consultation.pk, remind_at__isnull=False).update(
             remind_at=None
         )

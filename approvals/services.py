@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from audit.services import lock_audit_chain, record_event
+from audit.services import record_event
 from calendars import selectors as calendar_selectors
 from core.errors import ConcurrentDecision, TransitionNotAllowed
 from core.validation import check_text
@@ -40,7 +40,6 @@ def decide_step(step: ApprovalStep, *, by, decision: str, comment: str = "") -> 
             {"comment": ["Say why: a comment is required to reject or to request changes."]}
         )
     with transaction.atomic(durable=True):
-        lock_audit_chain()  # before any row lock: see lock_audit_chain
         # The subject's row lock serialises every decision on one request or vendor.
         subject = subject_kind(step).locked(step)
         step = (
@@ -112,7 +111,6 @@ def ask_colleague(step: ApprovalStep, *, by, colleague, question: str) -> Consul
         raise ValidationError({"question": ["Write the question for your colleague."]})
     check_text(question=question)
     with transaction.atomic(durable=True):
-        lock_audit_chain()
         subject = subject_kind(step).locked(step)
         step = ApprovalStep.objects.select_related("group", "user").get(pk=step.pk)
         subject.attach(step)
@@ -167,7 +165,6 @@ def answer_consultation(consultation: Consultation, *, by, answer: str) -> Consu
         raise ValidationError({"answer": ["Write your answer."]})
     check_text(answer=answer)
     with transaction.atomic(durable=True):
-        lock_audit_chain()
         subject = subject_kind(consultation.step).locked(consultation.step)
         consultation = Consultation.objects.select_related(
             "step", "step__group", "step__user", "asked_by", "colleague"
@@ -261,9 +258,8 @@ def record_settings_change(process_settings, *, by, changed: list[str]) -> None:
 
 
 def _locked_step(step: ApprovalStep):
-    """The step and its subject, locked in the order `decide_step` locks them (the audit chain,
-    the subject, the step), so a hold and a decision on one step never interleave."""
-    lock_audit_chain()
+    """The step and its subject, locked in the order `decide_step` locks them (the subject,
+    then the step), so a hold and a decision on one step never interleave."""
     subject = subject_kind(step).locked(step)
     step = (
         ApprovalStep.objects.select_for_update(of=("self",))

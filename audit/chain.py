@@ -20,17 +20,23 @@ CHAIN_LOCK_KEY = 0x74616E64656D_3A61
 
 
 def lock_chain_head() -> None:
-    """Serialises appends: on PostgreSQL a transaction-scoped advisory lock, held until the
-    appending transaction commits or rolls back, so the chain never forks. SQLite needs none:
-    Tandem opens its transactions IMMEDIATE there (settings), which already serialises writers."""
+    """Serialises the sealers (never the writers, who take no lock): on PostgreSQL a
+    transaction-scoped advisory lock, held until the sealing transaction commits or rolls back,
+    so the chain never forks. SQLite needs none: Tandem opens its transactions IMMEDIATE there
+    (settings), which already serialises them."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
 def chain_head() -> tuple[int, str]:
-    """(sequence, hash) of the newest event; (0, GENESIS_HASH) for an empty trail."""
-    head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    """(sequence, hash) of the newest sealed event; (0, GENESIS_HASH) for an empty chain."""
+    head = (
+        AuditEvent.objects.filter(sequence__isnull=False)
+        .order_by("-sequence")
+        .values_list("sequence", "hash")
+        .first()
+    )
     return head or (0, GENESIS_HASH)
 
 

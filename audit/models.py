@@ -55,19 +55,28 @@ class AuditEvent(models.Model):
     to_state = models.CharField(max_length=40, blank=True)
     payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     # The hash chain (tandem_verify.chain): a gap-free position in the whole trail, the previous
-    # event's hash and this event's own, over every field above.
-    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    # event's hash and this event's own, over every field above. A writer leaves them empty; the
+    # sealer (audit.sealer) fills them once, in the order it seals, so no writer ever waits for
+    # another writer's transaction. `sealed_at` says when.
+    sequence = models.PositiveBigIntegerField(unique=True, null=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     # The link names its subject (`tandem_verify.chain.subject_tag`), so an evidence packet can
     # show that it holds every event of its request; empty on events recorded before.
     subject_tag = models.CharField(max_length=64, blank=True, default="", editable=False)
+    sealed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "occurred_at"]),
+            # What the sealer reads next: the events not yet in the chain, oldest first.
+            models.Index(
+                fields=["id"], condition=models.Q(sequence__isnull=True), name="audit_unsealed"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind} by {self.actor or 'system'}"

@@ -11,20 +11,10 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tandem_verify.chain import event_hash, subject_key, subject_tag
-
-from .chain import chain_head, first_records, lock_chain_head, record_of
+from .chain import chain_head, lock_chain_head
 from .models import AuditCheckpoint, AuditEvent
+from .sealer import seal_pending, seal_soon
 from .signing import as_dict, sign_checkpoint
-
-
-def lock_audit_chain() -> None:
-    """Takes the chain's append lock now, at the start of a transaction that will lock rows and
-    then record events. Every such transaction then takes the chain lock before any row lock,
-    in the same order, so two of them can never wait on each other (a deadlock): the lock is
-    held to the end of the transaction either way. No-op outside PostgreSQL."""
-    lock_chain_head()
-
 
 # Called with (event, subject) after each append, inside the same transaction: how apps that may
 # not import the writers (webhooks) follow what happens. Registered in their AppConfig.ready().
@@ -48,9 +38,9 @@ def record_event(
     on_behalf_of=None,
 ) -> AuditEvent:
     """Appends an event about `subject`. Must run inside the transaction of the change it records,
-    so that the change and its evidence commit or roll back together. The event takes the next
-    sequence number and links to the chain's head by hash; appends are serialised (the head's
-    lock is held until the transaction ends), so the chain never forks."""
+    so that the change and its evidence commit or roll back together. The event is written
+    unsealed, without any lock; after the commit the sealer gives it the next place in the chain
+    (audit.sealer), so writers never wait for each other and the chain never forks."""
     entry = NewEvent(subject, kind, actor, from_state, to_state, payload, on_behalf_of)
     return _append([entry], bulk=False)[0]
 
@@ -69,65 +59,33 @@ class NewEvent:
 
 
 def record_events(entries: list[NewEvent]) -> list[AuditEvent]:
-    """Appends many events at once, in the order given, under one take of the chain's lock and
-    in one INSERT: for the sweeps, which record a thousand reminders in one transaction. The
-    same rules as `record_event` (inside the transaction of the change; the caller that locks
-    rows takes `lock_audit_chain` first)."""
+    """Appends many events at once, in the order given, in one INSERT: for the sweeps, which
+    record a thousand reminders in one transaction. The same rules as `record_event`."""
     return _append(entries, bulk=True) if entries else []
 
 
 def _append(entries: list[NewEvent], *, bulk: bool) -> list[AuditEvent]:
+    """Writes the events unsealed, taking no lock: the sealer chains them after the commit
+    (`sealer.seal_soon`)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must be called inside the transaction of its change")
-    lock_chain_head()
-    sequence, previous_hash = chain_head()
     occurred_at = timezone.now()
-    subjects = [
-        (ContentType.objects.get_for_model(entry.subject).pk, entry.subject.pk) for entry in entries
-    ]
-    # Each link names its subject (tandem_verify.chain): the key comes from the subject's first
-    # event, read here, or this append's own when it is the first.
-    keys = {subject: subject_key(record) for subject, record in first_records(subjects).items()}
-    events = []
-    for entry, subject in zip(entries, subjects, strict=True):
-        # The payload as the database will give it back (dates and decimals as strings), so
-        # the hash computed now is the hash recomputed from the stored row.
-        payload = json.loads(json.dumps(entry.payload or {}, cls=DjangoJSONEncoder))
-        content_type = ContentType.objects.get_for_model(entry.subject)
-        actor, on_behalf_of = entry.actor, entry.on_behalf_of
-        sequence += 1
-        event = AuditEvent(
+    events = [
+        AuditEvent(
             occurred_at=occurred_at,
-            content_type=content_type,
+            content_type=ContentType.objects.get_for_model(entry.subject),
             object_id=entry.subject.pk,
-            actor=actor,
-            on_behalf_of=on_behalf_of,
+            actor=entry.actor,
+            on_behalf_of=entry.on_behalf_of,
             kind=entry.kind,
             from_state=entry.from_state,
             to_state=entry.to_state,
-            payload=payload,
-            sequence=sequence,
-            prev_hash=previous_hash,
+            # As the database gives it back (dates and decimals as strings), which the sealer
+            # hashes and the verifier recomputes.
+            payload=json.loads(json.dumps(entry.payload or {}, cls=DjangoJSONEncoder)),
         )
-        row = {
-            "sequence": sequence,
-            "occurred_at": occurred_at,
-            "actor_id": actor.pk if actor else None,
-            "on_behalf_of_id": on_behalf_of.pk if on_behalf_of else None,
-            "content_type_id": content_type.pk,
-            "object_id": event.object_id,
-            "kind": entry.kind,
-            "from_state": entry.from_state,
-            "to_state": entry.to_state,
-            "payload": payload,
-            "prev_hash": previous_hash,
-        }
-        record = record_of(row)
-        if subject not in keys:  # the subject's first event
-            keys[subject] = subject_key(record)
-        event.subject_tag = subject_tag(keys[subject], sequence)
-        event.hash = previous_hash = event_hash(record, event.subject_tag)
-        events.append(event)
+        for entry in entries
+    ]
     if bulk:
         AuditEvent.objects.bulk_create(events)
     else:
@@ -135,15 +93,17 @@ def _append(entries: list[NewEvent], *, bulk: bool) -> list[AuditEvent]:
     for event, entry in zip(events, entries, strict=True):
         for listener in _listeners:
             listener(event, entry.subject)
+    seal_soon()
     return events
 
 
 def create_checkpoint(*, now=None) -> tuple[AuditCheckpoint, bool]:
     """Today's signed checkpoint of the chain, made once per day (UTC): (checkpoint, created).
-    Taken under the chain's lock, so the head it names is a head the chain really had. A second
-    scheduler finds the day's checkpoint and makes none."""
+    What waits for its seal is sealed first; then, under the chain's lock, the head it names is
+    a head the chain really had. A second scheduler finds the day's checkpoint and makes none."""
     now = now or timezone.now()
     day = now.astimezone(UTC).date()
+    seal_pending()
     with transaction.atomic(durable=True):
         lock_chain_head()
         existing = AuditCheckpoint.objects.filter(day=day).first()

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from . import services
+from . import sealer, services
 from .signing import SigningKeyMissing
 
 logger = logging.getLogger(__name__)
@@ -22,3 +22,10 @@ def daily_checkpoint() -> int | None:
     if created:
         services.mail_checkpoint(checkpoint)
     return checkpoint.sequence
+
+
+@shared_task
+def seal_chain() -> int:
+    """Chains the events written since the last seal (audit.sealer); returns how many. Sent
+    after each commit that records events, and by beat every ten seconds."""
+    return sealer.seal_pending()

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Department
-from audit.services import lock_audit_chain, record_event
+from audit.services import record_event
 from core import formats
 from intake import services as intake_services
 from intake.models import Billing, Category, PurchaseRequest
@@ -97,7 +97,7 @@ class BudgetCheck:
 def check_request(purchase_request: PurchaseRequest, *, lock: bool = False, committed_only=False):
     """What the request takes from each budget it counts against, and what the others left
     available (the request itself left out). `lock` locks those budget rows first (inside the
-    caller's transaction, after the audit chain's lock). `committed_only` compares with what
+    caller's transaction). `committed_only` compares with what
     is committed only: the approval gate asks whether approving pushes committed past the
     budget."""
     return check_facts(
@@ -222,7 +222,6 @@ def save_budget(budget: Budget, *, by, created: bool) -> Budget:
     """Saves a budget set by hand (admin) with its audit event, the budget row locked like
     every change of a budget's figures."""
     with transaction.atomic():
-        lock_audit_chain()
         if budget.pk:
             Budget.objects.select_for_update().filter(pk=budget.pk).first()
         budget.save()
@@ -314,7 +313,6 @@ def import_budgets(file_text: str, *, fiscal_year: int, by) -> ImportResult:
     if result.errors:
         return result
     with transaction.atomic(durable=True):
-        lock_audit_chain()
         for department, category, amount, owner, action in rows:
             budget, created = Budget.objects.select_for_update().update_or_create(
                 department=department,
@@ -369,7 +367,6 @@ def create_renewal(contract: Contract, *, today=None) -> Renewal | None:
     who is notified; None when the term has its renewal already. The unique (contract, term)
     key decides: a second run, or a second scheduler at the same moment, inserts nothing."""
     with transaction.atomic():
-        lock_audit_chain()
         try:
             with transaction.atomic():
                 renewal = Renewal.objects.create(contract=contract, term_ends_on=contract.ends_on)

@@ -26,12 +26,12 @@ BROKER = Pause(
 )
 
 
-def _publish(task, argument) -> bool:
+def _publish(task, *arguments) -> bool:
     """True when the broker took the message; False when the outbox keeps it."""
     if BROKER.active():
         return False
     try:
-        task.delay(argument)
+        task.delay(*arguments)
     except BROKER_FAILURES:
         BROKER.failed()
         return False
@@ -40,6 +40,12 @@ def _publish(task, argument) -> bool:
         return False
     BROKER.answered()
     return True
+
+
+def enqueue(task_name: str) -> None:
+    """Enqueues the task named `task_name`, which takes no argument and works from what is
+    written (the audit sealer): a failed publish is left to the task's periodic run."""
+    _publish(current_app.tasks[task_name])
 
 
 def enqueue_each(task_name: str, ids, *, what: str) -> None:

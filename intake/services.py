@@ -12,7 +12,7 @@ from django.db.models import F, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from audit.services import lock_audit_chain, record_event
+from audit.services import record_event
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
 from vendors.selectors import why_a_request_cannot_name
@@ -297,9 +297,7 @@ def _only_editable(fields: dict) -> dict:
 
 def locked_request(purchase_request: PurchaseRequest) -> PurchaseRequest:
     """The current row, locked until the transaction ends (one writer at a time), with its
-    requester, vendor, category and department (read in the same query, not locked). The audit
-    chain's lock comes first, as in every service that locks rows and records events."""
-    lock_audit_chain()
+    requester, vendor, category and department (read in the same query, not locked)."""
     return (
         PurchaseRequest.objects.select_for_update(of=("self",))
         .select_related("requester", "vendor", "category", "department")

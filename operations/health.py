@@ -7,8 +7,9 @@ Two questions, kept apart so that a degraded part never takes the site down:
   load balancer stops sending traffic to a web process that answers no, so only what a page
   cannot do without belongs here: Redis is not (a stopped broker leaves notifications in the
   outbox, a stopped cache is a miss).
-- is the whole system working? (`deep_checks`: also the broker, the worker, beat and the outbox;
-  /healthz/deep) for monitoring, which pages a person instead of routing traffic away."""
+- is the whole system working? (`deep_checks`: also the broker, the worker, beat, the outbox
+  and the audit sealer; /healthz/deep) for monitoring, which pages a person instead of routing
+  traffic away."""
 
 import logging
 from datetime import timedelta
@@ -18,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from audit import sealer
 from core import heartbeats
 
 from . import selectors
@@ -30,6 +32,7 @@ BROKER = "broker"
 WORKER = "worker"
 BEAT = "beat"
 OUTBOX = "outbox"
+SEALER = "sealer"
 BROKER_TIMEOUT = 2  # seconds
 # Beat's scheduler records a heartbeat every 15 s (operations.scheduler), as `check_beat` reads.
 BEAT_MAX_AGE = timedelta(seconds=60)
@@ -136,6 +139,7 @@ def deep_checks(now=None) -> dict[str, bool | None]:
         WORKER: None,
         BEAT: None,
         OUTBOX: None,
+        SEALER: None,
     }
     if DATABASE in serving:
         return checks
@@ -144,6 +148,7 @@ def deep_checks(now=None) -> dict[str, bool | None]:
         checks[WORKER] = _recent(heartbeats.DELIVERY, beats, now, WORKER_MAX_AGE)
         checks[BEAT] = _recent(heartbeats.BEAT, beats, now, BEAT_MAX_AGE)
         checks[OUTBOX] = _outbox_ok(now)
+        checks[SEALER] = sealer.sealing_ok(now)
     except Exception:  # noqa: BLE001 - the database went away between two checks
         logger.warning("deep health: the heartbeats could not be read", exc_info=True)
     return checks

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from audit import sealer
 from core import heartbeats
 
 from . import health, selectors
@@ -57,6 +58,19 @@ class TandemCollector:
             "tandem_outbox_oldest_pending_age_seconds",
             "Age of the oldest notification waiting for delivery (0 when none waits).",
             value=max((now - oldest).total_seconds(), 0) if oldest else 0,
+        )
+
+        unsealed, unsealed_since = sealer.unsealed()
+        yield GaugeMetricFamily(
+            "tandem_audit_unsealed_events",
+            "Audit events written and not yet chained by the sealer.",
+            value=unsealed,
+        )
+        yield GaugeMetricFamily(
+            "tandem_audit_oldest_unsealed_age_seconds",
+            "Age of the oldest audit event waiting for its seal (0 when none waits); alert above "
+            f"{sealer.SEAL_BOUND.total_seconds():.0f}.",
+            value=max((now - unsealed_since).total_seconds(), 0) if unsealed_since else 0,
         )
 
         beats = heartbeats.all_last()

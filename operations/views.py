@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit import sealer
 from core import heartbeats
 from notifications.models import Notification
 
@@ -26,6 +27,7 @@ def overview(request):
     beats = heartbeats.all_last()
     sweep = selectors.sweep_status(now, beats)
     oldest = selectors.oldest_undelivered_at()
+    unsealed, oldest_unsealed = sealer.unsealed()
     context = {
         "parts": [(label, part not in failing) for part, label in PART_LABELS.items()],
         "sweep": sweep,
@@ -33,6 +35,10 @@ def overview(request):
         "delivery_at": beats.get(heartbeats.DELIVERY),
         "outbox": selectors.outbox_by_status(),
         "oldest_undelivered": oldest,
+        "unsealed": unsealed,
+        "oldest_unsealed": oldest_unsealed,
+        "sealing_ok": not sealer.late(oldest_unsealed, now),
+        "seal_bound": sealer.SEAL_BOUND,
         "queue_length": health.queue_length() if health.BROKER not in failing else None,
         "gave_up": selectors.gave_up_notifications(),
         "nobody_may_decide": selectors.steps_nobody_may_decide(),

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import environ
 from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -417,6 +418,11 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# The audit sealer (audit.sealer) has a queue of its own, so a backlog of e-mails never delays
+# the chain. A worker started without -Q takes both queues; compose runs a sealer on `audit`.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("audit"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"audit.tasks.seal_chain": {"queue": "audit"}}
 # A stalled broker never holds a web worker (issue 30). Every publish gives up after a second:
 # connecting (socket_connect_timeout, broker_connection_timeout) and waiting for Redis's answer
 # (socket_timeout; without it a frozen Redis blocks a publish forever), and it is not retried

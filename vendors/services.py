@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from audit.services import lock_audit_chain, record_event
+from audit.services import record_event
 from core.errors import TransitionNotAllowed
 from core.uploads import check_upload
 
@@ -60,7 +60,6 @@ def update_vendor(vendor: Vendor, *, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
     fields = _normalized(fields)
     with transaction.atomic():
-        lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         changed = [name for name, value in fields.items() if getattr(vendor, name) != value]
         for name, value in fields.items():
@@ -108,7 +107,6 @@ def answer_questionnaire(vendor: Vendor, *, by, answers: dict[int, int]) -> Vend
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        lock_audit_chain()  # before any row lock: see lock_audit_chain
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         for question_id, option_id in answers.items():
             VendorAnswer.objects.update_or_create(

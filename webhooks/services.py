@@ -83,7 +83,9 @@ def on_audit_event(event, subject) -> None:
                 "on_behalf_of": getattr(event.on_behalf_of, "username", None),
             },
         }
-    data["audit_event"] = {"sequence": event.sequence, "hash": event.hash}
+    # The event's id: its place in the chain is sealed seconds after the commit (audit.sealer),
+    # and GET /api/requests/{id}/events/ shows it with its hashes.
+    data["audit_event"] = {"id": event.pk}
     emit(event_type, data, occurred_at=event.occurred_at, endpoints=endpoints)
 
 

@@ -1,12 +1,12 @@
 """`make load`: Tandem's production shape under 200 simulated people, then the reconciliation.
 
-gunicorn (4 workers) and two Celery workers run with production's settings (bench/load/
-settings.py) on a fresh PostgreSQL database (LOAD_DATABASE_URL, default `tandem_load`, dropped
-and created anew) and a Redis database (LOAD_REDIS_URL) as broker; Locust (bench/load/
-locustfile.py) drives 150 requesters and 50 reviewers for LOAD_DURATION (default 5m). Then the
-outbox is left to drain, every process is stopped, the figures are printed per endpoint, and
-bench/load/reconcile.py proves nothing was lost or doubled. Exit status 1 on any 5xx (or a
-connection refused) or a failed reconciliation. Logs and results are under var/load/."""
+gunicorn (4 workers), two Celery workers and the audit sealer run with production's settings
+(bench/load/settings.py) on a fresh PostgreSQL database (LOAD_DATABASE_URL, default
+`tandem_load`, dropped and created anew) and a Redis database (LOAD_REDIS_URL) as broker; Locust
+(bench/load/locustfile.py) drives 150 requesters and 50 reviewers for LOAD_DURATION (default
+5m). Then the outbox is left to drain, every process is stopped, the figures are printed per
+endpoint, and bench/load/reconcile.py proves nothing was lost or doubled. Exit status 1 on any
+5xx (or a connection refused) or a failed reconciliation. Logs and results are under var/load/."""
 
 import json
 import os
@@ -105,11 +105,14 @@ def _wait_for_server() -> None:
 
 
 def _drain(env: dict) -> str:
-    """Waits until the outbox has no e-mail left to deliver; returns what is left."""
+    """Waits until the outbox has no e-mail left to deliver and the sealer has chained every
+    audit event; returns what is left of the two together."""
     code = (
         "import django; django.setup()\n"
+        "from audit.sealer import unsealed\n"
         "from notifications.models import Notification\n"
-        "print(Notification.objects.filter(status__in=['pending', 'sending', 'failed']).count())"
+        "print(Notification.objects.filter(status__in=['pending', 'sending', 'failed']).count()"
+        " + unsealed()[0])"
     )
     deadline = time.monotonic() + DRAIN_TIMEOUT
     while True:
@@ -146,7 +149,8 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     env = _environment()
     broker = redis.Redis.from_url(REDIS_URL)
-    broker.delete("celery", "tandem-load:mail")  # what an earlier run left queued or counted
+    # What an earlier run left queued or counted.
+    broker.delete("celery", "audit", "tandem-load:mail")
     print(f"fresh database {DATABASE_URL}, Redis {REDIS_URL}", flush=True)
     _fresh_database()
     subprocess.run(
@@ -184,6 +188,27 @@ def main() -> int:
             )  # fmt: skip
             for n in (1, 2)
         ),
+        # The audit sealer on its own queue, as compose runs it (audit.sealer).
+        _start(
+            "sealer",
+            [
+                "celery",
+                "-A",
+                "settings",
+                "worker",
+                "-Q",
+                "audit",
+                "-c",
+                "1",
+                "-n",
+                "load-sealer@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ],
+            env,
+        ),  # fmt: skip
     ]
     try:
         _wait_for_server()
@@ -201,7 +226,7 @@ def main() -> int:
         _stop(processes)
     results = json.loads((OUT / "results.json").read_text())
     _print_figures(results)
-    print(f"outbox rows still undelivered after the drain: {left}")
+    print(f"outbox rows undelivered and audit events unsealed after the drain: {left}")
     print("\nreconciliation:", flush=True)
     reconciled = subprocess.run(
         [sys.executable, "-m", "bench.load.reconcile"], cwd=BASE_DIR, env=env, check=False

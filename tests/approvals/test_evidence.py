@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import Delegation
 from approvals import workflow
 from approvals.services import decide_step
+from audit import sealer
 from audit import services as audit_services
 from audit.signing import generate_key, raw_public_key
 from intake import services
@@ -417,6 +418,7 @@ def test_an_audit_row_changed_in_the_database_fails_the_packet(
     other = PurchaseRequestFactory(requester=requester)
     services.add_comment(other, by=requester, body="unrelated")
     services.add_comment(ordered, by=requester, body="after the other")
+    sealer.seal_pending()  # what the task does seconds after the commit
     from audit.models import AuditEvent
 
     target = (
@@ -492,10 +494,11 @@ def begun_before_tags(requester, it_reviewer, procurement, signing_key, monkeypa
     from approvals.evidence import build_packet
 
     with monkeypatch.context() as before:
-        before.setattr(audit_services, "subject_tag", lambda key, sequence: "")
+        before.setattr(sealer, "subject_tag", lambda key, sequence: "")
         purchase_request = PurchaseRequestFactory(requester=requester)
         services.add_comment(purchase_request, by=requester, body="Before the tags.")
         purchase_request = workflow.submit_request(purchase_request, by=requester)
+        sealer.seal_pending()
     for step in purchase_request.steps.filter(stage=1):
         by = it_reviewer if step.side == "it" else procurement
         decide_step(step, by=by, decision="approve")

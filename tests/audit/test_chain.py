@@ -15,6 +15,7 @@ from approvals import workflow
 from audit import services as audit_services
 from audit.chain import verify_chain
 from audit.models import AuditCheckpoint, AuditEvent
+from audit.sealer import seal_pending
 from audit.signing import generate_key
 from audit.tasks import daily_checkpoint
 from intake import services
@@ -36,6 +37,9 @@ def trail(requester):
     purchase_request = PurchaseRequestFactory(requester=requester)
     for body in ("first", "second", "third", "fourth"):
         services.add_comment(purchase_request, by=requester, body=body)
+    # After each commit the sealer chains them (audit.sealer); here the test's transaction
+    # never commits, so it runs as the task would.
+    assert seal_pending() == 4
     return list(AuditEvent.objects.order_by("sequence"))
 
 
@@ -94,6 +98,7 @@ def test_the_hash_covers_what_the_database_gives_back(requester):
             kind="probe",
             payload={"on": date(2026, 12, 1), "amount": Decimal("12.50"), "name": "Zoë"},
         )
+    assert seal_pending() == 1
     assert verify_chain().intact
 
 
@@ -341,8 +346,9 @@ def test_postgresql_a_vendor_decision_and_a_submit_naming_that_vendor_do_not_dea
     requester, other_requester, it_reviewer, attempt
 ):
     """Submitting a request for a vendor under review locks the vendor after the submit's event;
-    deciding the vendor's step locks the vendor before its event. Both take the chain's lock
-    first, so neither waits on the other while holding what the other needs."""
+    deciding the vendor's step locks the vendor before its event. Recording an event takes no
+    lock (the sealer chains it after the commit), so neither waits on the other while holding
+    what the other needs."""
     from approvals.models import StepState
     from approvals.services import decide_step
     from tests.factories import VendorFactory
@@ -393,6 +399,7 @@ def test_each_link_names_its_subject_with_a_tag_of_its_own(trail, requester):
     assert len({e.subject_tag for e in trail}) == len(trail)  # unlinkable without the key
     other = PurchaseRequestFactory(requester=requester)
     services.add_comment(other, by=requester, body="another subject")
+    seal_pending()
     event = AuditEvent.objects.for_object(other).get()
     other_key = subject_key(record_of_event(event))
     assert other_key != key and event.subject_tag == subject_tag(other_key, event.sequence)

@@ -36,6 +36,19 @@ def test_web_is_healthy_when_ready(services):
         assert "/healthz/deep" not in _test(service), name
 
 
+def test_the_audit_sealer_takes_its_own_queue_and_answers_its_health_command(services):
+    """The sealer (audit.sealer) runs on the `audit` queue, which the seal task is routed to."""
+    from django.conf import settings
+
+    command = services["sealer"]["command"]
+    assert command[command.index("-Q") + 1] == "audit"
+    assert settings.CELERY_TASK_ROUTES["audit.tasks.seal_chain"] == {"queue": "audit"}
+    assert "audit" in {queue.name for queue in settings.CELERY_TASK_QUEUES}
+    assert _test(services["sealer"]) == (
+        "CMD-SHELL python manage.py check_worker --node sealer@$$HOSTNAME --timeout 10"
+    )
+
+
 def test_worker_and_beat_use_their_health_commands(services):
     assert _test(services["worker"]).startswith("CMD python manage.py check_worker")
     assert _test(services["beat"]).startswith("CMD python manage.py check_beat")
@@ -48,6 +61,7 @@ def test_worker_and_beat_use_their_health_commands(services):
         ("web", {"postgres", "redis"}),
         ("worker", {"postgres", "redis", "web"}),
         ("beat", {"postgres", "redis", "web"}),
+        ("sealer", {"postgres", "redis", "web"}),
     ],
 )
 def test_services_start_once_what_they_need_is_healthy(services, name, needs):

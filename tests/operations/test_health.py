@@ -12,10 +12,12 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
+from audit.sealer import SEAL_BOUND, seal_pending
 from core import heartbeats
+from intake import services as intake_services
 from notifications.models import Channel, Notification, Status
 from operations import health
-from tests.factories import UserFactory
+from tests.factories import PurchaseRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +111,7 @@ TOKEN = "s3cret-operations-token"
 
 
 def health_parts():
-    return ["database", "migrations", "broker", "worker", "beat", "outbox"]
+    return ["database", "migrations", "broker", "worker", "beat", "outbox", "sealer"]
 
 
 def deep(client, token=TOKEN):
@@ -188,6 +190,27 @@ def test_deep_health_names_an_outbox_that_waits_too_long(client, settings):
         status, body = deep(client)
         assert (status, body["failing"]) == (503, ["outbox"])
         assert client.get("/readyz").status_code == 200
+
+
+def test_deep_health_names_an_audit_event_left_unsealed_past_the_bound(client, settings, requester):
+    """An event waits for the sealer (no worker takes the `audit` queue): within SEAL_BOUND it is
+    fine, past it the sealer is named; once sealed, all is well again."""
+    settings.METRICS_TOKEN = TOKEN
+    written = timezone.now()
+    with time_machine.travel(written, tick=False):
+        intake_services.add_comment(
+            PurchaseRequestFactory(requester=requester), by=requester, body="waits for its seal"
+        )
+    with time_machine.travel(written + SEAL_BOUND - timedelta(seconds=1), tick=False):
+        _all_heartbeats_fresh()
+        assert deep(client)[0] == 200
+    with time_machine.travel(written + SEAL_BOUND + timedelta(seconds=1), tick=False):
+        _all_heartbeats_fresh()
+        status, body = deep(client)
+        assert (status, body["failing"]) == (503, ["sealer"])
+        assert client.get("/readyz").status_code == 200
+        assert seal_pending() == 1
+        assert deep(client)[0] == 200
 
 
 def _manage(*args, **variables):

@@ -122,6 +122,23 @@ def test_outbox_gauges_and_the_age_of_the_oldest_waiting_notification(client):
     assert value(samples, "tandem_outbox_oldest_pending_age_seconds") == pytest.approx(90, abs=1)
 
 
+def test_audit_events_waiting_for_their_seal_and_the_age_of_the_oldest(client, requester):
+    from audit.sealer import seal_pending
+    from intake import services
+
+    written = timezone.now()
+    with time_machine.travel(written, tick=False):
+        services.add_comment(PurchaseRequestFactory(requester=requester), by=requester, body="x")
+    with time_machine.travel(written + timedelta(seconds=45), tick=False):
+        samples = scrape(client)
+    assert value(samples, "tandem_audit_unsealed_events") == 1
+    assert value(samples, "tandem_audit_oldest_unsealed_age_seconds") == pytest.approx(45, abs=1)
+    seal_pending()
+    samples = scrape(client)
+    assert value(samples, "tandem_audit_unsealed_events") == 0
+    assert value(samples, "tandem_audit_oldest_unsealed_age_seconds") == 0
+
+
 def test_seconds_since_the_last_completed_sweep(client):
     samples = scrape(client)
     assert math.isinf(value(samples, "tandem_sweep_last_completed_age_seconds"))

@@ -12,7 +12,7 @@ from core import heartbeats
 from notifications.models import Channel, Notification, Status
 from operations.models import Alert, AlertKind
 from operations.scheduler import HeartbeatScheduler
-from tests.factories import UserFactory
+from tests.factories import PurchaseRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,25 @@ def test_the_page_says_when_nothing_is_wrong(client, admin_user):
     assert "On time." in page
     assert "None: every notification was delivered" in page
     assert "No alerts." in page
+
+
+def test_the_page_says_whether_every_recorded_change_is_chained(client, admin_user, requester):
+    from audit.sealer import SEAL_BOUND, seal_pending
+    from intake import services
+
+    client.force_login(admin_user)
+    written = timezone.now()
+    with time_machine.travel(written, tick=False):
+        services.add_comment(PurchaseRequestFactory(requester=requester), by=requester, body="x")
+        assert (
+            "1 recorded change about to be chained." in client.get("/operations/").content.decode()
+        )
+    with time_machine.travel(written + SEAL_BOUND + timedelta(seconds=5), tick=False):
+        page = client.get("/operations/").content.decode()
+        assert "Late: 1 recorded change waiting since" in page
+        assert "the Celery worker (it takes the “audit” queue)" in page
+    seal_pending()
+    assert "Everything recorded is chained." in client.get("/operations/").content.decode()
 
 
 def test_alerts_are_read_only_in_the_admin(client, admin_user):

@@ -2,7 +2,9 @@ import base64
 import binascii
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from audit import sealer
 from audit.chain import verify_chain
 from audit.signing import configured_public_key
 
@@ -39,3 +41,14 @@ class Command(BaseCommand):
                 f"{report.checkpoints_checked} signed checkpoint(s) match."
             )
         )
+        waiting, oldest_at = sealer.unsealed()
+        if waiting:
+            oldest = timezone.now() - oldest_at
+            line = f"{waiting} newer event(s) wait for their seal, the oldest for {oldest}."
+            if not sealer.late(oldest_at, timezone.now()):
+                self.stdout.write(line)
+            else:
+                raise CommandError(
+                    f"{line} That is longer than {sealer.SEAL_BOUND}: is a worker taking the "
+                    "'audit' queue?"
+                )

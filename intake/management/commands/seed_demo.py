@@ -25,6 +25,7 @@ from approvals.models import (
     StepState,
 )
 from approvals.services import decide_step
+from audit.sealer import seal_pending
 from calendars.models import GroupCalendar, WorkCalendar
 from calendars.selectors import working_hours_by_group
 from core.working_hours import add_working_time
@@ -117,6 +118,8 @@ class Command(BaseCommand):
         self._demo_consultation(asked_by=users["ivan"], colleague=users["cora"])
         self._demo_pipeline(users, vendors)
         call_command("seed_budgets", stdout=self.stdout)
+        # The demo's history is chained before the command ends, not when a worker first runs.
+        seal_pending()
         self._print_users()
 
     def _demo_vendor_records(self, vendors, *, owner, uploader):
