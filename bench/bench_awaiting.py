@@ -86,8 +86,11 @@ def run() -> None:
         ratio = figures[name]["p95"] / floor["p95"]
         verdict = "PASS" if ratio <= 3 else "MISS"
         print(f"target p95 within 3x of raw SQL: {name}: {verdict} ({ratio:.2f}x)")
+        # Issue 28 item 4: within 3x with the cache off too; the cache is a bonus.
         ratio = figures[f"{name}, worked out"]["p95"] / floor["p95"]
-        print(f"  (information) worked out on each call, as after every write: {ratio:.2f}x")
+        verdict = "PASS" if ratio <= 3 else "MISS"
+        print(f"target p95 within 3x of raw SQL, worked out (QUEUE_CACHE=off): {name}: {verdict} "
+              f"({ratio:.2f}x)")  # fmt: skip
 
 
 @contextlib.contextmanager

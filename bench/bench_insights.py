@@ -4,7 +4,7 @@ client, median of several runs after a warm-up: as asked again while nothing cha
 figures' cache answers), and "not cached", the cache emptied before each run (the first view
 after a write). Floor, in the same run: one pass over the requests
 (`SELECT count(*), sum(total_cost_base)`), the least any figure over them costs.
-Target: the reviewer's insights under 300 ms."""
+Target: the reviewer's insights at most FLOOR_RATIO times the floor, after a write too."""
 
 import statistics
 import time
@@ -12,7 +12,9 @@ import time
 from bench import seed
 
 RUNS = 7
-TARGET_MS = 300
+# At most this many times one pass over the requests, measured in the same run (issue 28: a
+# ratio holds on any machine; 300 ms was met on one 2-core machine and missed on another).
+FLOOR_RATIO = 10
 
 
 def _median_ms(call) -> float:
@@ -66,5 +68,9 @@ def run() -> None:
         print(f"{name:42} {value:8.1f} {value / floor_ms:7.1f}x")
     for name in ("IT reviewer: insights page", "IT reviewer: GET /api/metrics/"):
         for shown in (name, f"{name}, not cached"):  # asked again; first after a write
-            verdict = "PASS" if figures[shown] < TARGET_MS else "MISS"
-            print(f"target under {TARGET_MS} ms: {shown}: {verdict} ({figures[shown]:.0f} ms)")
+            ratio = figures[shown] / floor_ms
+            verdict = "PASS" if ratio <= FLOOR_RATIO else "MISS"
+            print(
+                f"target at most {FLOOR_RATIO}x one pass: {shown}: {verdict} ({ratio:.1f}x, "
+                f"{figures[shown]:.0f} ms)"
+            )

@@ -1,8 +1,9 @@
 """The reminder sweep with 10,000 due steps among 100,000 and among 1,000,000 open steps: its
 cost must follow the due steps, not the open ones. Prints each run's time, throughput and peak
 memory, the floor (inserting the due steps' 10,000 alert rows in one statement, rolled back, in
-the same run) and the ratio between the two sizes. Targets: at least 2,000 due steps per second
-(10,000 in under 5 s), ratio at most 1.5, memory flat.
+the same run) and the ratio between the two sizes. Targets: at most FLOOR_RATIO times the floor
+(issue 28: a ratio, so it holds on any machine), ratio between the sizes at most 1.5, memory
+flat.
 
 A smaller run (a shared machine, a first look): `BENCH_SWEEP_SIZES=20000,100000
 BENCH_SWEEP_REQUESTS=10000 make bench BENCH=sweep` (open steps per run, and requests seeded)."""
@@ -18,6 +19,7 @@ from bench import seed
 DUE = int(os.environ.get("BENCH_SWEEP_DUE", "10000"))
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "100000,1000000").split(","))
 REQUESTS = int(os.environ.get("BENCH_SWEEP_REQUESTS", "100000"))
+FLOOR_RATIO = 15
 MARK = "bench-sweep"
 
 INSERT = """
@@ -149,17 +151,18 @@ def run() -> None:
             f"{row['due'] / row['seconds']:7.0f} {row['floor']:8.3f} "
             f"{row['seconds'] / row['floor']:8.1f} {row['peak_mb']:8.1f}"
         )
+    # A ratio to the floor measured in the same run, so the target holds on any machine (issue
+    # 28 item 6; an absolute 2,000 due steps/s was met on one 2-core machine, missed on another).
+    worst = max(row["seconds"] / row["floor"] for row in (small, large))
+    verdict = "PASS" if worst <= FLOOR_RATIO else "MISS"
+    print(f"target at most {FLOOR_RATIO}x the one-statement floor: {verdict} ({worst:.1f}x)")
     slowest = min(row["due"] / row["seconds"] for row in (small, large))
-    verdict = "PASS" if slowest >= 2000 else "FAIL"
-    print(f"target at least 2,000 due steps per second: {verdict} ({slowest:.0f}/s)")
-    seconds = max(row["seconds"] for row in (small, large))
-    verdict = "PASS" if DUE >= 10_000 and seconds * 10_000 / DUE < 5 else "FAIL"
-    print(f"target 10,000 due in under 5 s: {verdict} ({seconds * 10_000 / DUE:.2f} s per 10,000)")
+    print(f"  (information) {slowest:.0f} due steps per second on this machine")
     ratio = large["seconds"] / small["seconds"]
-    verdict = "PASS" if ratio <= 1.5 else "FAIL"
+    verdict = "PASS" if ratio <= 1.5 else "MISS"
     print(f"target time ratio {SIZES[1]:,} / {SIZES[0]:,} at most 1.5: {verdict} ({ratio:.2f}x)")
     growth = large["peak_mb"] / small["peak_mb"]
-    verdict = "PASS" if growth <= 1.25 else "FAIL"
+    verdict = "PASS" if growth <= 1.25 else "MISS"
     print(
         f"target memory flat (at most 1.25x): {verdict} "
         f"(peak {small['peak_mb']:.0f} MB vs {large['peak_mb']:.0f} MB, {growth:.2f}x)"
