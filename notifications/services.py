@@ -23,7 +23,7 @@ from core.tasks import enqueue_chunks
 from core.validation import one_line
 
 from . import hooks
-from .models import KINDS, Channel, Delivery, Notification, NotificationPreference, Status
+from .models import KINDS, Channel, Delivery, Kind, Notification, NotificationPreference, Status
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,19 @@ def notify_many(messages: list[Message]) -> int:
     dedupe key already written is skipped, never written twice. Returns how many rows it
     wrote."""
     return _write(messages, render_at_delivery=False)
+
+
+def notify_in_app(recipients, *, subject: str, lines: list[str], url: str, dedupe_key: str) -> int:
+    """Only the bell's notice for each active recipient, written in the caller's transaction
+    with `notify`'s dedupe keys: for a notice whose e-mail goes another way (operations.alerts
+    mails the admins straight from beat, so that an alert needs no worker). Nothing to
+    deliver, nothing enqueued. Returns how many rows it wrote."""
+    message = Message(
+        recipients, subject=subject, lines=lines, action="", url=url,
+        dedupe_key=dedupe_key, kind=Kind.SERVICE,
+    )  # fmt: skip
+    rows = _values(message, {}, render_at_delivery=False)
+    return _insert_values([row for row in rows if row["channel"] == Channel.IN_APP])[0]
 
 
 def _templates():

@@ -1,22 +1,33 @@
 """Alerts an admin sees (issue 20): notifications whose delivery gave up, and a reminder sweep
-that has not completed for three of its intervals. Each appears on the operations page and is
-told to the admins (e-mail and the bell, through the outbox) exactly once: its row has a unique
-key naming the cause, inserted before anyone is told, in the same transaction as the
-notifications that tell them.
+that has not completed for three of its intervals. Each appears on the operations page and
+reaches the admins exactly once, by a path that needs neither the Celery worker nor the broker
+(issue 30), so that the alert about a dead worker is not itself waiting for that worker:
 
-`raise_alerts` runs inside Celery beat's process every minute (operations.scheduler), so a
-stopped worker is noticed too, and `manage.py check_alerts` runs it by hand or from cron."""
+- its row, whose unique key names the cause, is inserted in the same transaction as the bell
+  notices of the admins (in-app notices are delivered by being written);
+- its e-mail goes straight to the mail server (Django's mail backend, not the outbox): the row
+  is claimed, the e-mail sent, the row marked `mailed_at`. A failed send releases the claim
+  and is tried again at the next check; a sent one is never sent again;
+- when TANDEM_ALERT_WEBHOOK_URL is set, a short {"text": …} is posted there as well, once, at
+  the first try (a failure is logged; the e-mail is the path that is retried).
 
+`raise_alerts` runs inside Celery beat's process every minute (operations.scheduler), and
+`manage.py check_alerts` runs it by hand or from cron."""
+
+import json
 import logging
-from datetime import datetime
+import urllib.request
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from notifications.models import Kind, Notification, Status
-from notifications.services import enqueue_delivery, notify
+from notifications.models import Notification, Status
+from notifications.services import absolute_url, enqueue_delivery, notify_in_app, render_email
 
 from . import selectors
 from .models import Alert, AlertKind
@@ -24,7 +35,13 @@ from .models import Alert, AlertKind
 logger = logging.getLogger(__name__)
 
 PAGE = "/operations/"
+ACTION = "Open the operations page"
 BATCH = 200
+# Beat waits at most this long for the mail server and the webhook, then schedules on.
+MAIL_TIMEOUT = 10  # seconds
+WEBHOOK_TIMEOUT = 5  # seconds
+# An e-mail claimed longer ago than this died with its beat (killed mid-send): sent again.
+CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 def admins():
@@ -32,12 +49,14 @@ def admins():
 
 
 def raise_alerts(now: datetime | None = None) -> list[Alert]:
-    """Records and tells what is new; returns the alerts this run raised."""
+    """Records what is new and tells the admins of every alert not yet mailed (this run's, and
+    those whose e-mail failed before); returns the alerts this run raised."""
     now = now or timezone.now()
     raised = _gave_up_alerts(now)
     stale = _sweep_alert(now)
     if stale:
         raised.append(stale)
+    mail_admins(now)
     return raised
 
 
@@ -82,22 +101,7 @@ def _gave_up_alerts(now) -> list[Alert]:
             if alert:
                 raised.append(alert)
         if raised:
-            lines = [
-                f"{len(raised)} notification(s) could not be delivered after every retry:",
-                *(f"- {alert.summary}" for alert in raised[:20]),
-            ]
-            if len(raised) > 20:
-                lines.append(f"… and {len(raised) - 20} more.")
-            lines.append("Check the mail server or webhook, then retry them.")
-            notify(
-                admins(),
-                subject=f"Tandem: {len(raised)} notification(s) could not be delivered",
-                lines=lines,
-                action="Open the operations page",
-                url=PAGE,
-                dedupe_key=f"{selectors.ALERT_DEDUPE_PREFIX}{raised[0].key}",
-                kind=Kind.SERVICE,
-            )
+            _tell_in_app(AlertKind.GAVE_UP, raised)
     for alert in raised:
         logger.warning("alert raised: %s (notification %s)", alert.kind, alert.notification_id)
     return raised
@@ -127,19 +131,7 @@ def _sweep_alert(now) -> Alert | None:
         )
         if alert is None:
             return None
-        notify(
-            admins(),
-            subject="Tandem: the reminder sweep has stopped",
-            lines=[
-                alert.summary,
-                "Reminders and escalations are not being sent. Check that the Celery worker "
-                "and beat are running.",
-            ],
-            action="Open the operations page",
-            url=PAGE,
-            dedupe_key=f"{selectors.ALERT_DEDUPE_PREFIX}{alert.key}",
-            kind=Kind.SERVICE,
-        )
+        _tell_in_app(AlertKind.SWEEP_STALE, [alert])
     logger.warning("alert raised: %s", alert.kind)
     return alert
 
@@ -152,6 +144,118 @@ def _sweep_summary(status: selectors.SweepStatus) -> str:
         f"No reminder sweep has completed since {status.last_completed_at:%Y-%m-%d %H:%M} UTC "
         f"(it should run every {minutes} minute(s))."
     )
+
+
+def _message(kind: str, alerts: list[Alert]) -> tuple[str, list[str]]:
+    """The subject and lines that tell these alerts of one kind: the same under the bell, in
+    the e-mail and on the webhook. Several alerts of a kind make one message."""
+    if kind == AlertKind.GAVE_UP:
+        lines = [
+            f"{len(alerts)} notification(s) could not be delivered after every retry:",
+            *(f"- {alert.summary}" for alert in alerts[:20]),
+        ]
+        if len(alerts) > 20:
+            lines.append(f"… and {len(alerts) - 20} more.")
+        lines.append("Check the mail server or webhook, then retry them.")
+        return f"Tandem: {len(alerts)} notification(s) could not be delivered", lines
+    return "Tandem: the reminder sweep has stopped", [
+        *(alert.summary for alert in alerts),
+        "Reminders and escalations are not being sent. Check that the Celery worker and beat "
+        "are running.",
+    ]
+
+
+def _tell_in_app(kind: str, alerts: list[Alert]) -> None:
+    subject, lines = _message(kind, alerts)
+    notify_in_app(
+        admins(),
+        subject=subject,
+        lines=lines,
+        url=PAGE,
+        dedupe_key=f"{selectors.ALERT_DEDUPE_PREFIX}{alerts[0].key}",
+    )
+
+
+def mail_admins(now: datetime | None = None) -> int:
+    """E-mails every alert not yet mailed to the active superusers, one e-mail per kind, straight
+    through the mail server; returns how many alerts were mailed now. Each row is claimed
+    first, so two checks at once never both send it, and marked sent after: a failed send is
+    released for the next check, a sent alert is never mailed again."""
+    now = now or timezone.now()
+    due = (
+        Alert.objects.filter(mailed_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .order_by("id")[:BATCH]
+    )
+    claimed = [alert for alert in due if _claim(alert, now)]
+    mailed = 0
+    for kind in AlertKind.values:
+        alerts = [alert for alert in claimed if alert.kind == kind]
+        if alerts:
+            mailed += _send(kind, alerts)
+    return mailed
+
+
+def _claim(alert: Alert, now) -> bool:
+    """Takes the alert for this check: False when another check took it first."""
+    taken = Alert.objects.filter(
+        pk=alert.pk, mailed_at__isnull=True, claimed_at=alert.claimed_at
+    ).update(claimed_at=now, attempts=F("attempts") + 1)
+    return taken == 1
+
+
+def _send(kind: str, alerts: list[Alert]) -> int:
+    # The webhook hears of each alert once, at its first try (`attempts` as claimed).
+    first_tried = [alert for alert in alerts if alert.attempts == 0]
+    if first_tried:
+        _post_to_webhook(*_message(kind, first_tried))
+    rows = Alert.objects.filter(pk__in=[alert.pk for alert in alerts])
+    try:
+        _email(*_message(kind, alerts))
+    except Exception as error:  # noqa: BLE001 - whatever the mail server did, the next check retries
+        rows.update(claimed_at=None, last_error=f"{type(error).__name__}: {error}"[:2000])
+        logger.warning(
+            "the e-mail of %s alert(s) could not be sent; the next check tries again: %s",
+            len(alerts),
+            error,
+        )
+        return 0
+    rows.update(mailed_at=timezone.now(), claimed_at=None, last_error="")
+    logger.info("the e-mail of %s alert(s) was sent to the admins", len(alerts))
+    return len(alerts)
+
+
+def _email(subject: str, lines: list[str]) -> None:
+    to = [user.email for user in admins() if user.email]
+    if not to:
+        logger.warning("no active superuser has an e-mail address: alerts are on the page only")
+        return
+    text, html = render_email(subject, lines, ACTION, PAGE)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=to, connection=get_connection(timeout=MAIL_TIMEOUT)
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _post_to_webhook(subject: str, lines: list[str]) -> None:
+    """Posts {"text": …} to TANDEM_ALERT_WEBHOOK_URL, if set. The operator sets this URL (it may
+    be internal, so no public-address rule applies); a failure is logged, never raised."""
+    url = settings.TANDEM_ALERT_WEBHOOK_URL
+    if not url:
+        return
+    text = "\n".join([subject, *lines, absolute_url(PAGE)])
+    request = urllib.request.Request(  # noqa: S310 - an http(s) URL the operator set (settings)
+        url,
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT):  # noqa: S310
+            pass  # urllib raises for an answer of 400 or more
+    except Exception as error:  # noqa: BLE001 - never into beat; the URL (a secret) is not logged
+        logger.warning("the alert webhook could not be reached: %s", error)
 
 
 def retry_notification(notification: Notification, now: datetime | None = None) -> bool:

@@ -1,7 +1,8 @@
 """Celery beat's scheduler: django-celery-beat's DatabaseScheduler (schedules in the database,
 editable in the admin) that also leaves a heartbeat (`manage.py check_beat` reads it) and
 raises the admin alerts (operations.alerts) from inside beat, so that a stopped worker, which
-would never run a scheduled check, is still noticed."""
+would never run a scheduled check, is still noticed; their e-mails go from here too, straight
+to the mail server, never through the worker or the broker."""
 
 import logging
 import time

@@ -20,7 +20,8 @@ DEFAULT_SWEEP_INTERVAL = timedelta(minutes=5)
 # A sweep is late after this many of its intervals without one completing.
 STALE_AFTER_INTERVALS = 3
 UNDELIVERED = (Status.PENDING, Status.SENDING, Status.FAILED)
-# The outbox rows the alerts send are never themselves the subject of an alert.
+# The outbox rows of the alerts (their bell notices; before issue 30 their e-mails too) are
+# never themselves the subject of an alert.
 ALERT_DEDUPE_PREFIX = "ops-alert:"
 
 

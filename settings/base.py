@@ -271,7 +271,12 @@ TANDEM_WEBHOOK_URL = env("TANDEM_WEBHOOK_URL", default="")
 # urllib would also open file: and other schemes: only a web address is a webhook.
 if TANDEM_WEBHOOK_URL and urlsplit(TANDEM_WEBHOOK_URL).scheme not in ("http", "https"):
     raise ImproperlyConfigured("TANDEM_WEBHOOK_URL must be an http:// or https:// address.")
-# Seconds after which a notification claimed by a worker that died is delivered again.
+# Optional URL (a Slack incoming webhook, or any endpoint taking {"text": …}) that also gets
+# every admin alert, posted by beat itself, without the worker or the broker (operations.alerts).
+# Set by the operator, so it may be an internal address: no public-address rule applies.
+TANDEM_ALERT_WEBHOOK_URL = env("TANDEM_ALERT_WEBHOOK_URL", default="")
+if TANDEM_ALERT_WEBHOOK_URL and urlsplit(TANDEM_ALERT_WEBHOOK_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured("TANDEM_ALERT_WEBHOOK_URL must be an http:// or https:// address.")
 # The working hours of reviewer groups without a calendar of their own (the admin's "Working
 # hours" calendars override it per group): SLAs, reminders and escalations count only these.
 TANDEM_WORKING_HOURS = {
@@ -283,6 +288,7 @@ TANDEM_WORKING_HOURS = {
     "HOLIDAY_COUNTRY": env("TANDEM_HOLIDAY_COUNTRY", default=""),
     "HOLIDAY_REGION": env("TANDEM_HOLIDAY_REGION", default=""),
 }
+# Seconds after which a notification claimed by a worker that died is delivered again.
 TANDEM_DELIVERY_CLAIM_TIMEOUT = env.int("TANDEM_DELIVERY_CLAIM_TIMEOUT", default=600)
 # Ed25519 key signing the audit trail's daily checkpoints (`manage.py audit_keygen` makes one):
 # the 32-byte raw private key in base64, or a PKCS#8 PEM. Without it no checkpoint is signed.

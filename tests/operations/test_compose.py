@@ -76,4 +76,5 @@ def test_operations_settings_come_from_the_environment(services):
         environment = services[name]["environment"]
         assert environment["METRICS_TOKEN"] == "${METRICS_TOKEN:-}"
         assert environment["SENTRY_DSN"] == "${SENTRY_DSN:-}"
+        assert environment["TANDEM_ALERT_WEBHOOK_URL"] == "${TANDEM_ALERT_WEBHOOK_URL:-}"
     assert services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"].startswith("/tmp/")

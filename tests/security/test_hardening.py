@@ -354,10 +354,11 @@ def test_production_settings_are_https_only_with_hsts_and_host_only_cookies():
     }
 
 
-def test_a_webhook_url_that_is_not_a_web_address_is_refused_at_start():
+@pytest.mark.parametrize("variable", ["TANDEM_WEBHOOK_URL", "TANDEM_ALERT_WEBHOOK_URL"])
+def test_a_webhook_url_that_is_not_a_web_address_is_refused_at_start(variable):
     """urllib would open file: URLs too (bandit B310); the settings refuse them."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "settings.test"}
-    env["TANDEM_WEBHOOK_URL"] = "file:///etc/passwd"
+    env[variable] = "file:///etc/passwd"
     result = subprocess.run(  # noqa: S603 - fixed arguments
         [sys.executable, "manage.py", "check"],
         cwd=BASE_DIR,
@@ -367,7 +368,7 @@ def test_a_webhook_url_that_is_not_a_web_address_is_refused_at_start():
         timeout=120,
     )
     assert result.returncode != 0
-    assert "TANDEM_WEBHOOK_URL must be an http:// or https:// address" in result.stderr
+    assert f"{variable} must be an http:// or https:// address" in result.stderr
 
 
 # Caching (issue 11): nothing a signed-in person sees is kept by a browser or proxy
