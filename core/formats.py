@@ -8,14 +8,14 @@ abbreviation, e.g. "1 Dec 2026, 09:05 CET"; dates as "1 Dec 2026"."""
 import functools
 import zoneinfo
 from contextlib import contextmanager, suppress
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
 from babel.numbers import UnknownCurrencyError, format_currency, parse_pattern
 from django.utils import timezone
 from django.utils.dateformat import format as django_format
-from django.utils.translation import get_language, to_locale
+from django.utils.translation import get_language, gettext, ngettext, to_locale
 
 # The ISO code after the amount: "30,000.00 EUR". Patterns parsed once, not at every amount.
 MONEY_PATTERN = parse_pattern("#,##0.00 ¤¤")
@@ -146,3 +146,25 @@ def day(value) -> str:
         except ValueError:
             return value
     return django_format(value, DATE_FORMAT)
+
+
+def duration(value) -> str:
+    """A length of time in words: timedelta(minutes=5) -> "5 minutes", timedelta(hours=1,
+    minutes=30) -> "1 hour 30 minutes"; never "0:05:00". Days, hours, minutes and seconds,
+    leaving out the parts that are zero."""
+    if not isinstance(value, timedelta):
+        return EMPTY
+    seconds = int(value.total_seconds())
+    if seconds <= 0:
+        return gettext("no time")
+    parts = []
+    for size, one, many in (
+        (86400, "%(n)d day", "%(n)d days"),
+        (3600, "%(n)d hour", "%(n)d hours"),
+        (60, "%(n)d minute", "%(n)d minutes"),
+        (1, "%(n)d second", "%(n)d seconds"),
+    ):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(ngettext(one, many, count) % {"n": count})
+    return " ".join(parts)

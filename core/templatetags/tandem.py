@@ -45,3 +45,9 @@ def humanize_code(value):
     """An internal code shown as words: "questionnaire_answered" -> "Questionnaire answered"."""
     text = str(value or "").replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+@register.filter
+def duration(value):
+    """{{ sweep.interval|duration }} -> "5 minutes", never "0:05:00"."""
+    return formats.duration(value)

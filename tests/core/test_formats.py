@@ -1,6 +1,6 @@
 """One way to show money, dates and times (issue 14, item 2)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -102,3 +102,18 @@ def test_a_badge_counts_up_to_its_cap_then_says_plus():
     with CaptureQueriesContext(connection) as queries:
         assert formats.badge_count(groups, cap=2) == "2+"
     assert "LIMIT 3" in queries[0]["sql"]
+
+
+@pytest.mark.parametrize(
+    ("length", "words"),
+    [
+        (timedelta(minutes=5), "5 minutes"),
+        (timedelta(minutes=15), "15 minutes"),
+        (timedelta(seconds=60), "1 minute"),
+        (timedelta(hours=1, minutes=30), "1 hour 30 minutes"),
+        (timedelta(days=2, seconds=1), "2 days 1 second"),
+        (timedelta(0), "no time"),
+    ],
+)
+def test_a_length_of_time_is_said_in_words(length, words):
+    assert formats.duration(length) == words
