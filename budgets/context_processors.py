@@ -11,3 +11,13 @@ def renewals_nav(request):
             lambda: bool(user and user.is_authenticated and policies.can_view_renewals(user))
         )
     }
+
+
+def budgets_nav(request):
+    """`may_see_budgets` for the navigation (finance, CIO, CPO, admins, budget owners)."""
+    user = getattr(request, "user", None)
+    return {
+        "may_see_budgets": SimpleLazyObject(
+            lambda: bool(user and user.is_authenticated and policies.can_view_budgets(user))
+        )
+    }

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Group
+
 from accounts import roles
 from accounts.reviewers import reviewer_identity
 from core.policies import ALLOWED, Verdict, deny
@@ -46,13 +48,16 @@ def budget_sight(user) -> BudgetSight:
     if roles.sees_everything(user) or identity.all_group_ids:
         sight = BudgetSight(every=True)
     else:
-        owned = Budget.objects.filter(owner_id__in=identity.user_ids).values_list(
-            "department_id", flat=True
-        )
+        owned = _owned_budgets(identity).order_by().values_list("department_id", flat=True)
         departments = {*owned, user.department_id} - {None}
         sight = BudgetSight(department_ids=frozenset(departments))
     user._tandem_budget_sight = sight
     return sight
+
+
+def _owned_budgets(identity):
+    """The budgets the user owns, or a colleague whose open delegation they hold owns."""
+    return Budget.objects.filter(owner_id__in=identity.user_ids)
 
 
 def can_see_budget(user, department, *, purchase_request=None) -> Verdict:
@@ -80,6 +85,40 @@ def can_see_budget(user, department, *, purchase_request=None) -> Verdict:
     ):
         return ALLOWED
     return deny(BUDGET_REFUSED)
+
+
+# Whose work the Budgets page is, beside the owners of a budget.
+BUDGETS_PAGE_ROLES = (roles.FINANCE, *roles.LEADERS)
+BUDGETS_PAGE_REFUSED = (
+    "The Budgets page is for finance, the CIO, the CPO, admins and the owners of a budget. "
+    "The budget of your department is shown on the request form, as you fill it in."
+)
+
+
+def can_view_budgets(user) -> Verdict:
+    """The Budgets page (a fiscal year's budgets, their burn-down and the requests that take
+    them over) is the work of finance, the CIO, the CPO and admins, and of whoever owns a
+    budget (or holds the open delegation of one of these people): the owner approves its
+    overruns. Reviewers and requesters meet budget figures where they work, on the request form
+    and the request's page. Which budgets the page shows is `budget_sight`'s answer: every
+    department's for the roles, the owned ones (and one's own department's) for an owner."""
+    if not (user and user.is_authenticated and user.is_active):
+        return deny(BUDGETS_PAGE_REFUSED)
+    if user.is_staff or roles.has_role(user, *BUDGETS_PAGE_ROLES):
+        return ALLOWED
+    cached = getattr(user, "_tandem_budgets_page", None)  # the menu and the page both ask
+    if cached is not None:
+        return cached
+    identity = reviewer_identity(user)
+    delegated = set().union(*identity.delegators.values())
+    if (
+        delegated and Group.objects.filter(pk__in=delegated, name__in=BUDGETS_PAGE_ROLES).exists()
+    ) or _owned_budgets(identity).exists():
+        verdict = ALLOWED
+    else:
+        verdict = deny(BUDGETS_PAGE_REFUSED)
+    user._tandem_budgets_page = verdict
+    return verdict
 
 
 def can_import_budgets(user) -> Verdict:

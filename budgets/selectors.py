@@ -2,9 +2,11 @@
 from one SQL query, whatever the number of budgets and requests (SPEC §9)."""
 
 import functools
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Case,
     DecimalField,
@@ -24,7 +26,9 @@ from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Grea
 from django.utils import timezone
 
 from accounts import roles
+from core import formats
 from intake.models import Billing, PurchaseRequest, State
+from intake.selectors import requests_visible_to
 
 from . import fiscal, policies
 from .models import Budget, Renewal
@@ -32,6 +36,8 @@ from .models import Budget, Renewal
 # Committed: approved and ordered (and, once received, closed). In flight: in review.
 COMMITTED_STATES = (State.APPROVED, State.ORDERED, State.CLOSED)
 IN_FLIGHT_STATES = (State.IN_REVIEW,)
+# Spent: received (closed), a part of committed.
+SPENT_STATES = (State.CLOSED,)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 ZERO = Value(Decimal("0.00"), output_field=MONEY)
 
@@ -147,8 +153,16 @@ def _budgets_with_figures(start_month: int) -> QuerySet:
     return with_figures(Budget.objects.select_related("department", "category", "owner"))
 
 
-def budget_list(*, fiscal_year=None, department=None) -> QuerySet:
-    budgets = _budgets_with_figures(fiscal.start_month()).all()
+@functools.lru_cache(maxsize=12)
+def _budgets_with_spending(start_month: int) -> QuerySet:
+    """`_budgets_with_figures` and `spent` (see `SPENT_STATES`), for the Budgets page."""
+    return _budgets_with_figures(start_month).annotate(spent=_figure(SPENT_STATES))
+
+
+def budget_list(*, fiscal_year=None, department=None, spent=False) -> QuerySet:
+    """Budgets with their figures; with `spent`, also what of committed was received."""
+    base = _budgets_with_spending if spent else _budgets_with_figures
+    budgets = base(fiscal.start_month()).all()
     if fiscal_year is not None:
         budgets = budgets.filter(fiscal_year=fiscal_year)
     if department is not None:
@@ -156,10 +170,10 @@ def budget_list(*, fiscal_year=None, department=None) -> QuerySet:
     return budgets
 
 
-def budgets_visible_to(user, *, fiscal_year=None, department=None) -> QuerySet:
+def budgets_visible_to(user, *, fiscal_year=None, department=None, spent=False) -> QuerySet:
     """The budgets with their figures that `user` may see (policies.budget_sight): every page,
     panel, API and export that lists budgets reads them here."""
-    budgets = budget_list(fiscal_year=fiscal_year, department=department)
+    budgets = budget_list(fiscal_year=fiscal_year, department=department, spent=spent)
     sight = policies.budget_sight(user)
     if sight.every:
         return budgets
@@ -178,6 +192,169 @@ def applicable_budgets(department_id, category_id, fiscal_years) -> QuerySet:
 
 def current_fiscal_year() -> int:
     return fiscal.fiscal_year_of(timezone.localdate())
+
+
+# The Budgets page
+
+# Used from this share of a budget on, it is "nearly used up".
+NEARLY_USED = Decimal("0.9")
+# A request in review or approved, not yet ordered, can still be stopped or cut: these are the
+# overruns someone can act on.
+OVERRUN_STATES = (State.IN_REVIEW, State.APPROVED)
+OVERRUNS_LISTED = 50
+
+
+def used_of(budget) -> Decimal:
+    """What is taken of a budget: committed and in flight (the amount less what is available)."""
+    return budget.committed + budget.in_flight
+
+
+def budget_level(amount: Decimal, available: Decimal) -> str:
+    """ "over" (below zero available), "near" (`NEARLY_USED` of it or more used) or "ok"."""
+    if available < 0:
+        return "over"
+    if amount > 0 and amount - available >= amount * NEARLY_USED:
+        return "near"
+    return "ok"
+
+
+def budget_state(amount: Decimal, available: Decimal) -> str:
+    """A budget's state in plain words: "On track", "Nearly used up: 800.00 EUR left",
+    "Over by 1,042.00 EUR" (see `budget_level`)."""
+    base = settings.TANDEM_BASE_CURRENCY
+    level = budget_level(amount, available)
+    if level == "over":
+        return f"Over by {formats.money(-available, base)}"
+    if level == "near":
+        return f"Nearly used up: {formats.money(available, base)} left"
+    return "On track"
+
+
+def percent_used(amount: Decimal, used: Decimal) -> int | None:
+    """How much of `amount` is used, in whole percent (None when nothing was allocated)."""
+    if amount <= 0:
+        return None
+    return int((used * 100 / amount).to_integral_value())
+
+
+@dataclass
+class DepartmentBudgets:
+    """One department's budgets of a fiscal year and its burn-down: its department-wide budget
+    when it has one (its category budgets count the same requests again, so they are not
+    added to it), else the sum of its category budgets."""
+
+    department: object
+    budgets: list = field(default_factory=list)
+
+    @functools.cached_property
+    def counted(self) -> list:
+        whole = [budget for budget in self.budgets if budget.category_id is None]
+        return whole or self.budgets
+
+    def _sum(self, name) -> Decimal:
+        return sum((getattr(budget, name) for budget in self.counted), Decimal("0.00"))
+
+    @property
+    def allocated(self) -> Decimal:
+        return self._sum("amount")
+
+    @property
+    def spent(self) -> Decimal:
+        return self._sum("spent")
+
+    @property
+    def used(self) -> Decimal:
+        return self._sum("committed") + self._sum("in_flight")
+
+    @property
+    def available(self) -> Decimal:
+        return self._sum("available")
+
+    @property
+    def level(self) -> str:
+        return budget_level(self.allocated, self.available)
+
+    @property
+    def percent_used(self) -> int | None:
+        return percent_used(self.allocated, self.used)
+
+    @property
+    def meter_value(self) -> int:
+        """`percent_used` as a meter shows it: full at 100 and beyond."""
+        return min(self.percent_used or 0, 100)
+
+    @property
+    def summed(self) -> bool:
+        """Whether the burn-down adds up category budgets (no department-wide budget)."""
+        return len(self.counted) > 1
+
+    @property
+    def state(self) -> str:
+        return budget_state(self.allocated, self.available)
+
+
+def by_department(budgets) -> list[DepartmentBudgets]:
+    """Budgets grouped by department, in the order given (by department name), each
+    department's own budget first, then its categories' by name; each budget given
+    `used`, `percent_used`, `level` and `state` (see `budget_state`)."""
+    departments: dict[int, DepartmentBudgets] = {}
+    for budget in budgets:
+        budget.used = used_of(budget)
+        budget.percent_used = percent_used(budget.amount, budget.used)
+        budget.level = budget_level(budget.amount, budget.available)
+        budget.state = budget_state(budget.amount, budget.available)
+        group = departments.setdefault(
+            budget.department_id, DepartmentBudgets(department=budget.department)
+        )
+        group.budgets.append(budget)
+    for group in departments.values():
+        group.budgets.sort(
+            key=lambda b: (b.category_id is not None, b.category_id and b.category.name)
+        )
+    return list(departments.values())
+
+
+def fiscal_years_of_budgets(user) -> list[int]:
+    """The fiscal years in which `user` sees a budget, latest first."""
+    return list(
+        budgets_visible_to(user)
+        .order_by("-fiscal_year")
+        .values_list("fiscal_year", flat=True)
+        .distinct()
+    )
+
+
+def requests_over_budget(user, budgets, fiscal_year) -> tuple[list[PurchaseRequest], bool]:
+    """The requests that take one of `budgets` (those of `fiscal_year`, with their figures) below
+    zero available, that `user` may open: in review or approved, charged to the budget's
+    department (and category, for a category's budget), with a part of their cost in its
+    fiscal year. Each request's `over_budgets` are those budgets; its `share`, the part of its
+    cost in that year. The largest first, at most `OVERRUNS_LISTED`; the flag says whether
+    more were left out. One query, whatever the number of budgets and requests."""
+    over = [budget for budget in budgets if budget.available < 0]
+    if not over:
+        return [], False
+    charged_to = Q(department_id__in={b.department_id for b in over if b.category_id is None})
+    for budget in over:
+        if budget.category_id is not None:
+            charged_to |= Q(department_id=budget.department_id, category_id=budget.category_id)
+    requests = (
+        _charged(
+            requests_visible_to(user).filter(charged_to, state__in=OVERRUN_STATES),
+            fiscal_year,
+        )
+        .filter(share__gt=0)
+        .order_by("-share", "number")[: OVERRUNS_LISTED + 1]
+    )
+    rows = list(requests)
+    for row in rows:
+        row.over_budgets = [
+            budget
+            for budget in over
+            if budget.department_id == row.department_id
+            and budget.category_id in (None, row.category_id)
+        ]
+    return rows[:OVERRUNS_LISTED], len(rows) > OVERRUNS_LISTED
 
 
 # Renewals

@@ -1,13 +1,15 @@
-"""Budget and renewal pages: the intake form's budget panel, the renewals list and the CSV
-import of a year's budgets. Thin: policies say who, selectors and services do the work."""
+"""Budget and renewal pages: the Budgets page, the intake form's budget panel, the renewals
+list and the CSV import of a year's budgets. Thin: policies say who, selectors and services do
+the work."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
-from core.query import page_number
+from core.query import integer_param, page_number
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_of, requests_visible_to
 
@@ -30,6 +32,33 @@ def may_see_form_budget(request, draft) -> bool:
         request.user, draft.department_id, purchase_request=purchase_request
     )
     return verdict.allowed
+
+
+def budget_overview(request):
+    """A fiscal year's budgets per department: allocated, committed, spent, in review and
+    available, each department's burn-down, and the requests in review or approved that take a
+    budget over. Whose budgets: policies.budget_sight, through the selector."""
+    policies.can_view_budgets(request.user).enforce()
+    current = selectors.current_fiscal_year()
+    year = integer_param(request.GET, "year", default=current, min_value=2000, max_value=2100)
+    budgets = list(selectors.budgets_visible_to(request.user, fiscal_year=year, spent=True))
+    overruns, more_overruns = selectors.requests_over_budget(request.user, budgets, year)
+    years = sorted({*selectors.fiscal_years_of_budgets(request.user), current, year}, reverse=True)
+    context = {
+        "year": year,
+        "year_label": fiscal.label(year),
+        "years": [(each, fiscal.label(each)) for each in years],
+        "departments": selectors.by_department(budgets),
+        "overruns": overruns,
+        "more_overruns": more_overruns,
+        "overruns_listed": selectors.OVERRUNS_LISTED,
+        # Who sees every budget sees every submitted request (policies.budget_sight): the list
+        # of overruns is whole for them; others see those they may open.
+        "every_overrun_listed": policies.budget_sight(request.user).every,
+        "may_import": policies.can_import_budgets(request.user).allowed,
+        "base_currency": settings.TANDEM_BASE_CURRENCY,
+    }
+    return render(request, "budgets/overview.html", context)
 
 
 def intake_panel(request):
@@ -109,6 +138,7 @@ def budget_import(request):
                 f"Imported the budgets of {fiscal.label(form.cleaned_data['fiscal_year'])}: "
                 f"{result.created} new, {result.updated} changed.",
             )
-            return redirect("budgets:import")
+            # To the year just imported, on the Budgets page.
+            return redirect(f"{reverse('budgets:list')}?year={form.cleaned_data['fiscal_year']}")
     context = {"form": form, "result": result, "columns": services.CSV_COLUMNS}
     return render(request, "budgets/import.html", context)

@@ -113,6 +113,7 @@ TEMPLATES = [
                 "notifications.context_processors.unread",
                 "approvals.context_processors.waiting_count",
                 "budgets.context_processors.renewals_nav",
+                "budgets.context_processors.budgets_nav",
             ],
             # money, when, day, role_label: one way to show them on every page and e-mail.
             "builtins": ["core.templatetags.tandem"],

@@ -423,8 +423,9 @@ def test_waiting_for_me_with_held_steps_runs_a_fixed_number_of_queries(
     client.force_login(ivan)
     # session, user, notices read, groups, delegations, the steps held, the keyset page, then
     # one each for the rows' requests, requesters, vendors, categories, groups and holders,
-    # questions for me, the navigation's count, the bell and the filter's categories
-    with django_assert_max_num_queries(17):
+    # questions for me, the navigation's count, the bell, whether they own a budget (the
+    # menu's Budgets) and the filter's categories
+    with django_assert_max_num_queries(18):
         page = client.get("/approvals/").content.decode()
     assert page.count("data-holder>You<") == size // 2
     assert page.count("data-holder>Irene Ives<") == size - size // 2

@@ -2,10 +2,11 @@
 (`budget_sight`, `can_see_budget`), and every path that shows figures gives the same answer.
 
 A table: every path that shows budget figures (the request form's budget panel and approvers
-preview, the API's list and detail, the dashboard, a blocking budget's refusal on the page and
-in the API, a request's page, steps and events, the CSV exports) against every role. A cell
-passes when the budget's figures are in the answer exactly when the rule lets the role see them
-and the path is open to the role at all; a refused answer carries no figure and no 5xx.
+preview, the API's list and detail, the Budgets page, the dashboard, a blocking budget's
+refusal on the page and in the API, a request's page, steps and events, the CSV exports)
+against every role. A cell passes when the budget's figures are in the answer exactly when the
+rule lets the role see them and the path is open to the role at all; a refused answer carries
+no figure and no 5xx.
 
 Marketing's budget: 73,910 EUR; 12,345 committed; a request of Mia's for 70,000 in review took
 it over (61,565 available when she submitted, -8,435 now). Those three numbers are the
@@ -132,6 +133,9 @@ PATHS = {
         SEES_MARKETING,
         api=True,
         closed_status=404,
+    ),
+    "budgets page": Path(
+        lambda c, a, w, u: c.get("/budgets/"), {"finance", "cio", "cpo", "budget_owner", "admin"}
     ),
     "insights dashboard": Path(
         lambda c, a, w, u: c.get("/insights/"), READS_EVERY_SUBMITTED_REQUEST

@@ -261,9 +261,10 @@ def test_my_requests_query_count_does_not_grow(client, requester, django_assert_
     PurchaseRequestFactory.create_batch(size, requester=requester)
     client.force_login(requester)
     # session, user, groups (menu), delegations, count, page of rows, their open steps, unread
-    # bell, the steps waiting for the user (navigation); when steps are open, their groups'
-    # people too (tests/intake/test_requester_pages.py)
-    with django_assert_num_queries(9):
+    # bell, the steps waiting for the user (navigation), whether they own a budget (the menu's
+    # Budgets); when steps are open, their groups' people too
+    # (tests/intake/test_requester_pages.py)
+    with django_assert_num_queries(10):
         response = client.get("/requests/")
     assert response.status_code == 200
 

@@ -253,7 +253,8 @@ def test_my_requests_query_count_is_constant(
         submitted(requester, title=f"Licence {index}")
     client.force_login(requester)
     # session, user, groups, count, page of requests, open steps, their groups' people, unread
-    # count, and the navigation's count of steps waiting for the user (delegations, count)
-    with django_assert_max_num_queries(11):
+    # count, and the navigation's count of steps waiting for the user (delegations, count) and
+    # whether they own a budget (the menu's Budgets)
+    with django_assert_max_num_queries(12):
         response = client.get("/requests/?state=in_review&q=licence&sort=cost_high")
     assert len(re.findall(r"<tr data-number=", response.content.decode())) == min(size, 25)
