@@ -503,6 +503,8 @@ CONTENT_SECURITY_POLICY = {
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# Production's JSON lines also for what the processes write outside logging (core.logging).
+LOG_JSON = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
