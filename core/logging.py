@@ -3,6 +3,8 @@
 - `RequestContextFilter` adds the request id, and inside a Celery task the task's name and id.
 - `PersonalDataFilter` keeps personal data out: the log may name users by id only, so e-mail
   addresses (which SMTP errors and some libraries put into messages) are masked.
+- `OutageLoggedOnce` keeps an outage to the two lines of core.outages: Django (django.request)
+  and django-celery-beat would log one, at ERROR, per request, probe and beat tick.
 - `every_line_json()` (settings.LOG_JSON, from CoreConfig.ready) brings what the processes write
   outside logging into the same JSON lines: Celery's worker and beat, and uncaught exceptions.
   gunicorn's own lines go through the same configuration (gunicorn.conf.py's logconfig_dict)."""
@@ -17,7 +19,7 @@ import threading
 from celery import current_task
 from celery.signals import setup_logging
 
-from . import requestid
+from . import outages, requestid
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 MASK = "[e-mail]"
@@ -49,6 +51,28 @@ class PersonalDataFilter(logging.Filter):
             record.exc_info = None
         if record.exc_text:
             record.exc_text = EMAIL.sub(MASK, record.exc_text)
+        return True
+
+
+class OutageLoggedOnce(logging.Filter):
+    """During an outage, Django logs every 503 at ERROR (django.request): each readiness probe
+    and deep check that answers "failing", each page or API request that met a stopped database
+    (with its traceback). django-celery-beat logs a traceback at every tick of beat while the
+    database does not answer (it reads the schedule each time). These lines are dropped: the
+    outage is logged once when it starts and once when it ends (core.outages), and each request
+    keeps its own line (tandem.request, with its status). Any other line is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(getattr(record, "request", None), outages.LOGGED, False):
+            return False  # a 503 whose cause core.outages logged (outages.logged)
+        error = record.exc_info[1] if record.exc_info else None
+        # django-celery-beat's InterfaceError (a closed connection) comes without a traceback.
+        interface_error = str(record.msg).startswith("DatabaseScheduler: InterfaceError")
+        if record.name.startswith("django_celery_beat") and (
+            outages.database_down(error) or interface_error
+        ):
+            outages.DATABASE.failed(error)
+            return False
         return True
 
 
