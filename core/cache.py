@@ -18,8 +18,8 @@ class PausingConnection(redis.Connection):
             raise redis.ConnectionError("the shared cache is left alone after a failure")
         try:
             return super().connect()
-        except FAILURES:
-            CACHE.failed()
+        except FAILURES as error:
+            CACHE.failed(error)
             raise
 
     def send_packed_command(self, command, check_health=True):
@@ -28,15 +28,15 @@ class PausingConnection(redis.Connection):
             raise redis.ConnectionError("the shared cache is left alone after a failure")
         try:
             return super().send_packed_command(command, check_health)
-        except FAILURES:
-            CACHE.failed()
+        except FAILURES as error:
+            CACHE.failed(error)
             raise
 
     def read_response(self, *args, **kwargs):
         try:
             response = super().read_response(*args, **kwargs)
-        except FAILURES:
-            CACHE.failed()
+        except FAILURES as error:
+            CACHE.failed(error)
             raise
         CACHE.answered()
         return response

@@ -6,7 +6,6 @@ import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
@@ -14,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.views import defaults
 
+from core import outages
 from core.query import BadQueryParameter
 
 
@@ -74,24 +74,11 @@ def forbidden(request, exception=None):
     return defaults.permission_denied(request, exception)
 
 
-# The database does not answer (stopped, restarting, unreachable): Django raises these.
-DATABASE_DOWN = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE_MESSAGE = (
     "Tandem is briefly unavailable; nothing you sent was lost. Whatever was saved before stays "
     "saved, and this last action was not half done: try it again in a minute."
 )
-
-
-def _database_down(error) -> bool:
-    """The error, or one it was raised from or while handling, is the database not answering."""
-    seen = 0
-    while error is not None and seen < 5:
-        if isinstance(error, DATABASE_DOWN):
-            return True
-        error = error.__cause__ or error.__context__
-        seen += 1
-    return False
 
 
 def briefly_unavailable(request) -> HttpResponse:
@@ -117,7 +104,11 @@ def briefly_unavailable(request) -> HttpResponse:
 def server_error(request):
     """handler500: the database not answering is 503 "briefly unavailable" (a load balancer
     and a client retry it); anything else the usual 500 page. Django calls it while handling
-    the exception, so sys.exc_info() names it."""
-    if _database_down(sys.exc_info()[1]):
+    the exception, so sys.exc_info() names it. The outage is logged once, when it starts
+    (core.outages.DATABASE); each request keeps its line (tandem.request, status 503)."""
+    error = sys.exc_info()[1]
+    if outages.database_down(error):
+        outages.DATABASE.failed(error)
+        outages.logged(request)
         return briefly_unavailable(request)
     return defaults.server_error(request)

@@ -9,7 +9,7 @@ from django.utils.cache import add_never_cache_headers
 
 from core.http import body_limit, too_large_response
 
-from . import requestid
+from . import outages, requestid
 
 request_log = logging.getLogger("tandem.request")
 # Probed every few seconds by healthchecks and Prometheus: logged only when they fail.
@@ -99,7 +99,6 @@ class RequestIdMiddleware:
             _tag_sentry(request_id)
             response = self.get_response(request)
             response[requestid.HEADER] = request_id
-            user = getattr(request, "user", None)
             quiet = request.path.rstrip("/") in QUIET_PATHS and response.status_code < 400
             request_log.log(
                 logging.DEBUG if quiet else logging.INFO,
@@ -112,12 +111,22 @@ class RequestIdMiddleware:
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                    "user_id": _user_id(request),
                 },
             )
             return response
         finally:
             requestid.reset(token)
+
+
+def _user_id(request) -> int | None:
+    """The signed-in user's id; None for an anonymous request, and for one the database did
+    not answer (reading the user needs the session: the line is written all the same)."""
+    user = getattr(request, "user", None)
+    try:
+        return user.pk if user is not None and user.is_authenticated else None
+    except outages.DATABASE_DOWN:
+        return None
 
 
 def _tag_sentry(request_id: str) -> None:

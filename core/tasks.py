@@ -32,8 +32,8 @@ def _publish(task, *arguments) -> bool:
         return False
     try:
         task.delay(*arguments)
-    except BROKER_FAILURES:
-        BROKER.failed()
+    except BROKER_FAILURES as error:
+        BROKER.failed(error)
         return False
     except Exception:  # noqa: BLE001 - whatever else failed, the outbox keeps the rows
         logger.warning("%s could not be queued; the outbox keeps it", task.name, exc_info=True)

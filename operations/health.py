@@ -9,9 +9,12 @@ Two questions, kept apart so that a degraded part never takes the site down:
   outbox, a stopped cache is a miss).
 - is the whole system working? (`deep_checks`: also the broker, the worker, beat, the outbox
   and the audit sealer; /healthz/deep) for monitoring, which pages a person instead of routing
-  traffic away."""
+  traffic away.
 
-import logging
+During an outage the checks run at every probe, scrape and page view, and their failures are
+logged once per change of state (core.outages): the database's (`outages.DATABASE`) and the
+migrations' here, the broker's with the publishes' (core.tasks' `BROKER`)."""
+
 from datetime import timedelta
 
 from celery import current_app
@@ -20,11 +23,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from audit import sealer
-from core import heartbeats
+from core import heartbeats, outages
+from core.tasks import BROKER as BROKER_STATE
 
 from . import selectors
-
-logger = logging.getLogger(__name__)
 
 DATABASE = "database"
 MIGRATIONS = "migrations"
@@ -43,6 +45,49 @@ WORKER_MAX_AGE = timedelta(minutes=3)
 OUTBOX_MAX_AGE = timedelta(minutes=15)
 
 _migrated = False
+MIGRATIONS_STATE = outages.Watch(
+    "the database's migrations",
+    failing=(
+        "the database's migrations are not all applied: /readyz answers 503 until "
+        "`manage.py migrate` has run"
+    ),
+    answering="the database's migrations are all applied",
+)
+# What the deep check finds of the rest of the system, logged once per change too.
+PART_STATES = {
+    WORKER: outages.Watch(
+        "the worker",
+        failing=(
+            "no worker completed the periodic delivery within "
+            f"{WORKER_MAX_AGE.total_seconds() / 60:g} minutes: /healthz/deep names the worker"
+        ),
+        answering="a worker completes the periodic delivery again",
+    ),
+    BEAT: outages.Watch(
+        "beat",
+        failing=(
+            f"beat's heartbeat is over {BEAT_MAX_AGE.total_seconds():g} s old: "
+            "/healthz/deep names beat"
+        ),
+        answering="beat's heartbeat is fresh again",
+    ),
+    OUTBOX: outages.Watch(
+        "the outbox",
+        failing=(
+            "a notification has waited for delivery over "
+            f"{OUTBOX_MAX_AGE.total_seconds() / 60:g} minutes: /healthz/deep names the outbox"
+        ),
+        answering="the outbox delivers in time again",
+    ),
+    SEALER: outages.Watch(
+        "the audit sealer",
+        failing=(
+            f"an audit event has waited for its seal over {sealer.SEAL_BOUND.total_seconds():g} "
+            "s: /healthz/deep names the sealer"
+        ),
+        answering="the audit sealer chains in time again",
+    ),
+}
 
 
 def database_ok() -> bool:
@@ -50,9 +95,10 @@ def database_ok() -> bool:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        logger.warning("readiness: the database is not reachable", exc_info=True)
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        outages.DATABASE.failed(error)
         return False
+    outages.DATABASE.answered()
     return True
 
 
@@ -66,12 +112,13 @@ def migrations_ok() -> bool:
         connection = connections[DEFAULT_DB_ALIAS]
         executor = MigrationExecutor(connection)
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    except Exception:  # noqa: BLE001
-        logger.warning("readiness: the migrations could not be read", exc_info=True)
+    except Exception as error:  # noqa: BLE001
+        outages.DATABASE.failed(error)
         return False
     if plan:
-        logger.warning("readiness: %s migrations are not applied", len(plan))
+        MIGRATIONS_STATE.failed()
         return False
+    MIGRATIONS_STATE.answered()
     _migrated = True
     return True
 
@@ -93,9 +140,10 @@ def broker_ok(app=None, timeout: float = BROKER_TIMEOUT) -> bool:
             )
             # Redis connects lazily: opening a channel talks to the server.
             connection.default_channel  # noqa: B018
-    except Exception:  # noqa: BLE001
-        logger.warning("readiness: the broker is not reachable", exc_info=True)
+    except Exception as error:  # noqa: BLE001
+        BROKER_STATE.failed(error)
         return False
+    BROKER_STATE.answered()
     return True
 
 
@@ -149,8 +197,13 @@ def deep_checks(now=None) -> dict[str, bool | None]:
         checks[BEAT] = _recent(heartbeats.BEAT, beats, now, BEAT_MAX_AGE)
         checks[OUTBOX] = _outbox_ok(now)
         checks[SEALER] = sealer.sealing_ok(now)
-    except Exception:  # noqa: BLE001 - the database went away between two checks
-        logger.warning("deep health: the heartbeats could not be read", exc_info=True)
+    except Exception as error:  # noqa: BLE001 - the database went away between two checks
+        outages.DATABASE.failed(error)
+    for part, state in PART_STATES.items():
+        if checks[part] is False:
+            state.failed()
+        elif checks[part]:
+            state.answered()
     return checks
 
 
@@ -163,8 +216,11 @@ def queue_length(queue: str = "celery", app=None, timeout: float = BROKER_TIMEOU
             )
             channel = connection.default_channel
             if hasattr(channel, "_size"):  # kombu's virtual transports: Redis, memory, files
-                return int(channel._size(queue))
-            return int(channel.queue_declare(queue=queue, passive=True).message_count)
-    except Exception:  # noqa: BLE001
-        logger.warning("metrics: the broker's queue length is unknown", exc_info=True)
+                length = int(channel._size(queue))
+            else:
+                length = int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except Exception as error:  # noqa: BLE001
+        BROKER_STATE.failed(error)
         return None
+    BROKER_STATE.answered()
+    return length

@@ -17,6 +17,8 @@ import hmac
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
+from core import outages
+
 from . import health, metrics
 
 HEALTHZ = "/healthz"
@@ -34,9 +36,10 @@ class OperationsEndpointsMiddleware:
         if path == HEALTHZ:
             return _hardened(self._only_get(request) or JsonResponse({"status": "ok"}))
         if path == READYZ:
-            return _hardened(self._only_get(request) or readiness())
+            return _hardened(self._only_get(request) or readiness(request))
         if path == HEALTHZ_DEEP:
-            return _hardened(self._only_get(request) or _token_refusal(request) or deep_health())
+            refusal = self._only_get(request) or _token_refusal(request)
+            return _hardened(refusal or deep_health(request))
         if path == METRICS:
             return _hardened(self._only_get(request) or metrics_response(request))
         return self.get_response(request)
@@ -64,9 +67,12 @@ def _hardened(response):
     return response
 
 
-def readiness():
+def readiness(request):
     failing = health.serving_failures()
     if failing:
+        # The failing parts are logged once per change of state (operations.health), not at
+        # each probe.
+        outages.logged(request)
         return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
     return JsonResponse({"status": "ok"})
 
@@ -74,11 +80,12 @@ def readiness():
 CHECK_WORDS = {True: "ok", False: "failing", None: "unknown"}
 
 
-def deep_health():
+def deep_health(request):
     checks = health.deep_checks()
     body = {"checks": {part: CHECK_WORDS[result] for part, result in checks.items()}}
     failing = [part for part, result in checks.items() if result is False]
     if failing:
+        outages.logged(request)
         return JsonResponse({"status": "degraded", "failing": failing, **body}, status=503)
     return JsonResponse({"status": "ok", **body})
 

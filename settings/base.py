@@ -516,12 +516,20 @@ CONTENT_SECURITY_POLICY = {
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# Production's JSON lines also for what the processes write outside logging (core.logging).
+LOG_JSON = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"outage_logged_once": {"()": "core.logging.OutageLoggedOnce"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # One line per request (core.middleware.RequestIdMiddleware): production's access log;
-    # runserver prints its own in development.
-    "loggers": {"tandem.request": {"level": "WARNING"}},
+    "loggers": {
+        # One line per request (core.middleware.RequestIdMiddleware): production's access log;
+        # runserver prints its own in development.
+        "tandem.request": {"level": "WARNING"},
+        # An outage is two lines (core.outages), not one per request, probe or beat tick.
+        "django.request": {"filters": ["outage_logged_once"]},
+        "django_celery_beat.schedulers": {"filters": ["outage_logged_once"]},
+    },
 }

@@ -11,6 +11,7 @@ def json_logging(level: str = "INFO") -> dict:
         "filters": {
             "request_context": {"()": "core.logging.RequestContextFilter"},
             "personal_data": {"()": "core.logging.PersonalDataFilter"},
+            "outage_logged_once": {"()": "core.logging.OutageLoggedOnce"},
         },
         "formatters": {
             "json": {
@@ -35,6 +36,9 @@ def json_logging(level: str = "INFO") -> dict:
             "tandem.request": {"level": "INFO"},
             # django.server is runserver's; django.request logs 4xx/5xx with the path only.
             "axes": {"level": "WARNING"},
+            # An outage is two lines (core.outages), not one per request, probe or beat tick.
+            "django.request": {"filters": ["outage_logged_once"]},
+            "django_celery_beat.schedulers": {"filters": ["outage_logged_once"]},
             "gunicorn.error": {"level": level, "handlers": ["console"], "propagate": False},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
         },

@@ -30,9 +30,11 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 
-# Logs: JSON lines on standard output (settings/logging.py); Celery's worker and beat keep this
-# configuration instead of installing their own text format.
+# Logs: JSON lines on standard output (settings/logging.py), every line of web, worker and beat:
+# Celery's worker and beat keep this configuration instead of installing their own text format,
+# and what they write outside logging, like uncaught exceptions, is logged (core.logging).
 LOGGING = json_logging(LOG_LEVEL)
+LOG_JSON = True
 logging.captureWarnings(True)  # warnings become log events (JSON) too
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # django-axes names clients by username and address in its log lines: not in production's log.

@@ -16,8 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts import roles
 from approvals import routing
-from core import cache as core_cache
-from core import tasks as core_tasks
+from core import outages
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
@@ -74,11 +73,11 @@ def _no_compiled_rules_from_an_earlier_test():
 
 
 @pytest.fixture(autouse=True)
-def _broker_and_cache_not_paused_by_an_earlier_test():
-    """A failed publish or cache call leaves the broker or the cache alone for a while (core.
-    outages); each test starts with both asked again."""
-    core_tasks.BROKER.reset()
-    core_cache.CACHE.reset()
+def _no_outage_from_an_earlier_test():
+    """A failed publish or cache call leaves the broker or the cache alone for a while, and
+    each dependency's outage is logged when it starts (core.outages): each test starts with
+    every dependency asked again and none failing."""
+    outages.reset_all()
 
 
 @pytest.fixture(autouse=True)

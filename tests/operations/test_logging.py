@@ -157,3 +157,44 @@ def test_a_task_published_during_a_request_carries_its_id():
     finally:
         requestid.reset(token)
     assert headers == {requestid.TASK_HEADER: "req-77"}
+
+
+def test_what_celery_and_python_write_outside_logging_is_json_in_production():
+    """Celery's worker and beat set up logging through `setup_logging` (as here): afterwards
+    their lines, the pool's errors, stray prints, the worker's shutdown line (written from a
+    signal handler, outside logging) and an uncaught exception are all JSON lines. The real
+    processes are tested in tests/integration/test_json_logs_live.py."""
+    result = production_python(
+        """
+        import sys, threading
+        from billiard.pool import error as pool_error
+        from celery import current_app
+        from celery.apps import worker
+        from celery.utils.log import get_task_logger
+
+        current_app.log.setup(20, redirect_stdouts=True)  # as worker and beat do, at INFO
+        current_app.log.get_default_logger().info("celery's own line")
+        get_task_logger("notifications.tasks").warning("a task logger's line")
+        pool_error("Process %r exited with %r", "ForkPoolWorker-1", "signal 9 (SIGKILL)")
+        print("a stray print")
+        worker.safe_say("worker: Warm shutdown (MainProcess)", sys.__stdout__)
+        crash = threading.Thread(target=lambda: 1 / 0, name="crasher")
+        crash.start()
+        crash.join()
+        raise RuntimeError("uncaught, for bob@example.com")
+        """
+    )
+    assert result.returncode == 1
+    assert result.stderr == ""
+    events = [json.loads(line) for line in result.stdout.splitlines()]  # every line JSON
+    by_message = {event["message"]: event for event in events}
+    assert by_message["celery's own line"]["level"] == "INFO"
+    assert by_message["a task logger's line"]["logger"] == "notifications.tasks"
+    assert by_message["Process 'ForkPoolWorker-1' exited with 'signal 9 (SIGKILL)'"]
+    assert by_message["a stray print"]["logger"] == "celery.redirected"
+    assert by_message["worker: Warm shutdown (MainProcess)"]["logger"] == "celery.apps.worker"
+    thread = by_message["uncaught ZeroDivisionError in thread crasher: division by zero"]
+    assert "ZeroDivisionError" in thread["exc_info"]
+    uncaught = by_message["uncaught RuntimeError: uncaught, for [e-mail]"]
+    assert uncaught["level"] == "CRITICAL"
+    assert "bob@example.com" not in result.stdout
