@@ -211,18 +211,19 @@ LISTS = [
     ("categories API", "requester", "api", "/api/categories/", categories, 3),
     ("delegations API", "it_reviewer", "api", "/api/delegations/", delegations, 3),
     ("tokens API (session only)", "requester", "page", "/api/tokens/", tokens, 4),
-    ("My requests page", "requester", "page", "/requests/", own_submitted, 11),
+    # Pages: +1 for whether the reader owns a budget (the menu's Budgets link, issue 29).
+    ("My requests page", "requester", "page", "/requests/", own_submitted, 12),
     # Waiting for me: +1 for the steps the reader holds ("Yours", first).
-    ("Waiting for me page", "it_reviewer", "page", "/approvals/", submitted, 16),
+    ("Waiting for me page", "it_reviewer", "page", "/approvals/", submitted, 17),
     ("team view (Waiting for me, CIO)", "cio", "page", "/approvals/", submitted, 15),
-    ("vendors page", "it_reviewer", "page", "/vendors/", vendors, 8),
-    ("request page: comments", "requester", "page", "/requests/{r}/", comments, 18),
-    ("request page: steps", "requester", "page", "/requests/{r}/", request_steps, 24),
-    ("vendor page: certificates", "it_reviewer", "page", "/vendors/{v}/", certificates, 19),
-    ("vendor page: contracts", "it_reviewer", "page", "/vendors/{v}/", contracts, 21),
-    ("notifications page", "requester", "page", "/notifications/", notifications, 8),
-    ("out-of-office page", "it_reviewer", "page", "/accounts/out-of-office/", delegations, 9),
-    ("API tokens page", "requester", "page", "/accounts/api-tokens/", tokens, 7),
+    ("vendors page", "it_reviewer", "page", "/vendors/", vendors, 9),
+    ("request page: comments", "requester", "page", "/requests/{r}/", comments, 19),
+    ("request page: steps", "requester", "page", "/requests/{r}/", request_steps, 25),
+    ("vendor page: certificates", "it_reviewer", "page", "/vendors/{v}/", certificates, 20),
+    ("vendor page: contracts", "it_reviewer", "page", "/vendors/{v}/", contracts, 22),
+    ("notifications page", "requester", "page", "/notifications/", notifications, 9),
+    ("out-of-office page", "it_reviewer", "page", "/accounts/out-of-office/", delegations, 10),
+    ("API tokens page", "requester", "page", "/accounts/api-tokens/", tokens, 8),
 ]
 
 
