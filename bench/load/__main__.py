@@ -14,6 +14,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -92,6 +93,22 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+class Shape:
+    """The running processes by name; a fault schedule stops and starts them."""
+
+    def __init__(self, commands: dict[str, list[str]], env: dict):
+        self.commands, self.env = commands, env
+        self.processes = {name: _start(name, args, env) for name, args in commands.items()}
+
+    def kill(self, name: str) -> None:
+        """As a crash: SIGKILL, nothing finishes."""
+        os.killpg(self.processes[name].pid, signal.SIGKILL)
+        self.processes[name].wait()
+
+    def restart(self, name: str) -> None:
+        self.processes[name] = _start(name, self.commands[name], self.env)
+
+
 def _wait_for_server() -> None:
     for _ in range(150):
         try:
@@ -128,7 +145,7 @@ def _drain(env: dict) -> str:
 def _print_figures(results: dict) -> None:
     total = results["total"]
     print(
-        f"\n{USERS} users (150 requesters, 50 reviewers) for {DURATION}: "
+        f"\n{USERS} users (three requesters to each reviewer) for {DURATION}: "
         f"{total['requests']} requests, {total['rps']:.1f} requests/s"
     )
     print(f"{'endpoint':58} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'req/s':>6}  statuses")
@@ -145,7 +162,19 @@ def _print_figures(results: dict) -> None:
     print(f"5xx or no answer: {results['server_errors']}")
 
 
+def _celery_worker(name: str, *queue: str) -> list[str]:
+    return ["celery", "-A", "settings", "worker", *queue, "-c", "1", "-n", f"{name}@%h",
+            "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]  # fmt: skip
+
+
 def main() -> int:
+    return run()
+
+
+def run(*, faults=None) -> int:
+    """The load test; with `faults` (`make chaos`), beat runs too, `faults(shape)` is called in
+    a thread while Locust runs (`shape.processes` by name, `shape.restart(name)`), and the 5xx
+    are judged by `faults.unexplained(server_error_times)` instead of having to be none."""
     OUT.mkdir(parents=True, exist_ok=True)
     env = _environment()
     broker = redis.Redis.from_url(REDIS_URL)
@@ -161,58 +190,23 @@ def main() -> int:
         [sys.executable, "-m", "bench.load.seed", env["LOAD_DATA"]], cwd=BASE_DIR, env=env,
         check=True,
     )  # fmt: skip
-    processes = [
-        _start(
-            "gunicorn",
-            ["gunicorn", "settings.wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}", "--timeout", "60"],
-            env,
-        ),
-        *(
-            _start(
-                f"worker-{n}",
-                [
-                    "celery",
-                    "-A",
-                    "settings",
-                    "worker",
-                    "-c",
-                    "1",
-                    "-n",
-                    f"load-{n}@%h",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--loglevel",
-                    "WARNING",
-                ],
-                env,
-            )  # fmt: skip
-            for n in (1, 2)
-        ),
+    commands = {
+        "gunicorn": ["gunicorn", "settings.wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}",
+                     "--timeout", "60"],
+        "worker-1": _celery_worker("load-1"),
+        "worker-2": _celery_worker("load-2"),
         # The audit sealer on its own queue, as compose runs it (audit.sealer).
-        _start(
-            "sealer",
-            [
-                "celery",
-                "-A",
-                "settings",
-                "worker",
-                "-Q",
-                "audit",
-                "-c",
-                "1",
-                "-n",
-                "load-sealer@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "WARNING",
-            ],
-            env,
-        ),  # fmt: skip
-    ]
+        "sealer": _celery_worker("load-sealer", "-Q", "audit"),
+    }  # fmt: skip
+    if faults:  # the periodic delivery and seal take what a fault left waiting
+        commands["beat"] = ["celery", "-A", "settings", "beat", "--loglevel", "WARNING"]
+    shape = Shape(commands, env)
     try:
         _wait_for_server()
         print(f"Locust: {USERS} users for {DURATION} against gunicorn on port {PORT}", flush=True)
+        chaos = threading.Thread(target=faults, args=(shape,)) if faults else None
+        if chaos:
+            chaos.start()
         locust = subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")),
              "--headless", "-u", str(USERS), "-r", SPAWN_RATE, "-t", DURATION,
@@ -221,9 +215,11 @@ def main() -> int:
             cwd=BASE_DIR, env=env, check=False, stdout=(OUT / "locust.log").open("wb"),
             stderr=subprocess.STDOUT,
         )  # fmt: skip
+        if chaos:
+            chaos.join()
         left = _drain(env)
     finally:
-        _stop(processes)
+        _stop(list(shape.processes.values()))
     results = json.loads((OUT / "results.json").read_text())
     _print_figures(results)
     print(f"outbox rows undelivered and audit events unsealed after the drain: {left}")
@@ -231,6 +227,16 @@ def main() -> int:
     reconciled = subprocess.run(
         [sys.executable, "-m", "bench.load.reconcile"], cwd=BASE_DIR, env=env, check=False
     )
+    if faults:
+        unexplained = faults.unexplained(results["server_error_times"])
+        print(f"5xx or no answer: {results['server_errors']}, of which outside the faults' "
+              f"windows: {len(unexplained)}")  # fmt: skip
+        for at, status, endpoint in unexplained[:10]:
+            print(f"  {time.strftime('%H:%M:%S', time.localtime(at))} {status} {endpoint}")
+        ok = not unexplained and reconciled.returncode == 0 and left == "0"
+        print(f"\nchaos run: {'PASS' if ok else 'FAIL'} (every 5xx within a fault, outbox "
+              "drained, every event sealed, reconciled)")  # fmt: skip
+        return 0 if ok else 1
     if locust.returncode != 0:
         print(f"Locust reported failures (exit {locust.returncode}): {OUT / 'locust.log'}")
     ok = (

@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import random
+import time
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
@@ -19,6 +20,8 @@ with open(os.environ["LOAD_DATA"]) as people:
 _requesters = itertools.cycle(DATA["requesters"])
 _reviewers = itertools.cycle(DATA["reviewers"])
 STATUSES: dict[str, Counter] = defaultdict(Counter)
+# When each 5xx (or unanswered request) happened: `make chaos` holds each against its faults.
+SERVER_ERRORS: list[tuple[float, str, str]] = []
 DECISIONS = ("approve",) * 18 + ("reject", "request-changes")
 
 
@@ -26,6 +29,8 @@ DECISIONS = ("approve",) * 18 + ("reject", "request-changes")
 def _count_status(request_type, name, response, exception, **kwargs):
     status = getattr(response, "status_code", 0) or 0
     STATUSES[f"{request_type} {name}"][str(status)] += 1
+    if status == 0 or status >= 500:
+        SERVER_ERRORS.append((time.time(), str(status), f"{request_type} {name}"))
 
 
 @events.quitting.add_listener
@@ -64,6 +69,7 @@ def _write_results(environment, **kwargs):
             for status, count in counter.items()
             if status == "0" or status.startswith("5")
         ),
+        "server_error_times": SERVER_ERRORS,
     }
     with open(os.environ["LOAD_RESULTS"], "w") as out:
         json.dump(summary, out, indent=1)
