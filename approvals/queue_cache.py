@@ -30,6 +30,7 @@ TABLES = (
     "approvals_approvalstep",
     "approvals_consultation",
     "auth_group",
+    "budgets_budget",
     "budgets_renewal",
     "intake_category",
     "intake_purchaserequest",
