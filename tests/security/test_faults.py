@@ -115,7 +115,9 @@ class App:
             connection.close()
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
-        result = _run(self.env, "manage.py", *args, timeout=120)
+        # collectstatic compresses every file with brotli too (installed with locust, so
+        # whitenoise uses it): about 150 CPU-seconds, more on a busy machine.
+        result = _run(self.env, "manage.py", *args, timeout=300)
         assert result.returncode == 0, f"manage.py {args}:\n{result.stdout}\n{result.stderr}"
         return result
 
