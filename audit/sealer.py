@@ -121,6 +121,15 @@ def unsealed() -> tuple[int, datetime | None]:
     return waiting["count"], waiting["oldest"]
 
 
+def seal_delays(since_id: int = 0) -> list[float]:
+    """Seconds from write to seal of each sealed event after `since_id`, sorted: what the
+    writers benchmark and the load test's reconciliation report against the bound."""
+    rows = AuditEvent.objects.filter(pk__gt=since_id, sealed_at__isnull=False).values_list(
+        "occurred_at", "sealed_at"
+    )
+    return sorted((sealed - written).total_seconds() for written, sealed in rows)
+
+
 def late(oldest: datetime | None, now: datetime) -> bool:
     """Whether an event recorded at `oldest` and still unsealed has waited past SEAL_BOUND."""
     return oldest is not None and now - oldest > SEAL_BOUND

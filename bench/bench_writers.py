@@ -95,15 +95,6 @@ def _reopen(step_ids: list[int]) -> None:
     )
 
 
-def _seal_delays(since_id: int) -> list[float]:
-    from audit.models import AuditEvent
-
-    rows = AuditEvent.objects.filter(pk__gt=since_id, sealed_at__isnull=False).values_list(
-        "occurred_at", "sealed_at"
-    )
-    return [(sealed - written).total_seconds() for written, sealed in rows]
-
-
 def run() -> None:
     seed.setup()
     seed.seed()
@@ -112,7 +103,7 @@ def run() -> None:
     from accounts.models import User
     from approvals.models import ApprovalStep
     from audit.models import AuditEvent
-    from audit.sealer import seal_pending
+    from audit.sealer import seal_delays, seal_pending
 
     reviewer = User.objects.get(username="bench-it_reviewers")
     steps = list(
@@ -140,7 +131,7 @@ def run() -> None:
             _reopen(decided)
     finally:
         _reopen(all_decided)
-    delays = sorted(_seal_delays(first_event))
+    delays = seal_delays(first_event)
     p95 = delays[int(len(delays) * 0.95) - 1] if delays else float("nan")
     ratio = rates[8] / rates[1]
     print(f"decisions per second on distinct requests ({PHASE_SECONDS} s per phase, one process")

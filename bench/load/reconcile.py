@@ -28,6 +28,7 @@ from django.db.models import Count, Q  # noqa: E402
 from approvals.models import ApprovalStep, StepKind, StepState  # noqa: E402
 from audit.chain import verify_chain  # noqa: E402
 from audit.models import AuditEvent  # noqa: E402
+from audit.sealer import seal_delays  # noqa: E402
 from bench.load import mail  # noqa: E402
 from core.validation import one_line  # noqa: E402
 from intake.models import PurchaseRequest, State  # noqa: E402
@@ -230,12 +231,7 @@ def audit_chain_intact(figures: dict) -> bool:
     unsealed = AuditEvent.objects.filter(sequence__isnull=True).count()
     if unsealed:
         problems.append(f"{unsealed} event(s) never sealed")
-    delays = sorted(
-        (sealed - written).total_seconds()
-        for written, sealed in AuditEvent.objects.filter(sealed_at__isnull=False).values_list(
-            "occurred_at", "sealed_at"
-        )
-    )
+    delays = seal_delays()
     if delays:
         p95 = delays[max(int(len(delays) * 0.95) - 1, 0)]
         figures["write to seal p95 s"] = round(p95, 2)

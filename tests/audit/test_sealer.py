@@ -30,6 +30,9 @@ def test_an_event_is_written_unsealed_and_the_sealer_chains_it_once(requester):
     sealed = list(AuditEvent.objects.order_by("id"))
     assert [e.sequence for e in sealed] == [1, 2]
     assert sealed[1].prev_hash == sealed[0].hash and all(e.sealed_at for e in sealed)
+    delays = sealer.seal_delays()
+    assert len(delays) == 2 and delays == sorted(delays) and delays[0] >= 0
+    assert sealer.seal_delays(since_id=sealed[1].pk) == []
     assert sealer.seal_pending() == 0  # nothing is sealed twice
     assert verify_chain().intact and verify_chain().checked == 2
 
