@@ -46,8 +46,12 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
+# The suite runs on every core (pytest-xdist): one test module per worker at a time, the tests
+# that start servers together on one worker (tests/conftest.py). TEST_WORKERS=0 runs it in one
+# process.
+TEST_WORKERS ?= auto
 test: install $(CHROMIUM)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Lint: ruff, the layers contract (import-linter, pyproject.toml) and no model change without
 # its migration.

@@ -11,6 +11,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
+from django.db.models.signals import post_migrate
 from django.test.testcases import LiveServerThread
 from rest_framework.test import APIClient
 
@@ -24,10 +25,21 @@ from tests.factories import UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Tests that start gunicorn, Celery or private servers, and share the machine's Redis databases
+# 13 and 14 among them (tests/integration/shape.py, test_reminders_live.py): under `make test`'s
+# parallel workers (pytest-xdist, --dist loadgroup) they run one after another on one worker,
+# first, so that the longest group never comes last.
+SERVICES_GROUP = "services"
+SERVICE_TESTS = ("tests/integration/", "tests/security/test_faults.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL's locking: they run in the DATABASE_URL pass.
     With TANDEM_REQUIRE_POSTGRES=1 (CI's PostgreSQL pass) a non-PostgreSQL database fails the run
-    instead of skipping them."""
+    instead of skipping them. Each test module is one group for the parallel workers, so that
+    its module fixtures are set up once; the service tests are one group together."""
+    _group_for_workers(items)
     vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     on_postgres = vendor in ("postgresql", "postgresql_psycopg2")
     if os.environ.get("TANDEM_REQUIRE_POSTGRES") == "1" and not on_postgres:
@@ -38,6 +50,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _group_for_workers(items) -> None:
+    def group(item) -> str:
+        path = item.nodeid.partition("::")[0]
+        return SERVICES_GROUP if path.startswith(SERVICE_TESTS) else path
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=lambda item: group(item) != SERVICES_GROUP)  # stable: the rest keep order
 
 
 # What the data migrations create: role groups, categories, default routing rules, rates.
@@ -51,17 +73,22 @@ REFERENCE_DATA = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _reference_data_in_transactional_tests(request):
+def _put_back_reference_data(sender, **kwargs):
     """A transactional test (threads, processes, the live server) ends by emptying the
-    database, data-migration rows included; each one therefore starts by putting them back,
-    with the migrations' own idempotent functions."""
-    marker = request.node.get_closest_marker("django_db")
-    if not (marker and marker.kwargs.get("transaction")):
-        return
-    request.getfixturevalue("transactional_db")
+    database, data-migration rows included, and Django then sends `post_migrate`: the rows are
+    put back at once, with the migrations' own idempotent functions, so that every later test
+    in the process finds them, whatever order the parallel workers run the tests in."""
     for module, function in REFERENCE_DATA:
         getattr(importlib.import_module(module), function)(django_apps, None)
+
+
+# Sent once per app after a flush: the last app's signal comes after Django has put back its
+# content types and permissions.
+post_migrate.connect(
+    _put_back_reference_data,
+    sender=list(django_apps.get_app_configs())[-1],
+    dispatch_uid="tandem-reference-data",
+)
 
 
 @pytest.fixture(autouse=True)
