@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
+from core.validation import time_zone_choices
+
 from . import services, tokens
 from .models import ApiToken, ClaimMapping, Delegation, Department, Scope, User
 
@@ -18,6 +20,14 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = [*DjangoUserAdmin.list_filter, "is_service_account", "department"]
 
     actions = ["deactivate_selected"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # The zones are validated, not stored as choices (a tzdata update changes no schema):
+        # the admin still picks one from the list.
+        if db_field.name == "time_zone":
+            choices = [("", "The time zone of the person's team"), *time_zone_choices()]
+            return forms.ChoiceField(choices=choices, required=False, label="Time zone")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # A service account signs in only with API tokens, never with a password.

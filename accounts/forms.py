@@ -1,6 +1,7 @@
 from django import forms
 
 from core.forms import BootstrapFormMixin, offer_only
+from core.validation import time_zone_choices
 
 from .models import Delegation, Scope, User
 from .selectors import people_to_delegate_to
@@ -42,9 +43,12 @@ class TimeZoneForm(BootstrapFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [c for c in self.fields["time_zone"].choices if c[0]]
-        self.fields["time_zone"].choices = [("", "The time zone of my team's working hours")]
-        self.fields["time_zone"].choices += choices
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=self.fields["time_zone"].label,
+            help_text=self.fields["time_zone"].help_text,
+            required=False,
+            choices=[("", "The time zone of my team's working hours"), *time_zone_choices()],
+        )
 
 
 class ApiTokenForm(BootstrapFormMixin, forms.Form):

@@ -1,5 +1,3 @@
-import zoneinfo
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -7,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+from core.validation import validate_time_zone
 
 
 class Department(models.Model):
@@ -32,7 +30,7 @@ class User(AbstractUser):
     )
     time_zone = models.CharField(
         max_length=64,
-        choices=TIME_ZONE_CHOICES,
+        validators=[validate_time_zone],
         default="UTC",
         blank=True,
         help_text="Times and due times show in this zone; empty: the zone of the working-hours "

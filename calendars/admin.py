@@ -4,9 +4,10 @@ that work by a calendar edited on its page."""
 from django import forms
 from django.contrib import admin
 
+from core.validation import time_zone_choices
+
 from .models import (
     COUNTRY_CHOICES,
-    TIME_ZONE_CHOICES,
     WEEKDAYS,
     Closure,
     GroupCalendar,
@@ -27,7 +28,7 @@ class GroupCalendarInline(admin.StackedInline):
 
 
 class WorkCalendarForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
     holiday_country = forms.ChoiceField(
         label="Public holidays of",
         choices=[("", "No public holidays")] + COUNTRY_CHOICES,

@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from core.validation import time_zones
 from core.working_hours import WorkingHours
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -29,7 +29,6 @@ def _country_choices():
 
 COUNTRY_CHOICES = _country_choices()
 COUNTRY_NAMES = dict(COUNTRY_CHOICES)
-ZONES = frozenset(zoneinfo.available_timezones())
 
 
 def subdivisions_of(country: str) -> tuple[str, ...]:
@@ -94,7 +93,7 @@ class WorkCalendar(models.Model):
             and self.work_ends <= self.work_starts
         ):
             errors["work_ends"] = "Work ends after it starts (00:00 means midnight)."
-        if self.time_zone not in ZONES:
+        if self.time_zone not in time_zones():
             errors["time_zone"] = "Choose a time zone from the list."
         if self.holiday_country and self.holiday_country not in COUNTRY_NAMES:
             errors["holiday_country"] = "Choose a country from the list."

@@ -18,6 +18,7 @@ its field). Models carry these validators, so the forms, the API serializers and
 
 import re
 import unicodedata
+import zoneinfo
 from datetime import date
 from functools import cache
 from itertools import accumulate
@@ -177,3 +178,22 @@ def json_depth(text: str) -> int:
     if not brackets:
         return 0
     return max(accumulate(_DEPTH_STEP[char] for char in brackets))
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows (its tz database). Validated against, never
+    written into a migration as choices: a tzdata update must not change the schema."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(time_zones())]
+
+
+def validate_time_zone(value) -> None:
+    """Refuses a name that is not a time zone of the tz database ("Europe/Berlin")."""
+    if value and value not in time_zones():
+        raise ValidationError(
+            "Choose a time zone from the list (e.g. Europe/Berlin).", code="invalid_time_zone"
+        )
