@@ -8,11 +8,6 @@ from . import digests, services
 
 
 @shared_task
-def deliver(notification_id: int) -> bool:
-    return services.deliver(notification_id)
-
-
-@shared_task
 def deliver_chunk(notification_ids: list[int]) -> int:
     """Rows to deliver, one message per chunk: a row delivered meanwhile is skipped, and a
     worker dying mid-chunk loses nothing (the periodic `deliver_pending` takes up the rest)."""
