@@ -6,7 +6,7 @@ import shutil
 import threading
 
 import pytest
-from celery.result import _set_task_join_will_block
+from celery.result import allow_join_result
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.servers.basehttp import ThreadedWSGIServer
@@ -111,8 +111,10 @@ def _no_outage_from_an_earlier_test():
 def _celery_may_join_results():
     """Celery keeps "joining a result would block" in a process-wide flag; a test that runs
     tasks eagerly inside another eager task can leave it set, and a later test's `.get()` would
-    then refuse. Each test starts with the flag as in a plain process."""
-    _set_task_join_will_block(False)
+    then refuse. Each test runs with joins allowed, as in a plain process (Celery's public
+    `allow_join_result`), and the flag is put back after it."""
+    with allow_join_result():
+        yield
 
 
 @pytest.fixture(autouse=True)

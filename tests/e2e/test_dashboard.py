@@ -122,8 +122,13 @@ def test_the_cio_sees_the_dashboard_charts(live_server, page: Page, sign_in, req
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=results / "insights-dashboard.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(300)  # Chart.js redraws on resize
-    box = page.locator('canvas[data-chart="spend-category"]').bounding_box()
-    assert box and 0 < box["width"] <= 390
+    # Chart.js redraws on resize: wait until the chart has taken the phone's width.
+    page.wait_for_function(
+        """() => {
+            const box = document.querySelector('canvas[data-chart="spend-category"]')
+                .getBoundingClientRect();
+            return box.width > 0 && box.width <= 390;
+        }"""
+    )
     page.screenshot(path=results / "insights-dashboard-phone.png", full_page=True)
     assert problems == []

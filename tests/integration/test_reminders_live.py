@@ -165,7 +165,18 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(live):
         del processes.running["worker"]
         sent_before = len(list((tmp_path / "mail").iterdir()))
         assert sent_before < 12
-        time.sleep(2.5)  # past the claim timeout of the delivery the worker died in
+        wait_until(
+            "the dead worker's claim to time out (TANDEM_DELIVERY_CLAIM_TIMEOUT, 2 s)",
+            lambda: (
+                query(
+                    database_url,
+                    "SELECT count(*) FROM notifications_notification WHERE status = 'sending' "
+                    "AND claimed_at > now() - interval '2 seconds'",
+                )
+                == [(0,)]
+            ),
+            processes,
+        )
         processes.start("worker2", *worker_args, "-n", f"second-{os.getpid()}@tandem")
         # The periodic delivery sweep (run here once by hand) takes up the interrupted one.
         django_call(env, "from notifications.tasks import deliver_pending; deliver_pending.delay()")
