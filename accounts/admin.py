@@ -68,7 +68,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 @admin.register(ClaimMapping)
 class ClaimMappingAdmin(admin.ModelAdmin):
     """Which of the identity provider's groups give which Tandem role or department; applied
-    at each sign-in through the provider (README "Signing in")."""
+    at each sign-in through the provider (docs/administer/sso.md)."""
 
     list_display = ["claim", "value", "group", "department"]
     list_filter = ["claim", "group", "department"]

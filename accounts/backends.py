@@ -1,5 +1,5 @@
 """Local passwords: Django's check, refused in SSO-only mode except for the break-glass admins
-named in TANDEM_BREAK_GLASS_ADMINS (README "Signing in"). Every way to sign in with a password
+named in TANDEM_BREAK_GLASS_ADMINS (docs/administer/sso.md). Every way to sign in with a password
 comes through here: the sign-in page, the API token endpoint and the admin's."""
 
 from django.conf import settings

@@ -1,4 +1,4 @@
-"""Two-factor codes for staff, CIO and CPO who sign in with a password (README "Signing in"):
+"""Two-factor codes for staff, CIO and CPO who sign in with a password (docs/administer/sso.md):
 with TANDEM_REQUIRE_MFA on, such a person who has not set up an authenticator app is sent to
 set it up before anything else; the API refuses their session until then. People who signed in
 through the company's identity provider are left to the provider's own second factor."""

@@ -143,7 +143,7 @@ class ClaimMapping(models.Model):
     sign-in carries `value` in the claim `claim` (e.g. `it-security` in `groups`) is in `group`
     or in `department`. Re-applied at every sign-in through the provider: a group that some
     mapping names is added when a mapping matches and removed when none does; groups no mapping
-    names are left as they are (README "Signing in")."""
+    names are left as they are (docs/administer/sso.md)."""
 
     claim = models.CharField(
         max_length=100,

@@ -1,7 +1,7 @@
 """Sign-in with the company's identity provider (OpenID Connect, through django-allauth):
 which provider is configured, how a first sign-in makes the person, how every sign-in applies
 their claims (accounts.services.apply_claims), and the provider's back-channel logout token.
-README "Signing in" tells an operator how to connect Entra ID, Okta or Keycloak."""
+docs/administer/sso.md tells an operator how to connect Entra ID, Okta or Keycloak."""
 
 import threading
 import time

@@ -1,4 +1,4 @@
-"""Two-factor sign-in (README "Signing in"): one rule for every way in with a password.
+"""Two-factor sign-in (docs/administer/sso.md): one rule for every way in with a password.
 
 - Whoever has set up an authenticator app gives its code (or a recovery code) after the
   password: the sign-in page asks for it (allauth's login stage), the API token endpoint takes it

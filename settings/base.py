@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "csp",
     "django_prometheus",
     # Sign-in with the company's identity provider (OpenID Connect), two-factor codes for local
-    # passwords, and a record of each person's sessions (README "Signing in").
+    # passwords, and a record of each person's sessions (docs/administer/sso.md).
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -147,7 +147,7 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.PasswordBackend",
 ]
 
-# Sign-in with the company's identity provider (README "Signing in"): OpenID Connect through
+# Sign-in with the company's identity provider (docs/administer/sso.md): OpenID Connect through
 # django-allauth, configured from the environment. Without an issuer there is no SSO button
 # and people sign in with their Tandem passwords as before.
 TANDEM_OIDC_ISSUER = env("TANDEM_OIDC_ISSUER", default="")
@@ -313,7 +313,7 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tandem <tandem@localhost>")
 
-# Deciding from e-mail and Slack (reach app; README "Deciding from e-mail and Slack").
+# Deciding from e-mail and Slack (reach app; docs/administer/email.md, docs/administer/slack.md).
 # Personal decision links last this many days (and end when their step closes).
 TANDEM_DECISION_LINK_DAYS = env.int("TANDEM_DECISION_LINK_DAYS", default=7)
 # Replies: the address replies go to; each e-mail's reply-to is <local>+<token>@<domain>.
@@ -511,7 +511,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Operations (README "Operations"): /metrics answers only with this bearer token, and not at
+# Operations (docs/operate/metrics.md): /metrics answers only with this bearer token, and not at
 # all when it is empty.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 

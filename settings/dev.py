@@ -8,7 +8,8 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 # Replies by e-mail work on this machine: send them to the receiver `make run` starts
-# (127.0.0.1:2525) with an Authentication-Results header from "localhost" (README).
+# (127.0.0.1:2525) with an Authentication-Results header from "localhost"
+# (docs/administer/email.md).
 TANDEM_INBOUND_ADDRESS = env("TANDEM_INBOUND_ADDRESS", default="decide@tandem.localhost")
 TANDEM_INBOUND_TRUSTED_AUTHSERV_IDS = env.list(
     "TANDEM_INBOUND_TRUSTED_AUTHSERV_IDS", default=["localhost"]
@@ -35,5 +36,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Two-factor codes are not asked of the demo users and test users who sign in with passwords;
-# tests that check them turn this on (README "Signing in").
+# tests that check them turn this on (docs/administer/sso.md).
 TANDEM_REQUIRE_MFA = env.bool("TANDEM_REQUIRE_MFA", default=False)

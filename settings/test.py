@@ -24,7 +24,7 @@ STORAGES = {
 # django-axes logs every sign-in at INFO; in tests that is noise around every failure.
 LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "axes": {"level": "WARNING"}}}  # noqa: F405
 # Two-factor codes are not asked of the demo users and test users who sign in with passwords;
-# tests that check them turn this on (README "Signing in").
+# tests that check them turn this on (docs/administer/sso.md).
 TANDEM_REQUIRE_MFA = False
 # Most tests count SLAs in elapsed hours; the working-hours tests give their groups a calendar
 # (or override this default) to prove the clock of Monday to Friday, holidays and closures.

@@ -1,4 +1,4 @@
-"""Backup and restore (issue 20), as README "Backup and restore" tells an operator: bin/backup
+"""Backup and restore (issue 20), as docs/operate/backups.md tells an operator: bin/backup
 dumps the database and archives the uploaded files, bin/restore brings them back into a fresh
 database and folder, where the same requests, steps, audit events and files are found."""
 
