@@ -9,10 +9,6 @@ from accounts import views as accounts_views
 from accounts.login import SignInView
 from core import views as core_views
 
-admin.site.site_header = "Tandem administration"
-admin.site.site_title = "Tandem admin"
-admin.site.index_title = "Rules, people and settings"
-
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="intake:my-requests"), name="home"),
     path("favicon.ico", core_views.favicon),
