@@ -37,16 +37,34 @@ def label_of(value) -> str:
     return DISPLAY_NAMES.get(value, value) if isinstance(value, str) else value
 
 
+def names_phrase(names, count: int | None = None, *, shown: int = 3) -> str:
+    """People named in one phrase, the way every list of who may act names them: "Ivan Ito",
+    "Ivan Ito or Ines Ives", "Ivan Ito, Ines Ives or Ian Irwin"; past `shown` names the rest
+    are counted, "Ivan Ito, Ines Ives or 3 others" (one more is named rather than counted when
+    `names` has it). `count` is how many they are in all, when `names` holds only the first
+    few; "" for nobody."""
+    names = list(names)
+    count = len(names) if count is None else count
+    listed = names[: shown + 1] if count == shown + 1 else names[:shown]
+    if not listed or not count:
+        return ""
+    rest = count - len(listed)
+    if rest > 0:
+        return f"{', '.join(listed)} or {rest} other{'s' if rest > 1 else ''}"
+    if len(listed) == 1:
+        return listed[0]
+    return f"{', '.join(listed[:-1])} or {listed[-1]}"
+
+
 def people_phrase(first, count: int, group_name: str) -> str:
     """Who can act on a group's step, as people: "Ivan Novak or 2 others in IT review", from the
-    first of them and how many they are."""
+    first of them and how many they are (names_phrase words the people)."""
     label = group_label(group_name)
     if not count or first is None:
         return f"{label} (nobody in it yet)"
     if count == 1:
         return f"{first} ({label})"
-    others = count - 1
-    return f"{first} or {others} other{'s' if others > 1 else ''} in {label}"
+    return f"{names_phrase([str(first)], count)} in {label}"
 
 
 def _groups(user) -> dict[int, str]:

@@ -8,20 +8,35 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Max
 
 from .models import ApprovalStep, ProcessSettings, RoundSnapshot, StepKind, StepState
 
 
+def last_round(purchase_request) -> int:
+    """The request's latest round of review (0: never submitted)."""
+    rounds = purchase_request.steps.filter(kind=StepKind.REVIEW).aggregate(last=Max("round"))
+    return rounds["last"] or 0
+
+
 def take_snapshot(purchase_request, *, round: int) -> RoundSnapshot:
     """Records the facts the next resubmit is compared with."""
-    return RoundSnapshot.objects.create(
+    snapshot = snapshot_of(purchase_request, round=round)
+    snapshot.save()
+    return snapshot
+
+
+def snapshot_of(purchase_request, *, round: int) -> RoundSnapshot:
+    """The facts of a request that `material_changes` compares, unsaved: of the request as it
+    is, or of the request form's unsaved values (what a resubmit would change)."""
+    return RoundSnapshot(
         request=purchase_request,
         round=round,
         total_cost=purchase_request.total_cost,
         currency=purchase_request.currency,
         total_cost_base=purchase_request.total_cost_base,
         vendor_id=purchase_request.vendor_id,
-        proposed_vendor_name=purchase_request.proposed_vendor_name,
+        proposed_vendor_name=purchase_request.proposed_vendor_name or "",
         category_id=purchase_request.category_id,
         data_classification=purchase_request.data_classification,
         handles_personal_data=purchase_request.handles_personal_data,

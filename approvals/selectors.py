@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from statistics import median
 
 from django.contrib.auth.models import Group
 from django.db.models import (
@@ -18,22 +19,26 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 
 from accounts import roles
 from accounts.models import User
 from accounts.reviewers import reviewer_identity
 from accounts.roles import ALL_GROUPS
 from budgets import policies as budget_policies
+from calendars import selectors as calendar_selectors
 from core.formats import badge_count
 from core.keyset import BY_AMOUNT_DESC, BY_DUE, Keyset
+from core.working_hours import add_working_time, working_time_between
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
-from . import policies, routing
+from . import carry_over, policies, routing
 from .models import (
+    DECIDED_STATES,
     LEADER_OF_SIDE,
     MEMBER_ORDER,
     WORK_ITEM_KINDS,
@@ -240,7 +245,7 @@ def team_breakdown(now: datetime) -> list[dict]:
 
 def holders(steps: list[ApprovalStep], shown: int = 3) -> dict[int, str]:
     """Who holds each step, in people's names: the named reviewer, or the members of its group
-    ("Ivan Ito, Irene Ives and 3 others"). One query for the whole page."""
+    ("Ivan Ito, Irene Ives, Ian Irwin or 3 others"). One query for the whole page."""
     group_ids = {step.group_id for step in steps if step.group_id}
     members: dict[int, list[str]] = {}
     if group_ids:
@@ -260,12 +265,9 @@ def holders(steps: list[ApprovalStep], shown: int = 3) -> dict[int, str]:
             named[step.pk] = str(step.user)
             continue
         names = members.get(step.group_id, [])
-        if not names:
-            named[step.pk] = "nobody: the group has no members"
-        elif len(names) <= shown:
-            named[step.pk] = ", ".join(names[:-1]) + (" or " if len(names) > 1 else "") + names[-1]
-        else:
-            named[step.pk] = f"{', '.join(names[:shown])} or {len(names) - shown} others"
+        named[step.pk] = (
+            roles.names_phrase(names, shown=shown) or "nobody: the group has no members"
+        )
     return named
 
 
@@ -553,3 +555,190 @@ def four_eyes_warnings(plan: routing.RoutingPlan) -> list[str]:
                 "(four eyes). Add a second person to keep the step in the group."
             )
     return warnings
+
+
+# How far back, how many at least and at most per group, the past decisions that predict how
+# long a group takes on a category (expected_route).
+HISTORY_DAYS = 180
+HISTORY_MINIMUM = 3
+HISTORY_SAMPLE = 50
+
+
+@dataclass(frozen=True)
+class ExpectedStep:
+    """A planned step as the request form shows it before submit: who would decide it, and
+    when that is expected."""
+
+    step: routing.PlannedStep
+    people: str  # who would decide it, by name, never the requester
+    working_time: timedelta  # expected working time from its stage's start to its decision
+    decisions: int  # how many past decisions `working_time` is the median of; 0: the SLA
+    expected_at: datetime
+
+    @property
+    def working_hours(self) -> int:
+        """The expected working time in whole hours, at least one."""
+        return max(1, round(self.working_time / timedelta(hours=1)))
+
+
+@dataclass(frozen=True)
+class ExpectedStage:
+    number: int | None  # None: the vendor's joint review, before the request's stages
+    steps: list[ExpectedStep]
+    expected_at: datetime  # when its slowest step is expected to be decided
+
+
+def expected_route(
+    plan: routing.RoutingPlan, *, category_id=None, requester_id=None, start: datetime
+) -> list[ExpectedStage]:
+    """The plan's stages in order (the vendor's review first, when it has one), each step with
+    the people who would decide it and when it is expected: what the request form says before
+    submit ("Ivan Ito or Ines Ives by Monday 14 Dec 2026, then ...").
+
+    A step is expected to take what its reviewer group took on requests of the same category:
+    the median working time from opening to decision of the group's decided review steps of the
+    last HISTORY_DAYS days (the latest HISTORY_SAMPLE), when there are at least HISTORY_MINIMUM
+    of them; otherwise its rule's SLA. Time counts on the group's working-hours calendar, as
+    due times do. A stage starts when the one before is expected to end, and ends when its
+    slowest step is expected to. The people are the group's active members but the requester
+    (four eyes), or the named reviewer. Five queries at most, whatever the number of steps."""
+    planned = [*plan.vendor_steps, *plan.steps]
+    group_ids = {step.group.pk for step in planned if step.group is not None}
+    calendars = calendar_selectors.working_hours_by_group(group_ids)
+    people = _people_by_group(group_ids, leave_out=requester_id)
+    history = _past_working_times(group_ids, category_id, calendars, since=start)
+    stages = [(None, plan.vendor_steps)] if plan.vendor_steps else []
+    numbers = sorted({step.stage for step in plan.steps})
+    stages += [(n, [s for s in plan.steps if s.stage == n]) for n in numbers]
+    route, begins = [], start
+    for number, steps in stages:
+        expected = []
+        for step in steps:
+            group_id = step.group.pk if step.group is not None else None
+            # A vendor's review has no category: its steps go by their SLA.
+            past = history.get(group_id, []) if number is not None else []
+            if len(past) >= HISTORY_MINIMUM:
+                working_time = median(past)
+            else:
+                working_time, past = timedelta(hours=step.sla_hours), []
+            expected.append(
+                ExpectedStep(
+                    step=step,
+                    people=_people_of(step, people),
+                    working_time=working_time,
+                    decisions=len(past),
+                    expected_at=add_working_time(begins, working_time, calendars[group_id]),
+                )
+            )
+        begins = max(each.expected_at for each in expected)
+        route.append(ExpectedStage(number=number, steps=expected, expected_at=begins))
+    return route
+
+
+def _people_by_group(group_ids, *, leave_out) -> dict[int, list[str]]:
+    """The active people of each group by name (MEMBER_ORDER), without `leave_out`. One query."""
+    if not group_ids:
+        return {}
+    members: dict[int, list[str]] = {}
+    rows = (
+        User.groups.through.objects.filter(group_id__in=group_ids, user__is_active=True)
+        .exclude(user_id=leave_out)
+        .select_related("user")
+        .order_by(*(f"user__{field}" for field in MEMBER_ORDER))
+    )
+    for membership in rows:
+        members.setdefault(membership.group_id, []).append(str(membership.user))
+    return members
+
+
+def _people_of(step: routing.PlannedStep, people: dict[int, list[str]]) -> str:
+    """Who would decide a planned step, in names_phrase's words; with nobody left in its group,
+    its side's leader, as routing sends it (SPEC §3)."""
+    if step.group is None:
+        return str(step.user)
+    named = roles.names_phrase(people.get(step.group.pk, []), shown=2)
+    if named:
+        return named
+    leader = LEADER_OF_SIDE.get(step.side)
+    if leader and leader != step.group.name:
+        return f"the {roles.group_label(leader)}, as nobody else can"
+    return "nobody yet"
+
+
+def _past_working_times(group_ids, category_id, calendars, *, since) -> dict[int, list]:
+    """The working time each group took to decide its latest review steps (at most
+    HISTORY_SAMPLE) on requests of the category, decided in the HISTORY_DAYS before `since`.
+    Carried-over approvals, never reviewed in their round, are left out. One query."""
+    if not group_ids or category_id is None:
+        return {}
+    latest = Window(RowNumber(), partition_by=[F("group_id")], order_by=F("decided_at").desc())
+    rows = (
+        ApprovalStep.objects.filter(
+            kind=StepKind.REVIEW,
+            request__category_id=category_id,
+            group_id__in=group_ids,
+            state__in=DECIDED_STATES,
+            carried_from__isnull=True,
+            opened_at__isnull=False,
+            decided_at__gte=since - timedelta(days=HISTORY_DAYS),
+            decided_at__lte=since,
+        )
+        .annotate(latest=latest)
+        .filter(latest__lte=HISTORY_SAMPLE)
+        .values_list("group_id", "opened_at", "decided_at")
+    )
+    taken: dict[int, list] = {}
+    for group_id, opened_at, decided_at in rows:
+        taken.setdefault(group_id, []).append(
+            working_time_between(opened_at, decided_at, calendars[group_id])
+        )
+    return taken
+
+
+@dataclass(frozen=True)
+class ResubmitEffect:
+    """What resubmitting a request sent back would restart, by the rule of approvals.carry_over:
+    the material changes in words (none: not material), whether approvals carry over at all
+    (the admin's setting), and of the steps the request would get, those whose approval carries
+    over (with it) and those asked (again)."""
+
+    changes: list[str]
+    enabled: bool
+    carried: list[tuple[ExpectedStep, ApprovalStep]]
+    asked: list[ExpectedStep]
+
+    @property
+    def material(self) -> bool:
+        return bool(self.changes)
+
+
+def resubmit_effect(purchase_request, draft, route: list[ExpectedStage]) -> ResubmitEffect | None:
+    """What resubmitting `purchase_request` with the request form's unsaved values (`draft`, an
+    unsaved PurchaseRequest) would restart, for the steps of `route` (expected_route of the
+    draft's plan): the last round's snapshot compared with the draft by
+    `carry_over.material_changes`, the approvals that carry over by `plan_carry_over`. None for
+    a request never submitted. Four queries."""
+    previous_round = carry_over.last_round(purchase_request)
+    if not previous_round:
+        return None
+    carrying = carry_over.plan_carry_over(
+        purchase_request,
+        previous_round=previous_round,
+        snapshot=carry_over.snapshot_of(draft, round=previous_round + 1),
+    )
+    carried, asked = [], []
+    steps = [each for stage in route if stage.number is not None for each in stage.steps]
+    for each in steps:
+        key = (
+            each.step.group.pk if each.step.group is not None else None,
+            getattr(each.step.user, "pk", None),
+            each.step.stage,
+        )
+        approval = carrying.approvals.get(key)
+        if approval is None:
+            asked.append(each)
+        else:
+            carried.append((each, approval))
+    return ResubmitEffect(
+        changes=carrying.material_changes, enabled=carrying.enabled, carried=carried, asked=asked
+    )

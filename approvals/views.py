@@ -15,6 +15,7 @@ from budgets import views as budget_views
 from core.keyset import keyset_page
 from core.pages import perform, show_form_errors
 from core.query import integer_param
+from intake import policies as intake_policies
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_visible_to
 from notifications.services import mark_read_for_page
@@ -140,7 +141,10 @@ def decide(request, pk, decision):
 
 def approvers_preview(request):
     """The request form's live "approvers will be…" (htmx): the routing of the form as it is
-    now, unsaved, under today's rules. Fields not filled in yet match no condition."""
+    now, unsaved, under today's rules, with the people who would decide each step and when they
+    are expected to (selectors.expected_route). Fields not filled in yet match no condition.
+    Editing a request sent back, it also says what resubmitting would restart
+    (selectors.resubmit_effect), in the place kept for it beside the submit button."""
     # The form posts itself (htmx, text fields left out): a long form would not fit a URL.
     data = request.POST if request.method == "POST" else request.GET
     form = PurchaseRequestForm(data)
@@ -148,19 +152,38 @@ def approvers_preview(request):
     form.is_valid()
     formset.is_valid()
     draft = form.unsaved_request(formset)
+    editing = _edited_request(request.user, data)
     budget_shown = budget_views.may_see_form_budget(request, draft)
     result = selectors.rule_preview(purchase_request=draft, with_budget=budget_shown)
-    stages = {}
-    for step in result.steps:
-        stages.setdefault(step.stage, []).append(step)
+    route = selectors.expected_route(
+        result,
+        category_id=draft.category_id,
+        requester_id=editing.requester_id if editing else request.user.pk,
+        start=timezone.now(),
+    )
     context = {
         "result": result,
-        "stages": sorted(stages.items()),
+        "route": route,
+        "staged": [stage for stage in route if stage.number is not None],
+        "vendor_review": next((stage for stage in route if stage.number is None), None),
         "draft": draft,
         "budget_shown": budget_shown,
         "base_currency": settings.TANDEM_BASE_CURRENCY,
+        "editing": editing,
+        "effect": selectors.resubmit_effect(editing, draft, route) if editing else None,
     }
     return render(request, "approvals/_approvers_preview.html", context)
+
+
+def _edited_request(user, data):
+    """The request the form edits (`editing`), when the user may edit it; else None."""
+    editing = data.get("editing", "")
+    if not (editing.isdigit() and len(editing) < 12):
+        return None
+    found = requests_visible_to(user).filter(pk=int(editing)).first()
+    if found is None or not intake_policies.can_act_as_requester(user, found).allowed:
+        return None
+    return found
 
 
 @require_POST

@@ -710,10 +710,7 @@ def _requests_waiting_for(vendor):
 
 
 def _last_round(purchase_request) -> int:
-    return (
-        purchase_request.steps.filter(kind=StepKind.REVIEW).aggregate(last=Max("round"))["last"]
-        or 0
-    )
+    return carry_over.last_round(purchase_request)
 
 
 def open_order(purchase_request) -> ApprovalStep:

@@ -12,7 +12,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
-from babel.numbers import UnknownCurrencyError, format_currency, parse_pattern
+from babel.numbers import (
+    UnknownCurrencyError,
+    format_currency,
+    get_currency_precision,
+    parse_pattern,
+)
 from django.utils import timezone
 from django.utils.dateformat import format as django_format
 from django.utils.translation import get_language, gettext, ngettext, to_locale
@@ -59,6 +64,12 @@ def money(amount, currency: str = "") -> str:
         )
     except (UnknownCurrencyError, ValueError):
         return f"{format_currency(value, 'XXX', format=PLAIN_PATTERN, locale=_locale())} {currency}"
+
+
+def currency_digits(currency: str) -> int:
+    """How many decimals `money` shows for amounts in `currency` (CLDR's: EUR 2, JPY 0, BHD 3):
+    what the request form's script is told, so that it writes amounts the same way."""
+    return get_currency_precision(currency)
 
 
 def zone_named(name: str) -> zoneinfo.ZoneInfo | None:
@@ -134,8 +145,9 @@ def _day_words(value: date, format: str, language: str | None) -> str:
     return django_format(value, format)
 
 
-def day(value) -> str:
-    """A calendar date: "1 Dec 2026"."""
+def day(value, *, weekday: bool = False) -> str:
+    """A calendar date: "1 Dec 2026"; with its `weekday` as `due` writes far days, "Tuesday 1 Dec
+    2026" (for dates to plan by)."""
     if not value:
         return EMPTY
     if isinstance(value, datetime):
@@ -145,6 +157,8 @@ def day(value) -> str:
             value = date.fromisoformat(value)
         except ValueError:
             return value
+    if weekday:
+        return _day_words(value, f"l {DATE_FORMAT}", get_language())
     return django_format(value, DATE_FORMAT)
 
 

@@ -1,7 +1,9 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
+from core.formats import currency_digits
 from core.forms import BootstrapFormMixin, FreeTextField, offer_only, refused_by
 from core.uploads import ALLOWED_LABEL
 from core.validation import currency_choices, validate_date_in_range, validate_one_line
@@ -18,10 +20,11 @@ from .models import (
     PurchaseRequest,
     total_cost_of_ownership,
 )
-from .selectors import categories_to_request_in, why_a_request_cannot_use
+from .selectors import categories_to_request_in, usual_currencies, why_a_request_cannot_use
 from .services import (
     ANSWER_REQUIRED_TO_SUBMIT,
     EDITABLE_FIELDS,
+    ONE_OF_REQUIRED_TO_SUBMIT,
     REQUIRED_TO_SUBMIT,
     REQUIRED_WHEN,
 )
@@ -81,6 +84,47 @@ class VendorSelect(forms.Select):
         return option
 
 
+class CurrencySelect(forms.Select):
+    """The currencies; one whose amounts do not show two decimals says how many
+    (`data-digits`), so that the form's script writes amounts as core.formats.money does."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        digits = currency_digits(value) if value else 2
+        if digits != 2:
+            option["attrs"]["data-digits"] = str(digits)
+        return option
+
+
+# What an empty choice means, said in each select instead of "---------".
+EMPTY_CHOICES = {
+    "category": "Choose a category",
+    "department": "Choose the department to charge",
+    "vendor": "None: I propose a new vendor below",
+    "data_classification": "Choose how sensitive its data is",
+}
+# The words that mark a pair of which one field is needed to submit (no star on either).
+ONE_OF_NOTES = {
+    "vendor": "One of the two is needed to submit: an existing vendor, or a new one proposed "
+    "below.",
+    "proposed_vendor_name": "One of the two is needed to submit: a new vendor, or an existing "
+    "one chosen above.",
+}
+
+
+def grouped_currencies() -> list:
+    """The currency choices with the company's usual ones first: "Usual" (the base currency and
+    those with an exchange rate), then "All currencies" (the full list, which validation keeps
+    using). Read when the select is shown, not when the form is only checked."""
+    usual = usual_currencies()
+    every = currency_choices()
+    labels = dict(every)
+    return [
+        ("Usual", [(code, labels[code]) for code in usual if code in labels]),
+        ("All currencies", every),
+    ]
+
+
 # Up to this many vendors "Existing vendor" lists them all; beyond, only the chosen one, and the
 # vendor search above it adds the one picked (5,000 options made the form 600 KB and 0.8 s).
 VENDOR_LIST_LIMIT = 200
@@ -95,7 +139,9 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         required=False,
         widget=forms.NullBooleanSelect,
     )
-    currency = forms.ChoiceField(choices=currency_choices, initial="EUR")
+    currency = forms.ChoiceField(
+        choices=currency_choices, initial=settings.TANDEM_BASE_CURRENCY, widget=CurrencySelect
+    )
     proposed_vendor_website = forms.URLField(
         label="New vendor's website", required=False, max_length=200, assume_scheme="https"
     )
@@ -125,11 +171,14 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Every category and vendor resolves, so that one a request may not name is refused by
         # the rule (clean_category, clean_vendor) in the API's words; only those it may are listed.
+        self._say_what_empty_means()
         self.fields["category"].queryset = Category.objects.all()
         self._offer(self.fields["category"], "category", categories_to_request_in())
         self.fields["vendor"].queryset = Vendor.objects.all()
         self.fields["vendor"].label = "Existing vendor"
         self._offer_vendors()
+        # Validation keeps the full list (the field's choices); the select shows it grouped.
+        self.fields["currency"].widget.choices = grouped_currencies
         self.fields["handles_personal_data"].widget.choices = [
             ("unknown", "Not answered yet"),
             ("true", "Yes"),
@@ -144,6 +193,19 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         for name, condition in REQUIRED_WHEN.items():
             self.fields[name].required_when = condition
             self.fields[name].required_now = holds[condition]
+        # Either field of a pair will do: no star, the pair says so in words.
+        for name in (name for pair in ONE_OF_REQUIRED_TO_SUBMIT for name in pair):
+            self.fields[name].one_of = ONE_OF_NOTES[name]
+            self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_one_of"
+
+    def _say_what_empty_means(self):
+        """Each select's empty choice in words (EMPTY_CHOICES), never "---------"."""
+        for name, label in EMPTY_CHOICES.items():
+            field = self.fields[name]
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = label
+            else:
+                field.choices = [("", label), *((v, t) for v, t in field.choices if v != "")]
 
     def _chosen(self, name):
         """The row chosen in a model choice field, as the field itself reads it (odd: none)."""
@@ -192,11 +254,15 @@ class PurchaseRequestForm(BootstrapFormMixin, forms.ModelForm):
         }
 
     def mark_invalid_fields(self) -> None:
-        """Screen readers announce a field with an error as invalid, with its message."""
+        """Screen readers announce a field with an error as invalid, with its message (and the
+        note it already has)."""
         for name in self.errors:
             if name in self.fields:
-                self.fields[name].widget.attrs["aria-invalid"] = "true"
-                self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_error"
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = " ".join(
+                    filter(None, [f"id_{name}_error", attrs.get("aria-describedby")])
+                )
 
     def unsaved_request(self, formset) -> PurchaseRequest:
         """The request as the form has it now, not saved, with its total cost of ownership from
@@ -265,7 +331,7 @@ class BaseLineItemFormSet(forms.BaseFormSet):
 LineItemFormSet = forms.formset_factory(
     LineItemForm,
     formset=BaseLineItemFormSet,
-    extra=2,
+    extra=1,
     can_delete=True,
     max_num=MAX_LINE_ITEMS,
     validate_max=True,

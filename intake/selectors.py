@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
@@ -14,7 +15,7 @@ from accounts.roles import label_of, sees_everything
 from audit.models import AuditEvent
 from vendors.selectors import active_contracts
 
-from .models import Category, Comment, PurchaseRequest, State
+from .models import Category, Comment, ExchangeRate, PurchaseRequest, State
 
 
 def visibility(user) -> Q:
@@ -45,6 +46,14 @@ def why_a_request_cannot_use(category: Category | None) -> str | None:
     if category is None or category.active:
         return None
     return f"“{category.name}” is no longer a purchase category: choose another."
+
+
+def usual_currencies() -> list[str]:
+    """The company's usual currencies, which the request form lists first: the base currency,
+    then those an admin gave an exchange rate, by code. One query."""
+    base = settings.TANDEM_BASE_CURRENCY
+    rated = ExchangeRate.objects.exclude(currency=base).order_by("currency")
+    return [base, *rated.values_list("currency", flat=True)]
 
 
 def requests_with_details() -> QuerySet[PurchaseRequest]:

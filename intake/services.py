@@ -129,7 +129,9 @@ REQUIRED_TO_SUBMIT = {
 }
 # Also required: an answer on personal data, a vendor (existing or proposed) and a line item;
 # the term when billing recurs and the systems when it integrates with some.
-ANSWER_REQUIRED_TO_SUBMIT = ("handles_personal_data", "vendor")
+ANSWER_REQUIRED_TO_SUBMIT = ("handles_personal_data",)
+# One field of each pair is required, either will do: an existing vendor or a proposed one.
+ONE_OF_REQUIRED_TO_SUBMIT = (("vendor", "proposed_vendor_name"),)
 REQUIRED_WHEN = {"term_months": "recurring", "integration_details": "integrates"}
 
 

@@ -28,9 +28,10 @@ def due(value):
 
 
 @register.filter(expects_localtime=False)
-def day(value):
-    """{{ pr.needed_by|day }} -> "1 Dec 2026"."""
-    return formats.day(value)
+def day(value, style=""):
+    """{{ pr.needed_by|day }} -> "1 Dec 2026"; {{ stage.expected_at|day:"weekday" }} ->
+    "Tuesday 1 Dec 2026"."""
+    return formats.day(value, weekday=style == "weekday")
 
 
 @register.filter

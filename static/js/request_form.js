@@ -10,8 +10,8 @@
  *   under it;
  * - after a failed submit the error summary takes the focus, and its links move the focus to
  *   their field.
- * Without JavaScript the form still works: a "Remove" checkbox per line and two empty lines
- * per save. A static file, so the Content-Security-Policy needs no 'unsafe-inline'.
+ * Without JavaScript the form still works: a "Remove" checkbox per line and a new empty
+ * line per save. A static file, so the Content-Security-Policy needs no 'unsafe-inline'.
  */
 (function () {
   "use strict";
@@ -48,14 +48,29 @@
     return cents(text); // the quantity has two decimals too
   }
 
+  // The page's language, as the server formats money in it (core.formats.money).
+  var locale = form.getAttribute("data-locale") || document.documentElement.lang || "en";
+
   function money(amountInCents) {
-    // A local format until the shared money format lands: thousands separators, two decimals
-    // and the currency code, as "30,000.00 EUR".
+    // As core.formats.money writes it: thousands separators always (even "1,234"), the
+    // currency's own number of decimals (its option's data-digits, else two), rounded half to
+    // even as the server's Decimal is, then the ISO code: "30,000.00 EUR", "30.000,00 EUR".
     var code = currency ? currency.value : "";
-    var number = new Intl.NumberFormat("en", {
-      minimumFractionDigits: 2,
-      maximumFractionDigits: 2,
-    }).format(amountInCents / 100);
+    var option = currency ? currency.options[currency.selectedIndex] : null;
+    var digits = option && option.hasAttribute("data-digits") ?
+      parseInt(option.getAttribute("data-digits"), 10) : 2;
+    var options = {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+      useGrouping: "always",
+      roundingMode: "halfEven",
+    };
+    var number;
+    try {
+      number = new Intl.NumberFormat(locale, options).format(amountInCents / 100);
+    } catch (error) { // a language tag the browser does not know
+      number = new Intl.NumberFormat("en", options).format(amountInCents / 100);
+    }
     return code ? number + " " + code : number;
   }
 

@@ -34,6 +34,22 @@ def test_people_phrase_names_a_person_and_counts_the_others():
     assert roles.people_phrase(ivan, 3, "it_reviewers") == "Ivan Novak or 2 others in IT review"
 
 
+def test_names_phrase_is_the_one_wording_of_who_may_act():
+    """Saved steps' holders, the request form's preview and people_label all word people so."""
+    ivan, ines, ian, iris, ida = "Ivan Ito", "Ines Ives", "Ian Irwin", "Iris Ives", "Ida Ives"
+    assert roles.names_phrase([]) == ""
+    assert roles.names_phrase([ivan]) == "Ivan Ito"
+    assert roles.names_phrase([ivan, ines], shown=2) == "Ivan Ito or Ines Ives"
+    # One more than shown is named, not counted as "1 other".
+    assert roles.names_phrase([ivan, ines, ian], shown=2) == "Ivan Ito, Ines Ives or Ian Irwin"
+    everyone = [ivan, ines, ian, iris, ida]
+    assert roles.names_phrase(everyone, shown=2) == "Ivan Ito, Ines Ives or 3 others"
+    assert roles.names_phrase(everyone) == "Ivan Ito, Ines Ives, Ian Irwin or 2 others"
+    # Only the first few known, and how many they are in all.
+    assert roles.names_phrase([ivan], 2) == "Ivan Ito or 1 other"
+    assert roles.names_phrase([ivan], 4) == "Ivan Ito or 3 others"
+
+
 @pytest.mark.django_db
 def test_groups_read_by_their_display_name_in_the_admin(client, admin_user):
     from django.contrib.auth.models import Group

@@ -62,6 +62,7 @@ def test_requester_fixes_a_mistake_saves_a_draft_and_submits_it(
     line_item(page, 0, "description").fill("Editor seat")
     line_item(page, 0, "quantity").fill("-1")  # the mistake
     line_item(page, 0, "unit_price").fill("120.00")
+    page.get_by_role("button", name="Add a line").click()  # the form starts with one
     line_item(page, 1, "description").fill("Onboarding")
     line_item(page, 1, "quantity").fill("1")
     line_item(page, 1, "unit_price").fill("300.00")

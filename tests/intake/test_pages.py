@@ -157,10 +157,15 @@ def test_required_markers_match_what_submit_requires(client, requester):
         "needed_by",
         "currency",
         "billing",
-        "vendor",
         "data_classification",
         "handles_personal_data",
     }
+    # An existing vendor or a new one: no star on either, the pair says so in words.
+    for name in ("vendor", "proposed_vendor_name"):
+        pattern = rf'<div class="form-text" id="id_{name}_one_of" data-one-of>([^<]*)<'
+        note = re.search(pattern, page)
+        assert note and note.group(1).startswith("One of the two is needed to submit")
+        assert f'aria-describedby="id_{name}_one_of"' in page
     for conditional in ("term_months", "integration_details"):
         label = re.search(rf'<label class="form-label" for="id_{conditional}">.*?</label>', page)
         assert "data-required-when" in label.group() and " hidden>*" in label.group()
