@@ -69,10 +69,13 @@
       form.requestSubmit(chosen);
     });
     // A refused decision: the box with its error has the focus (autofocus gives it), in the
-    // middle of the screen so that the error under it shows too, on a phone as well.
+    // middle of the screen so that the error under it shows too, on a phone as well. After
+    // the load, when the browser has scrolled to the autofocused box its own way.
     if (box.getAttribute("aria-invalid") === "true") {
-      box.focus({ preventScroll: true });
-      box.scrollIntoView({ block: "center" });
+      window.addEventListener("load", () => {
+        box.focus({ preventScroll: true });
+        box.scrollIntoView({ block: "center" });
+      });
     }
   }
 

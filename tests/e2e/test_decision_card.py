@@ -103,6 +103,7 @@ def test_a_budget_owner_rejects_an_overrun_from_the_card_by_keyboard(
 
     # r: rejecting, in the reason box; sent without a reason, the error is at the box.
     box = card.get_by_label("Comment")
+    page.wait_for_load_state()  # the keys' script runs as the page loads
     page.keyboard.press("r")
     expect(box).to_be_focused()
     expect(box).to_have_value("")  # the key chose; it typed nothing
@@ -119,8 +120,12 @@ def test_a_budget_owner_rejects_an_overrun_from_the_card_by_keyboard(
         "Say why: a comment is required to reject or to request changes. "
         "Required to reject or to request changes."
     )
-    box_bottom = box.bounding_box()["y"] + box.bounding_box()["height"]
-    assert 0 <= error.bounding_box()["y"] - box_bottom < 40  # right under the box
+    gap = error.evaluate(
+        "el => el.getBoundingClientRect().top"
+        " - document.getElementById(el.id.replace('-error-', '-')).getBoundingClientRect().bottom"
+    )
+    assert 0 <= gap < 40  # right under the box
+    expect(error).to_be_in_viewport()
     expect(page.get_by_role("alert")).to_have_count(0)  # no message off at the top
     assert design.steps.get(side=Side.FINANCE).state == StepState.OPEN
     assert_accessible(page)
@@ -137,12 +142,14 @@ def test_a_budget_owner_rejects_an_overrun_from_the_card_by_keyboard(
         "Over budget: wait for next year's budget.",
     )
     assert_accessible(page)
+    page.wait_for_load_state()
 
     # j: the next request of her queue, its card ready; a focuses Approve (and decides nothing).
     page.keyboard.press("j")
     expect(page.get_by_role("heading", name="Sales servers")).to_be_visible()
     card = page.locator("#decide")
     expect(card.locator('[data-fact="budget"]')).to_contain_text("over by 1,000.00 EUR")
+    page.wait_for_load_state()
     page.keyboard.press("a")
     expect(card.get_by_role("button", name="Approve")).to_be_focused()
     assert sales.steps.get(side=Side.FINANCE).state == StepState.OPEN
@@ -156,6 +163,7 @@ def test_keys_do_nothing_while_typing_and_requesters_see_no_card(
     page = sign_in(olga)
     page.goto(f"{live_server.url}{design.get_absolute_url()}")
     box = page.locator("#decide").get_by_label("Comment")
+    page.wait_for_load_state()
     box.click()
     page.keyboard.type("a jar of cream")  # a, j, r and c are letters here
     expect(box).to_have_value("a jar of cream")
