@@ -217,6 +217,53 @@ def next_held_first(user, steps: QuerySet[ApprovalStep]) -> ApprovalStep | None:
     return steps.filter(assignee_id=user.pk).first() or steps.first()
 
 
+def queue_neighbour(
+    user, steps: QuerySet[ApprovalStep], sort: str, *, kind: str, pk: int, forward: bool
+) -> ApprovalStep | None:
+    """The step after (`forward`) or before a request or vendor in the user's queue, in the
+    order "Waiting for me" lists it (`held_first`: the steps they hold, then the rest, each in
+    the queue's `sort`): the j and k of the request page. `steps` is the queue, filtered. A
+    subject the user no longer waits on (they just decided it) keeps its place by the step they
+    decided. Past either end it goes round to the other; None when nothing else waits."""
+    steps, keyset = sort_queue(steps, sort)
+    others = steps.exclude(**{f"{kind}_id": pk})
+    groups = [others.filter(assignee_id=user.pk), others.exclude(assignee_id=user.pk)]
+    order = keyset.order_by()
+    if not forward:
+        groups.reverse()
+        order = [name[1:] if name.startswith("-") else f"-{name}" for name in order]
+    candidates = []
+    here = _place_in_queue(user, steps, sort, kind=kind, pk=pk)
+    if here is not None:
+        held, value, step_pk = here
+        index = (0 if held else 1) if forward else (1 if held else 0)
+        ahead = "gt" if forward != keyset.descending else "lt"
+        beyond = Q(**{f"{keyset.key}__{ahead}": value}) | Q(
+            **{keyset.key: value, f"id__{ahead}": step_pk}
+        )
+        candidates += [groups[index].filter(beyond), *groups[index + 1 :]]
+    for candidate in [*candidates, *groups]:  # then round from the other end
+        found = candidate.order_by(*order).first()
+        if found is not None:
+            return found
+    return None
+
+
+def _place_in_queue(user, steps, sort: str, *, kind: str, pk: int) -> tuple | None:
+    """Where a subject stands in the user's sorted queue: (held by them, sort key, step id) of
+    its step there, or of the step they decided last on it; None when they have neither."""
+    keyset = QUEUE_SORTS.get(sort, BY_DUE)
+    step = steps.filter(**{f"{kind}_id": pk}).first()
+    if step is None:
+        decided, _ = sort_queue(
+            ApprovalStep.objects.filter(**{f"{kind}_id": pk}, decided_by=user), sort
+        )
+        step = decided.order_by("-decided_at", "-id").first()
+    if step is None or getattr(step, keyset.key) is None:
+        return None
+    return step.assignee_id == user.pk, getattr(step, keyset.key), step.pk
+
+
 def awaiting_count(user) -> int | str:
     """How many steps wait for the user, for the navigation's badge (up to 99, then "99+")."""
     return badge_count(steps_awaiting(user))

@@ -7,6 +7,7 @@ app_name = "approvals"
 urlpatterns = [
     path("", views.waiting_for_me, name="waiting-for-me"),
     path("queue/next/", views.next_in_queue, name="next-in-queue"),
+    path("queue/step/", views.queue_neighbour, name="queue-neighbour"),
     path("rules/preview/", views.rule_preview, name="rule-preview"),
     path("approvers-preview/", views.approvers_preview, name="approvers-preview"),
     # Before the decision slugs, which would take "consult" for an unknown decision.

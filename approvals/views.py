@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -13,14 +14,16 @@ from django.views.decorators.http import require_POST
 from accounts.roles import sees_everything
 from budgets import views as budget_views
 from core.keyset import keyset_page
-from core.pages import perform, show_form_errors
+from core.pages import USER_ERRORS, error_text, perform, show_form_errors
 from core.query import integer_param
 from intake import policies as intake_policies
 from intake.forms import LINE_ITEMS_PREFIX, LineItemFormSet, PurchaseRequestForm
 from intake.selectors import requests_visible_to
+from intake.views import request_page
 from notifications.services import mark_read_for_page
 
 from . import evidence, policies, queue_cache, routing, selectors, services
+from .card import RefusedDecision
 from .forms import (
     AnswerForm,
     AssignForm,
@@ -109,6 +112,34 @@ def next_in_queue(request):
     return redirect(f"{following.subject.get_absolute_url()}?{urlencode({'queue': queue})}#steps")
 
 
+def queue_neighbour(request):
+    """j and k on a request page (its "Previous" and "Next in your queue"): the subject before
+    or after `from` (request:<id> or vendor:<id>) in the reader's queue, with the queue's
+    filters and order (`queue`); the queue itself when nothing else waits."""
+    form = QueueFilterForm(QueryDict(request.GET.get("queue", "")[:500]))
+    steps = selectors.filter_queue(
+        selectors.steps_awaiting(request.user), now=timezone.now(), **form.filters()
+    )
+    kind, _, pk = request.GET.get("from", "").partition(":")
+    if not (pk.isdigit() and len(pk) < 12 and kind in ("request", "vendor")):
+        kind, pk = "request", "0"  # from nowhere: the queue's first (or last) subject
+    following = selectors.queue_neighbour(
+        request.user,
+        steps,
+        form.ordering(),
+        kind=kind,
+        pk=int(pk),
+        forward=request.GET.get("to") != "previous",
+    )
+    queue = form.query()
+    if following is None:
+        messages.info(request, "Nothing else waits for you in this queue.")
+        return redirect(reverse("approvals:waiting-for-me") + (f"?{queue}" if queue else ""))
+    # A request page leads with its decision card; a vendor's review is decided in its steps.
+    anchor = "#steps" if following.vendor_id else ""
+    return redirect(f"{following.subject.get_absolute_url()}?{urlencode({'queue': queue})}{anchor}")
+
+
 @require_POST
 def decide(request, pk, decision):
     decision = DECISION_SLUGS.get(decision)
@@ -121,18 +152,26 @@ def decide(request, pk, decision):
         raise Http404("No such step.") from None
     form = DecisionForm(request.POST)
     label = subject_of(step).short_label
-    if not form.is_valid():  # a comment over the limit is refused, never dropped
-        show_form_errors(request, form)
-    else:
-        perform(
-            request,
-            services.decide_step,
-            step,
-            by=request.user,
-            decision=decision,
-            comment=form.cleaned_data.get("comment", ""),
-            success=f"{label}: {step.reviewer_label} step {DONE[decision]}.",
-        )
+    # What is wrong with the comment (too long, or no reason to reject) is said at its box;
+    # any other refusal (four eyes, a decision lost to a colleague's) as a message.
+    refusal = None if form.is_valid() else " ".join(form.errors["comment"])
+    if refusal is None:
+        try:
+            services.decide_step(
+                step, by=request.user, decision=decision, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as error:
+            refusal = error_text(error)
+        except USER_ERRORS as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(request, f"{label}: {step.reviewer_label} step {DONE[decision]}.")
+    if refusal is not None and step.request_id:
+        comment = request.POST.get("comment", "")
+        refused = RefusedDecision(step.pk, decision, comment, refusal)
+        return request_page(request, step.request_id, refused=refused)
+    if refusal is not None:
+        messages.error(request, refusal)
     if "queue" in request.POST:  # still in the queue: the page keeps the way back and onward
         query = urlencode({"queue": request.POST["queue"][:500]})
         return redirect(f"{step.subject.get_absolute_url()}?{query}#steps")

@@ -7,13 +7,12 @@ term, an annual bill every 12 months from the start (one per started year of the
 `share_in_year` is the rule in Python; `budgets.selectors.share_expression` is the same rule
 in SQL, and a test holds them to each other."""
 
-import math
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from intake.models import Billing
+from intake.models import Billing, billing_periods
 
 CENT = Decimal("0.01")
 
@@ -50,11 +49,9 @@ def label(fiscal_year: int) -> str:
 
 
 def periods(billing: str, term_months: int | None) -> int:
-    if billing == Billing.MONTHLY:
-        return term_months or 1
-    if billing == Billing.ANNUAL:
-        return math.ceil((term_months or 1) / 12)
-    return 1
+    """How many times the request is billed (intake's `billing_periods`); a recurring billing
+    without a term yet counts once."""
+    return billing_periods(billing, term_months) or 1
 
 
 def payment_months(billing: str, term_months: int | None, starts: date) -> list[int]:

@@ -64,6 +64,15 @@ class BudgetLine:
             "available"
         )
 
+    def effect(self) -> str:
+        """What the request does to this budget, for whoever decides it (the decision card):
+        "Takes 20,800.00 EUR of 19,758.00 EUR available: over by 1,042.00 EUR"."""
+        base = settings.TANDEM_BASE_CURRENCY
+        text = f"Takes {formats.money(self.takes, base)} of {formats.money(self.available, base)}"
+        if self.over:
+            return f"{text} available: over by {formats.money(-self.remaining, base)}"
+        return f"{text} available: {formats.money(self.remaining, base)} stays available"
+
 
 @dataclass
 class BudgetCheck:

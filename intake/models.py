@@ -1,4 +1,5 @@
 import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.formats import money
 from core.validation import (
     validate_currency,
     validate_date_in_range,
@@ -112,23 +114,61 @@ WAITING_ON = {
 }
 
 
+def billing_periods(billing: str, term_months: int | None) -> int | None:
+    """How many times the line items are paid over the term: once (one-off), every month of the
+    term (monthly), or once per started year of the term (annual: a 30-month term is billed
+    three times). None for a recurring billing without a term yet."""
+    if billing == Billing.ONE_OFF:
+        return 1
+    if not term_months:
+        return None
+    if billing == Billing.MONTHLY:
+        return term_months
+    return math.ceil(term_months / 12)
+
+
 def total_cost_of_ownership(
     period_amount: Decimal, billing: str, term_months: int | None
 ) -> Decimal | None:
     """What the purchase costs over its whole term. `period_amount` is the sum of the line items
-    for one billing period: paid once (one-off), every month of the term (monthly), or once per
-    started year of the term (annual: a 30-month term is billed three times). A recurring
-    billing without a term has no total yet."""
-    if billing == Billing.ONE_OFF:
-        periods = 1
-    elif not term_months:
+    for one billing period, paid `billing_periods` times. A recurring billing without a term has
+    no total yet."""
+    periods = billing_periods(billing, term_months)
+    if periods is None:
         return None
-    elif billing == Billing.MONTHLY:
-        periods = term_months
-    else:
-        periods = math.ceil(term_months / 12)
     with localcontext(prec=EXACT_PRECISION):
         return (period_amount * periods).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# A billing period and its plural, as the cost sentence says them.
+PERIOD_WORDS = {Billing.MONTHLY: ("month", "months"), Billing.ANNUAL: ("year", "years")}
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """What a request asks for, as arithmetic a reader can check: the line items of one billing
+    period, times the periods of the term, equal the total cost of ownership."""
+
+    per_period: Decimal
+    periods: int | None
+    billing: str
+    term_months: int | None
+    total: Decimal | None
+    currency: str
+
+    def __str__(self) -> str:
+        """ "1,200.00 EUR a month × 12 months = 14,400.00 EUR"; "5,000.00 EUR, paid once";
+        "2,000.00 EUR a year × 3 years (a 30-month term) = 6,000.00 EUR"."""
+        each = money(self.per_period, self.currency)
+        if self.billing == Billing.ONE_OFF:
+            return f"{each}, paid once"
+        one, many = PERIOD_WORDS[self.billing]
+        if self.periods is None:
+            return f"{each} a {one}; no term yet, so no total"
+        times = f"{self.periods} {one if self.periods == 1 else many}"
+        if self.billing == Billing.ANNUAL and self.term_months != self.periods * 12:
+            times += f" (a {self.term_months}-month term)"
+        return f"{each} a {one} × {times} = {money(self.total, self.currency)}"
 
 
 class RequestNumberCounter(models.Model):
@@ -294,6 +334,20 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
             return "; ".join(s.people_label for s in open_steps)
         text = WAITING_ON.get(self.state, "Nobody: finished")
         return text.format(requester=self.requester) if "{requester}" in text else text
+
+    @property
+    def cost_breakdown(self) -> CostBreakdown:
+        """The cost as arithmetic (`CostBreakdown`), from the line items (prefetched by the
+        request page) and the stored total."""
+        per_period = sum((item.amount for item in self.line_items.all()), Decimal("0"))
+        return CostBreakdown(
+            per_period=per_period,
+            periods=billing_periods(self.billing, self.term_months),
+            billing=self.billing,
+            term_months=self.term_months,
+            total=self.total_cost,
+            currency=self.currency,
+        )
 
     @property
     def vendor_label(self) -> str:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from approvals import workflow
-from approvals.forms import DecisionForm
+from approvals.card import RefusedDecision, decision_card
 from approvals.selectors import (
     decision_panels,
     earlier_rounds,
@@ -96,10 +96,24 @@ def _edit_and_check(purchase_request):
 
 
 def request_detail(request, pk):
+    return request_page(request, pk)
+
+
+# The queue a request page was opened from ("Waiting for me"'s filters and order, as a query
+# string): as long as the queue's own links allow.
+QUEUE_PARAM_LENGTH = 500
+
+
+def request_page(request, pk, *, refused: RefusedDecision | None = None):
+    """The request page. Whoever may decide one of its open steps finds the decision card at
+    its top (approvals.card); `refused` is a decision the decide view refused for its comment,
+    shown at the card's reason box (status 400), in the page as it is now."""
     purchase_request = _visible_or_404(request.user, pk)
     user = request.user
     mark_read_for_page(user, purchase_request.get_absolute_url())  # the reader is here now
     today = timezone.localdate()
+    panels = decision_panels(purchase_request, user)
+    queue = request.GET.get("queue", request.POST.get("queue"))
     context = {
         "pr": purchase_request,
         "timeline": selectors.timeline(purchase_request),
@@ -110,10 +124,11 @@ def request_detail(request, pk):
         "may_act_as_requester": policies.can_act_as_requester(user, purchase_request).allowed,
         "may_mark_ordered": policies.can_mark_ordered(user, purchase_request).allowed,
         "may_close": policies.can_close(user, purchase_request).allowed,
-        "step_panels": decision_panels(purchase_request, user),
+        "step_panels": panels,
+        "card": decision_card(purchase_request, user, panels, refused=refused),
+        "queue": None if queue is None else queue[:QUEUE_PARAM_LENGTH],
         "work_items": work_after_approval(purchase_request),
         "earlier_rounds": earlier_rounds(purchase_request),
-        "decision_form": DecisionForm(),
         "duplicates": selectors.duplicates_for(
             user,
             title=purchase_request.title,
@@ -123,7 +138,10 @@ def request_detail(request, pk):
         "rating_form": RatingForm() if can_rate(user, purchase_request) else None,
         "change_request": selectors.change_request(purchase_request),
     }
-    return render(request, "intake/request_detail.html", context)
+    if refused is not None and (context["card"] is None or context["card"].refused is None):
+        messages.error(request, refused.message)  # no box of the card to show it at
+    status = 400 if refused is not None else 200
+    return render(request, "intake/request_detail.html", context, status=status)
 
 
 @require_POST

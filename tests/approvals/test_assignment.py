@@ -329,11 +329,14 @@ def test_take_it_hand_it_on_and_release_it_on_the_request_page(
     panel = step_panel(page, it_step)
     assert "Taken by you" in panel and "I’ll take it" not in panel and "Release" in panel
 
-    # A colleague sees who holds it, may still decide it, and may not take it.
-    panel = step_panel(page_of(client, irene, url), it_step)
+    # A colleague sees who holds it, may still decide it (in the decision card at the top of
+    # the page), and may not take it.
+    page = page_of(client, irene, url)
+    panel = step_panel(page, it_step)
     assert "Taken by Ivan Novak" in panel
     assert "I’ll take it" not in panel and "Release" not in panel and "Hand to…" not in panel
-    assert "Approve" in panel
+    assert "Decide in “Your decision” at the top" in panel
+    assert f'data-decides="{it_step.pk}"' in page and "Approve" in page
 
     client.force_login(ivan)
     with django_capture_on_commit_callbacks(execute=True):

@@ -143,9 +143,16 @@ def test_after_a_decision_from_the_queue_next_goes_to_the_next_step(client, queu
     assert first.state == StepState.APPROVED
     page = html(response)
     assert "step approved" in page
-    next_link = re.search(r'id="next-in-queue" href="([^"]+)"', page).group(1)
-    assert next_link == f"/approvals/queue/next/?queue=&amp;seen=request:{queue['old'].pk}"
+    # "Next in your queue" (j) goes on from where the decided request stood in the queue.
+    next_link = re.search(r'id="next-in-queue"[^>]* href="([^"]+)"', page).group(1)
+    assert (
+        next_link == f"/approvals/queue/step/?from=request:{queue['old'].pk}&amp;to=next&amp;queue="
+    )
     response = client.get(next_link.replace("&amp;", "&"))
+    assert response["Location"] == f"/requests/{queue['costly'].pk}/?queue="
+    response = client.get(
+        "/approvals/queue/next/", {"queue": "", "seen": f"request:{queue['old'].pk}"}
+    )
     assert response["Location"] == f"/requests/{queue['costly'].pk}/?queue=#steps"
 
     # With filters: the next step that matches them (the costly one is not hardware).
@@ -174,10 +181,17 @@ def test_next_in_queue_takes_any_input(client, queue, it_reviewer, seen):
 
 
 def test_a_refused_decision_from_the_queue_stays_on_the_request(client, queue, it_reviewer):
+    """Shown again with the reason box's error (tests/approvals/test_decision_card.py), still
+    in the queue it came from."""
     client.force_login(it_reviewer)
     step = queue["old"].steps.get(side="it")
-    response = client.post(f"/approvals/steps/{step.pk}/reject/", {"comment": "", "queue": ""})
-    assert response["Location"] == f"/requests/{queue['old'].pk}/?queue=#steps"
+    response = client.post(
+        f"/approvals/steps/{step.pk}/reject/", {"comment": "", "queue": "sort=cost"}
+    )
+    assert response.status_code == 400
+    page = html(response)
+    assert queue["old"].title in page and "a comment is required" in page
+    assert '<input type="hidden" name="queue" value="sort=cost">' in page
     step.refresh_from_db()
     assert step.state == StepState.OPEN
 

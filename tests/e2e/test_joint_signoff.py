@@ -86,11 +86,14 @@ def open_from_waiting_for_me(page: Page, number: str, step_text: str):
 
 
 def decide(page: Page, side: str, stage: int, button: str, comment: str, number: str):
+    """Decides the step in the decision card at the top of the page (it is the card's step)."""
     block = step_block(page, side, stage)
     expect(block).to_have_count(1)
     expect(block).to_have_attribute("data-step-state", "open")
-    block.get_by_label("Comment").fill(comment)
-    block.get_by_role("button", name=button, exact=True).click()
+    card = page.locator("#decide")
+    expect(card).to_have_attribute("data-decides", block.get_attribute("data-step"))
+    card.get_by_label("Comment").fill(comment)
+    card.get_by_role("button", name=button, exact=True).click()
     expect(page.get_by_role("alert").filter(has_text=f"{number}:")).to_be_visible()
 
 
@@ -193,6 +196,10 @@ def test_it_asks_changes_then_it_procurement_cio_and_cpo_sign_off_jointly(live_s
     # Stage 1, round 2: IT and procurement approve.
     sign_in(ivan)
     open_from_waiting_for_me(page, number, "Stage 1 · IT")
+    # The decision card says what the requester changed since round 1.
+    expect(page.locator('#decide [data-fact="changes"]')).to_contain_text(
+        "Also edited: description"
+    )
     decide(page, "it", 1, "Approve", "EU hosting confirmed.", number)
     expect(step_block(page, "it", 1)).to_have_attribute("data-step-state", "approved")
     expect(state_badge(page)).to_have_text("In review")

@@ -78,16 +78,16 @@ def test_a_reviewer_works_through_a_filtered_queue(live_server, sign_in, queue, 
     # queue" goes on to the next one of the same queue.
     rows(page).first.get_by_role("link").click()
     expect(page.get_by_role("heading", name="Data platform")).to_be_visible()
-    steps = page.locator("#steps")
-    steps.get_by_label("Comment").fill("Fine by IT.")
-    steps.get_by_role("button", name="Approve").click()
+    card = page.locator("#decide")
+    card.get_by_label("Comment").fill("Fine by IT.")
+    card.get_by_role("button", name="Approve").click()
 
     expect(page.get_by_role("alert").filter(has_text="step approved")).to_be_visible()
     expect(page.locator('#steps [data-side="it"]')).to_have_attribute("data-step-state", "approved")
     expect(page.locator("#waiting-count")).to_have_text("2")
     page.get_by_role("link", name="Next in your queue").click()
     expect(page.get_by_role("heading", name="Old seats")).to_be_visible()
-    page.locator("#steps").get_by_role("button", name="Approve").click()
+    page.locator("#decide").get_by_role("button", name="Approve").click()
     expect(page.get_by_role("alert").filter(has_text="step approved")).to_be_visible()
     page.get_by_role("link", name="Next in your queue").click()
 

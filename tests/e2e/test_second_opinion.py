@@ -85,7 +85,8 @@ def test_ask_a_colleague_answer_and_decide(live_server, sign_in):
     questions.get_by_role("link", name="Miro whiteboards for design").click()
     # Opening the request read the notification; Cora has no decision buttons.
     expect(page.locator("#unread-count")).to_have_count(0)
-    expect(page.locator(block).get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.locator("#decide")).to_have_count(0)
     expect(page.locator(block).get_by_text("Ask a colleague")).to_have_count(0)
     assert accessibility_violations(page, block) == []
     page.get_by_label("Your answer to Ivan Itreview").fill("Yes, approved for design last year.")
@@ -114,6 +115,8 @@ def test_ask_a_colleague_answer_and_decide(live_server, sign_in):
     expect(timeline.locator('[data-kind="consultation_answered"]')).to_contain_text(
         "Yes, approved for design last year."
     )
-    panel.get_by_label("Comment").fill("On the list, per the CIO.")
-    panel.get_by_role("button", name="Approve", exact=True).click()
+    card = page.locator("#decide")  # the decision card leads the page
+    expect(card.locator('[data-fact="second-opinions"]')).to_contain_text("None open")
+    card.get_by_label("Comment").fill("On the list, per the CIO.")
+    card.get_by_role("button", name="Approve", exact=True).click()
     expect(page.locator(block)).to_have_attribute("data-step-state", "approved")
