@@ -51,7 +51,7 @@ run: install
 # process.
 TEST_WORKERS ?= auto
 test: install $(CHROMIUM)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Material for MkDocs prints a notice about MkDocs 2 at every build: quieted, the build is the same.
 MKDOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs

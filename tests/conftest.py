@@ -28,9 +28,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Tests that start gunicorn, Celery or private servers, and share the machine's Redis databases
 # 13 and 14 among them (tests/integration/shape.py, test_reminders_live.py): under `make test`'s
 # parallel workers (pytest-xdist, --dist loadgroup) they run one after another on one worker,
-# first, so that the longest group never comes last.
+# first (the Makefile keeps the order: --no-loadscope-reorder), so that the longest group, about
+# ten minutes on PostgreSQL, never comes last while the other worker idles.
 SERVICES_GROUP = "services"
 SERVICE_TESTS = ("tests/integration/", "tests/security/test_faults.py")
+
+
+def _group_of(item) -> str:
+    path = item.nodeid.partition("::")[0]
+    return SERVICES_GROUP if path.startswith(SERVICE_TESTS) else path
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
@@ -53,13 +59,21 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _group_for_workers(items) -> None:
-    def group(item) -> str:
-        path = item.nodeid.partition("::")[0]
-        return SERVICES_GROUP if path.startswith(SERVICE_TESTS) else path
-
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
-    items.sort(key=lambda item: group(item) != SERVICES_GROUP)  # stable: the rest keep order
+        item.add_marker(pytest.mark.xdist_group(_group_of(item)))
+
+
+class _ServicesFirst:
+    """Puts the service tests first, after pytest-django has ordered the rest (transactional
+    tests last) and xdist has read the groups."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        items.sort(key=lambda item: _group_of(item) != SERVICES_GROUP)  # stable sort
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_ServicesFirst(), "tandem-services-first")
 
 
 # What the data migrations create: role groups, categories, default routing rules, rates.
