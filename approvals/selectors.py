@@ -32,7 +32,7 @@ from calendars import selectors as calendar_selectors
 from core.formats import badge_count
 from core.keyset import BY_AMOUNT_DESC, BY_DUE, Keyset
 from core.working_hours import add_working_time, working_time_between
-from intake.models import PurchaseRequest
+from intake.models import PurchaseRequest, State
 from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
@@ -742,3 +742,79 @@ def resubmit_effect(purchase_request, draft, route: list[ExpectedStage]) -> Resu
     return ResubmitEffect(
         changes=carrying.material_changes, enabled=carrying.enabled, carried=carried, asked=asked
     )
+
+
+@dataclass(frozen=True)
+class VendorWait:
+    """A request held by its vendor's joint review: the vendor, who decides the review's open
+    steps ("Paul Procurement or Ivan Ito", "you" for a reader who holds one), and whether the
+    reader may open the vendor's page."""
+
+    vendor: object
+    deciders: str
+    linked: bool
+
+    @property
+    def verb(self) -> str:
+        single = self.deciders != "you" and " or " not in self.deciders
+        return "decides" if single and "," not in self.deciders else "decide"
+
+    def __str__(self) -> str:
+        return f"Waiting on the vendor review of {self.vendor.name}: {self.deciders} {self.verb}"
+
+
+def _with_open_steps(requests) -> set[int]:
+    """Which of `requests` have open steps of their own: from `open_steps` when a list
+    prefetched it (`with_waiting_on`), else one query."""
+    if all(hasattr(pr, "open_steps") for pr in requests):
+        return {pr.pk for pr in requests if pr.open_steps}
+    return set(
+        ApprovalStep.objects.filter(
+            request_id__in=[pr.pk for pr in requests], state=StepState.OPEN
+        ).values_list("request_id", flat=True)
+    )
+
+
+def vendor_waits(requests, reader) -> dict[int, VendorWait]:
+    """For each of `requests` in review whose routing put its vendor's joint review first (none
+    of its own steps open while the vendor's review steps are), the wait: none when no request
+    is, else three queries for a page of requests (one fewer after `with_waiting_on`)."""
+    candidates = {
+        pr.pk: pr.vendor_id for pr in requests if pr.state == State.IN_REVIEW and pr.vendor_id
+    }
+    if not candidates:
+        return {}
+    own_open = _with_open_steps([pr for pr in requests if pr.pk in candidates])
+    vendor_ids = {v for pk, v in candidates.items() if pk not in own_open}
+    if not vendor_ids:
+        return {}
+    steps = list(
+        ApprovalStep.objects.filter(
+            vendor_id__in=vendor_ids, state=StepState.OPEN, kind=StepKind.REVIEW
+        )
+        .select_related("vendor", "user", "assignee")
+        .order_by("side", "pk")
+    )
+    if not steps:
+        return {}
+    names = holders(steps)
+    identity = reviewer_identity(reader)
+    by_vendor: dict[int, list[str]] = {}
+    for step in steps:
+        # A step someone took is theirs; otherwise it is everyone's who may hold it.
+        if step.assignee_id:
+            yours = step.assignee_id == reader.pk
+        else:
+            yours = step.group_id in identity.all_group_ids or step.user_id in identity.user_ids
+        phrases = by_vendor.setdefault(step.vendor_id, [])
+        phrase = "you" if yours else names[step.pk]
+        # A group with nobody in it names nobody (its step goes to the side's leader).
+        if phrase not in phrases and not phrase.startswith("nobody"):
+            phrases.append(phrase)
+    vendors = {step.vendor_id: step.vendor for step in steps}
+    linked = bool(can_view_vendors(reader))
+    return {
+        pk: VendorWait(vendors[v], roles.names_phrase(by_vendor[v], shown=9), linked)
+        for pk, v in candidates.items()
+        if by_vendor.get(v) and pk not in own_open
+    }
