@@ -32,7 +32,7 @@ from calendars import selectors as calendar_selectors
 from core.formats import badge_count
 from core.keyset import BY_AMOUNT_DESC, BY_DUE, Keyset
 from core.working_hours import add_working_time, working_time_between
-from intake.models import PurchaseRequest, State
+from intake.models import WAITING_ON, PurchaseRequest, State
 from intake.selectors import requests_visible_to
 from vendors.policies import can_view_vendors
 
@@ -218,8 +218,18 @@ def next_held_first(user, steps: QuerySet[ApprovalStep]) -> ApprovalStep | None:
 
 
 def awaiting_count(user) -> int | str:
-    """How many steps wait for the user, for the navigation's badge (up to 99, then "99+")."""
-    return badge_count(steps_awaiting(user))
+    """How many things wait for the user, for the navigation's badge (up to 99, then "99+"):
+    the steps they may decide or work on and the questions colleagues asked them, as the
+    "Waiting for me" page lists both. One query: the two lists' rows in one UNION ALL."""
+    steps = steps_awaiting(user).order_by().values_list("pk")
+    questions = (
+        Consultation.objects.filter(
+            colleague=user, answered_at__isnull=True, step__state=StepState.OPEN
+        )
+        .order_by()
+        .values_list("pk")
+    )
+    return badge_count(steps.union(questions, all=True))
 
 
 def team_steps(*, side="", stage=None) -> QuerySet[ApprovalStep]:
@@ -744,6 +754,10 @@ def resubmit_effect(purchase_request, draft, route: list[ExpectedStage]) -> Resu
     )
 
 
+# The states in which a request waits on its requester.
+REQUESTER_WAITS = (State.DRAFT, State.CHANGES_REQUESTED, State.ORDERED)
+
+
 @dataclass(frozen=True)
 class VendorWait:
     """A request held by its vendor's joint review: the vendor, who decides the review's open
@@ -818,3 +832,22 @@ def vendor_waits(requests, reader) -> dict[int, VendorWait]:
         for pk, v in candidates.items()
         if by_vendor.get(v) and pk not in own_open
     }
+
+
+def waiting_on_for(purchase_request, reader) -> str:
+    """ "Waiting on" in the reader's words: "You, to submit the draft" for its requester, "You
+    (IT review)" for whom an open step waits on; otherwise as everyone reads it (`waiting_on`).
+    Reads the open steps a list prefetched (`with_waiting_on`)."""
+    state = purchase_request.state
+    if state in REQUESTER_WAITS and reader.pk == purchase_request.requester_id:
+        return WAITING_ON[state].format(requester="You")
+    open_steps = getattr(purchase_request, "open_steps", None)
+    if state != State.IN_REVIEW or not open_steps or not reader.pk:
+        return purchase_request.waiting_on
+    identity = reviewer_identity(reader)
+    return "; ".join(
+        f"You ({step.reviewer_label})"
+        if step.group_id in identity.all_group_ids or step.user_id in identity.user_ids
+        else step.people_label
+        for step in open_steps
+    )

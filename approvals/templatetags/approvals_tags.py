@@ -14,3 +14,9 @@ def vendor_wait(context, purchase_request):
     page of many requests reads `selectors.vendor_waits` once instead."""
     reader = context["request"].user
     return selectors.vendor_waits([purchase_request], reader).get(purchase_request.pk)
+
+
+@register.filter
+def waiting_on_for(purchase_request, reader):
+    """{{ pr|waiting_on_for:user }}: whom the request waits on, "You" for the reader."""
+    return selectors.waiting_on_for(purchase_request, reader)

@@ -97,3 +97,10 @@ def test_a_reviewer_gets_the_link_to_the_review(client, requester, people):
     page = client.get(purchase_request.get_absolute_url()).content.decode()
     link = reverse("vendors:vendor-detail", args=[purchase_request.vendor_id]) + "#steps"
     assert f'<a href="{link}">Figma</a>: Ivan Ito or you decide' in page
+
+
+def test_the_request_page_says_waiting_on_you_to_its_holder(client, submitted, people):
+    purchase_request = submitted(title="Miro")
+    client.force_login(people["ivan"])
+    page = client.get(purchase_request.get_absolute_url()).content.decode()
+    assert "Waiting on: You (IT review); " in page
