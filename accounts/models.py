@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import formats
 from core.validation import validate_time_zone
 
 
@@ -71,7 +72,7 @@ class Delegation(models.Model):
         ]
 
     def __str__(self):
-        window = f"{self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d}"
+        window = f"{formats.day(self.starts_at)} – {formats.day(self.ends_at)}"
         return f"{self.delegator} → {self.delegate} ({window})"
 
     EARLIEST_YEAR, LATEST_YEAR = 2000, 2100

@@ -11,6 +11,7 @@ from django_fsm import can_proceed
 
 from audit.services import record_event
 from calendars import selectors as calendar_selectors
+from core import formats
 from core.errors import ConcurrentDecision, TransitionNotAllowed
 from core.validation import check_text
 from core.working_hours import add_working_time
@@ -175,7 +176,7 @@ def answer_consultation(consultation: Consultation, *, by, answer: str) -> Consu
         if consultation.is_answered:
             raise TransitionNotAllowed(
                 f"{consultation.colleague} already answered this question on "
-                f"{consultation.answered_at:%Y-%m-%d %H:%M} UTC."
+                f"{formats.when(consultation.answered_at)}."
             )
         if step.state != StepState.OPEN:
             raise TransitionNotAllowed(

@@ -3,7 +3,9 @@ that work by a calendar edited on its page."""
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
+from accounts.roles import group_label
 from core.validation import time_zone_choices
 
 from .models import (
@@ -21,10 +23,41 @@ class ClosureInline(admin.StackedInline):
     fields = ["name", "first_day", "last_day"]
 
 
-class GroupCalendarInline(admin.StackedInline):
+def works_in(group, calendar) -> str:
+    """What a group's calendar means, in plain words: "IT review works in the Berlin office's
+    hours"."""
+    return f"{group_label(group.name)} works in the {calendar.name}'s hours"
+
+
+class GroupField(forms.ModelChoiceField):
+    """Groups by their display names ("IT review"), never their codes."""
+
+    def label_from_instance(self, group):
+        return group_label(group.name)
+
+
+class GroupCalendarForm(forms.ModelForm):
+    group = GroupField(
+        queryset=Group.objects.order_by("name"),
+        label="Group",
+        help_text="Its steps are due, reminded and escalated in this calendar's working hours.",
+    )
+
+    class Meta:
+        model = GroupCalendar
+        fields = ["group"]
+
+
+class GroupCalendarInline(admin.TabularInline):
     model = GroupCalendar
+    form = GroupCalendarForm
     extra = 1
-    fields = ["group"]
+    fields = ["group", "meaning"]
+    readonly_fields = ["meaning"]
+
+    @admin.display(description="Meaning")
+    def meaning(self, link):
+        return works_in(link.group, link.calendar) if link.pk else "—"
 
 
 class WorkCalendarForm(forms.ModelForm):
@@ -52,7 +85,15 @@ class WorkCalendarForm(forms.ModelForm):
 @admin.register(WorkCalendar)
 class WorkCalendarAdmin(admin.ModelAdmin):
     form = WorkCalendarForm
-    list_display = ["name", "time_zone", "working_days", "work_starts", "work_ends", "holidays"]
+    list_display = [
+        "name",
+        "time_zone",
+        "working_days",
+        "work_starts",
+        "work_ends",
+        "holidays",
+        "who_works_by_it",
+    ]
     search_fields = ["name"]
     fieldsets = [
         (None, {"fields": ["name", "time_zone"]}),
@@ -69,6 +110,14 @@ class WorkCalendarAdmin(admin.ModelAdmin):
         ("Public holidays", {"fields": ["holiday_country", "holiday_region"]}),
     ]
     inlines = [GroupCalendarInline, ClosureInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groupcalendar_set__group")
+
+    @admin.display(description="Who works in its hours")
+    def who_works_by_it(self, calendar):
+        links = calendar.groupcalendar_set.all()
+        return "; ".join(works_in(link.group, calendar) for link in links) or "Nobody yet"
 
     @admin.display(description="Working days")
     def working_days(self, calendar):

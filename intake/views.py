@@ -15,6 +15,7 @@ from approvals.card import RefusedDecision, decision_card
 from approvals.selectors import (
     decision_panels,
     earlier_rounds,
+    vendor_waits,
     with_waiting_on,
     work_after_approval,
 )
@@ -52,6 +53,9 @@ def my_requests(request):
     )
     requests = filters.qs if filters.is_bound and filters.is_valid() else filters.queryset
     page = Paginator(requests, 25).get_page(page_number(request.GET))
+    waits = vendor_waits(page.object_list, request.user)
+    for pr in page.object_list:
+        pr.vendor_wait = waits.get(pr.pk)
     return render(
         request,
         "intake/my_requests.html",

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from core import formats
 from notifications.models import Notification, Status
 from notifications.services import absolute_url, enqueue_delivery, notify_in_app, render_email
 
@@ -141,7 +142,7 @@ def _sweep_summary(status: selectors.SweepStatus) -> str:
     if status.last_completed_at is None:
         return f"No reminder sweep has completed (it should run every {minutes} minute(s))."
     return (
-        f"No reminder sweep has completed since {status.last_completed_at:%Y-%m-%d %H:%M} UTC "
+        f"No reminder sweep has completed since {formats.when(status.last_completed_at)} "
         f"(it should run every {minutes} minute(s))."
     )
 

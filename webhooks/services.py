@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from core import formats
 from core.tasks import enqueue_each
 
 from . import net
@@ -194,7 +195,7 @@ def deliver(delivery_id: int) -> bool:
         )
         return True
     if status_code == 410:
-        disable_endpoint(endpoint, reason=f"The receiver answered 410 Gone on {now:%Y-%m-%d}.")
+        disable_endpoint(endpoint, reason=f"The receiver answered 410 Gone on {formats.day(now)}.")
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.CANCELLED, last_status_code=410, last_error="410 Gone"
         )

@@ -184,3 +184,15 @@ def test_a_person_chooses_their_time_zone_or_their_teams(client):
     assert "Select a valid choice" in refused.content.decode()
     person.refresh_from_db()
     assert person.time_zone == ""
+
+
+def test_the_admin_says_in_plain_words_who_works_by_a_calendar(client, admin_user):
+    calendar = WorkCalendar.objects.create(name="Berlin office", time_zone="Europe/Berlin")
+    GroupCalendar.objects.create(group=group(roles.IT_REVIEWERS), calendar=calendar)
+    client.force_login(admin_user)
+    listing = client.get("/admin/calendars/workcalendar/").content.decode()
+    assert "IT review works in the Berlin office&#x27;s hours" in listing
+    page = client.get(f"/admin/calendars/workcalendar/{calendar.pk}/change/").content.decode()
+    assert "IT review works in the Berlin office&#x27;s hours" in page
+    assert f'<option value="{group(roles.IT_REVIEWERS).pk}" selected>IT review</option>' in page
+    assert roles.IT_REVIEWERS not in page.split('name="groupcalendar_set-0-group"')[1][:2000]

@@ -55,10 +55,13 @@ def test_my_requests_says_who_the_request_waits_on_by_name(client, requester, it
     assert not GROUP_CODES.search(visible_text(page))
 
 
-def test_a_draft_waits_on_its_requester_by_name(client, requester):
-    PurchaseRequestFactory(requester=requester)
+def test_a_draft_waits_on_its_requester_by_name_and_on_you_for_them(client, requester, cio):
+    draft = PurchaseRequestFactory(requester=requester)
     client.force_login(requester)
-    assert f"{requester}, to submit the draft" in client.get("/requests/").content.decode()
+    assert "You, to submit the draft" in client.get("/requests/").content.decode()
+    client.force_login(cio)  # a leader sees every request: theirs is a name
+    page = client.get(draft.get_absolute_url()).content.decode()
+    assert f"Waiting on: {requester}, to submit the draft" in page
 
 
 def test_the_request_page_names_people_and_formats_money_and_times(
