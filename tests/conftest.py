@@ -25,8 +25,8 @@ from tests.factories import UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-# Tests that start gunicorn, Celery or private servers, and share the machine's Redis databases
-# 13 and 14 among them (tests/integration/shape.py, test_reminders_live.py): under `make test`'s
+# Tests that start gunicorn, Celery or private servers (the production shape shares the machine's
+# Redis database 14, tests/integration/shape.py) and take most of a core each: under `make test`'s
 # parallel workers (pytest-xdist, --dist loadgroup) they run one after another on one worker,
 # first (the Makefile keeps the order: --no-loadscope-reorder), so that the longest group, about
 # ten minutes on PostgreSQL, never comes last while the other worker idles.

@@ -3,7 +3,8 @@
 - a real Celery worker and beat deliver an overdue step's reminder within a bounded wait;
 - a worker killed in the middle of a batch, then restarted, loses nothing and sends nothing
   twice.
-Each test uses its own database and Redis database, dropped afterwards."""
+Each test uses its own database, dropped afterwards, and its own Redis server (a private one on
+a free port: no other run on the machine shares its queues)."""
 
 import os
 import signal
@@ -14,13 +15,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-import redis
 
-from tests.integration.shape import BASE_DIR, Processes, _production_env, _require, fresh_database
+from tests.integration.shape import BASE_DIR, Processes, _production_env, fresh_database
+from tests.support.private_redis import PrivateRedis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-BROKER_URL = "redis://127.0.0.1:6379/13"
 
 
 def django_call(env, code: str) -> str:
@@ -45,17 +44,11 @@ def query(database_url: str, sql: str):
 
 @pytest.fixture
 def live(tmp_path, request):
-    """A fresh, migrated database and an empty Redis database for production-shape processes."""
-    _require(
-        "Redis",
-        BROKER_URL,
-        lambda: redis.Redis.from_url(BROKER_URL, socket_connect_timeout=3).ping(),
-    )
-    broker = redis.Redis.from_url(BROKER_URL)
-    broker.flushdb()
+    """A fresh, migrated database and a private Redis for production-shape processes."""
+    redis_server = PrivateRedis(tmp_path / "redis").start()
     name = f"tandem_live_{request.node.name[:20].lower()}_{os.getpid()}"
     with fresh_database(name) as database_url:
-        env = _production_env(database_url, BROKER_URL)
+        env = _production_env(database_url, redis_server.url())
         env.update(
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(tmp_path / "mail"),
@@ -67,8 +60,10 @@ def live(tmp_path, request):
             cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert migrate.returncode == 0, migrate.stderr[-3000:]
-        yield env, database_url, tmp_path
-    broker.flushdb()
+        try:
+            yield env, database_url, tmp_path
+        finally:
+            redis_server.stop()
 
 
 def test_two_sweeps_at_once_record_each_reminder_once(live):
