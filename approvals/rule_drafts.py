@@ -366,3 +366,12 @@ def unconfirmed_emergencies(now=None):
     return RuleDraft.objects.filter(
         emergency_at__isnull=False, decided_by__isnull=True, emergency_at__lt=now - CONFIRM_WITHIN
     )
+
+
+def confirmed_among(draft_ids) -> list[int]:
+    """Which of these drafts a second admin has approved."""
+    return list(
+        RuleDraft.objects.filter(pk__in=list(draft_ids), decided_by__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )

@@ -1,6 +1,7 @@
 """Issue #32: a rule change is a draft, backtested against the past year's requests and
 published only when a second admin approves it (four eyes on the rules themselves)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -195,3 +196,22 @@ def test_the_backtest_counts_by_amount_band_and_window():
     assert backtest.band_of(Decimal("100000")) == "From 100,000.00 EUR"
     start, end = backtest.window()
     assert (end - start).days == 365
+
+
+def test_an_emergency_publication_not_approved_within_a_day_is_an_alert(demo, ada, bob):
+    import time_machine
+    from django.utils import timezone
+
+    from operations.alerts import raise_alerts
+    from operations.models import Alert, AlertKind
+
+    draft = raise_cio_threshold(rule_drafts.start_draft(by=ada), ada)
+    rule_drafts.publish_in_emergency(draft, by=ada, reason="CIO away")
+    assert not [a for a in raise_alerts() if a.kind == AlertKind.RULES_UNCONFIRMED]
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        raised = [a for a in raise_alerts() if a.kind == AlertKind.RULES_UNCONFIRMED]
+        assert len(raised) == 1 and f"Rule change {draft.pk}" in raised[0].summary
+        assert not [a for a in raise_alerts() if a.kind == AlertKind.RULES_UNCONFIRMED]
+        rule_drafts.approve_draft(draft, by=bob)
+        raise_alerts()
+    assert Alert.objects.get(kind=AlertKind.RULES_UNCONFIRMED).resolved_at is not None
