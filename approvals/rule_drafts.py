@@ -43,14 +43,19 @@ def _editing(draft: RuleDraft) -> None:
         )
 
 
-def start_draft(*, by, reason: str = "", from_version: RuleSetVersion | None = None) -> RuleDraft:
-    """A new draft from the rules as they are now, or from an earlier version ("restore as a
-    new draft"): either way it is based on the current version, which publishing replaces."""
+def start_draft(
+    *, by, reason: str = "", from_version: RuleSetVersion | None = None, rules=None
+) -> RuleDraft:
+    """A new draft from the rules as they are now, from an earlier version ("restore as a
+    new draft"), or from a whole rule set given as data (`check_rules`): either way it is
+    based on the current version, which publishing replaces."""
     policies.can_manage_rules(by).enforce()
     check_text(reason=reason)
+    if rules is not None:
+        rules = check_rules(rules)
     with transaction.atomic(durable=True):
         base = rule_versions.current_version(by=by)
-        rules = (from_version or base).rules
+        rules = rules if rules is not None else (from_version or base).rules
         if from_version is not None and from_version.number != base.number:
             reason = reason or f"Restores version {from_version.number}"
         draft = RuleDraft.objects.create(based_on=base, author=by, reason=reason[:500], rules=rules)
@@ -65,6 +70,53 @@ def start_draft(*, by, reason: str = "", from_version: RuleSetVersion | None = N
             },
         )
     return draft
+
+
+RULE_KEYS = {"id", *rulesets.FIELDS, "category_ids", "department_ids"}
+
+
+def check_rules(rules) -> list[dict]:
+    """A whole rule set given as data (the API's `rules`, in a version's shape): each rule
+    checked by the model's own rules, as the admin's form checks them, names unique within
+    the set, and every group, person, category and department named existing. A rule whose id
+    is not a live rule's is a new rule."""
+    if not isinstance(rules, list):
+        raise ValidationError({"rules": ["A list of rules, as a version's rules are given."]})
+    names = rulesets.Names(*[[r] for r in rules if isinstance(r, dict) and set(r) == RULE_KEYS])
+    errors, seen, checked = [], set(), []
+    for index, data in enumerate(rules):
+        problem = _rule_problem(data, names, seen)
+        if problem:
+            errors.append(f"Rule {index + 1}: {problem}")
+            continue
+        seen.add(data["name"])
+        checked.append(data)
+    if errors:
+        raise ValidationError({"rules": errors})
+    return checked
+
+
+def _rule_problem(data, names: rulesets.Names, seen: set) -> str:
+    if not isinstance(data, dict) or set(data) != RULE_KEYS:
+        return f"give exactly these fields: {', '.join(sorted(RULE_KEYS))}."
+    if data["name"] in seen:
+        return "another rule has this name."
+    missing = [
+        key for key, known in (
+            ("reviewer_group_id", names.groups), ("escalation_group_id", names.groups),
+            ("reviewer_user_id", names.users), ("escalation_user_id", names.users),
+        ) if data[key] is not None and data[key] not in known
+    ] + [key for key, known in (("category_ids", names.categories),
+                                ("department_ids", names.departments))
+         if not isinstance(data[key], list) or set(data[key]) - set(known)]  # fmt: skip
+    if missing:
+        return f"{', '.join(missing)} name nothing that exists."
+    try:
+        rule = rulesets.build_rules([data], names, active_only=False)[0]
+        rule.full_clean(exclude=["id"], validate_unique=False, validate_constraints=False)
+    except (ValidationError, TypeError, ArithmeticError, ValueError) as error:
+        return " ".join(getattr(error, "messages", [str(error)]))
+    return ""
 
 
 def _next_new_id(rules: list[dict]) -> int:
