@@ -82,7 +82,7 @@ def check_rules(rules) -> list[dict]:
     is not a live rule's is a new rule."""
     if not isinstance(rules, list):
         raise ValidationError({"rules": ["A list of rules, as a version's rules are given."]})
-    names = rulesets.Names(*[[r] for r in rules if isinstance(r, dict) and set(r) == RULE_KEYS])
+    names = rulesets.Names(*[[r] for r in rules if not _shape_problem(r)])
     errors, seen, checked = [], set(), []
     for index, data in enumerate(rules):
         problem = _rule_problem(data, names, seen)
@@ -96,9 +96,31 @@ def check_rules(rules) -> list[dict]:
     return checked
 
 
-def _rule_problem(data, names: rulesets.Names, seen: set) -> str:
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
+
+
+def _shape_problem(data) -> str:
+    """Whether the rule has the fields of a version's rule, ids as whole numbers: what must
+    hold before anything is looked up."""
     if not isinstance(data, dict) or set(data) != RULE_KEYS:
         return f"give exactly these fields: {', '.join(sorted(RULE_KEYS))}."
+    if not isinstance(data["name"], str):
+        return "the name is text."
+    ids = ["id", "reviewer_group_id", "escalation_group_id", "reviewer_user_id",
+           "escalation_user_id"]  # fmt: skip
+    if any(data[key] is not None and not _is_id(data[key]) for key in ids):
+        return f"{', '.join(ids)} are whole numbers or null."
+    lists = ("category_ids", "department_ids")
+    if any(not isinstance(data[k], list) or not all(map(_is_id, data[k])) for k in lists):
+        return "category_ids and department_ids are lists of whole numbers."
+    return ""
+
+
+def _rule_problem(data, names: rulesets.Names, seen: set) -> str:
+    shape = _shape_problem(data)
+    if shape:
+        return shape
     if data["name"] in seen:
         return "another rule has this name."
     missing = [
@@ -108,7 +130,7 @@ def _rule_problem(data, names: rulesets.Names, seen: set) -> str:
         ) if data[key] is not None and data[key] not in known
     ] + [key for key, known in (("category_ids", names.categories),
                                 ("department_ids", names.departments))
-         if not isinstance(data[key], list) or set(data[key]) - set(known)]  # fmt: skip
+         if set(data[key]) - set(known)]  # fmt: skip
     if missing:
         return f"{', '.join(missing)} name nothing that exists."
     try:

@@ -236,7 +236,10 @@ class RuleDraftSerializer(serializers.ModelSerializer):
 class RuleDraftCreateSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
     from_version = serializers.IntegerField(
-        required=False, min_value=1, help_text="Start from this version's rules (a restore)."
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Start from this version's rules (a restore).",
     )
     rules = serializers.JSONField(
         required=False,

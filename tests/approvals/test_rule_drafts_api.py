@@ -98,6 +98,17 @@ def test_invalid_rules_are_400(api, ada, cio_rule):
         api.post("/api/rule-drafts/", {"rules": [{"name": "x"}]}, format="json").status_code == 400
     )
     assert api.post("/api/rule-drafts/", {"from_version": 999}, format="json").status_code == 400
+    for nonsense in (
+        "x",
+        [1],
+        [{**rules[0], "name": ["x"]}],
+        [{**rules[0], "category_ids": [{}]}],
+        [{**rules[0], "reviewer_group_id": "cio"}],
+        [{**rules[0], "min_total": [1]}],
+    ):
+        response = api.post("/api/rule-drafts/", {"rules": nonsense}, format="json")
+        assert response.status_code == 400, nonsense
+    assert api.post("/api/rule-drafts/", {"from_version": 2**40}, format="json").status_code == 400
 
 
 def test_an_emergency_publication_needs_a_reason(api, ada, cio_rule):
