@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from accounts import roles
 from core.admin import ReadOnlyAdmin
 
-from . import services
+from . import rule_versions, services
 from .forms import RuleAdminForm
 from .models import ApprovalRule, ApprovalStep, GroupAssignment, ProcessSettings, RuleKind
 
@@ -73,6 +73,14 @@ class ApprovalRuleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.record_rule_change(obj, by=request.user, created=not change)
+
+    def save_related(self, request, form, formsets, change):
+        """The version is recorded once the rule's categories and departments are saved too."""
+        super().save_related(request, form, formsets, change)
+        verb = "changed" if change else "added"
+        rule_versions.record_version(
+            by=request.user, reason=f"Rule “{form.instance.name}” {verb} in the admin"
+        )
 
     def delete_model(self, request, obj):
         services.delete_rule(obj, by=request.user)

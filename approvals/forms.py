@@ -218,3 +218,34 @@ class TeamFilterForm(BootstrapFormMixin, forms.Form):
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         return {"side": data.get("team_side") or "", "stage": data.get("team_stage")}
+
+
+class DraftRuleForm(RuleAdminForm):
+    """A rule of a draft change (issue #32): the admin's rule form, on a page. Nothing is saved
+    to the live rules; a name is unique within the draft (rule_drafts.save_draft_rule), not
+    against the live rules the draft replaces."""
+
+    def __init__(self, *args, rule: dict | None = None, **kwargs):
+        if rule is not None:
+            kwargs["initial"] = draft_rule_initial(rule)
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def validate_unique(self):
+        """The live rules' names are not the draft's business."""
+
+
+def draft_rule_initial(rule: dict) -> dict:
+    """A rule of a rule set (approvals.rulesets) as the form's initial values."""
+    initial = {name.removesuffix("_id"): value for name, value in rule.items() if name != "id"}
+    initial["categories"] = rule["category_ids"]
+    initial["departments"] = rule["department_ids"]
+    return initial

@@ -799,3 +799,127 @@ class ConsultationReminder(models.Model):
 
     def __str__(self):
         return f"Reminder for consultation {self.consultation_id}"
+
+
+class RuleSetVersion(models.Model):
+    """The routing rules as they were after a change (SPEC §3, "the active rules form a
+    version"): every rule, active or not, with its conditions and step, and what changed from
+    the version before, in words. Written only by `rule_versions.record_version`; never
+    changed afterwards, so that "routed under version 7" keeps its meaning."""
+
+    number = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    rules = models.JSONField(default=list, help_text="Every rule's fields, as `rulesets.snapshot`.")
+    changes = models.JSONField(default=list, help_text="What changed from the version before.")
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"Rules version {self.number}"
+
+
+class DraftState(models.TextChoices):
+    EDITING = "editing", "Being edited"
+    SUBMITTED = "submitted", "Waiting for a second admin"
+    APPROVED = "approved", "Approved"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+
+
+class BacktestState(models.TextChoices):
+    NONE = "", "Not run"
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RuleDraft(ConcurrentTransitionMixin, models.Model):
+    """A change to the routing rules, edited apart from the live rules, backtested against past
+    requests, and published only when a second admin approves it (four eyes on the rules
+    themselves, SPEC §3). An emergency publication by one admin still needs that approval
+    within a day (`rule_drafts.publish_in_emergency`; operations.alerts raises an alert)."""
+
+    based_on = models.ForeignKey(RuleSetVersion, on_delete=models.PROTECT, related_name="drafts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500, blank=True, validators=[validate_one_line])
+    rules = models.JSONField(default=list)
+    state = FSMField(default=DraftState.EDITING, choices=DraftState.choices, protected=True)
+
+    backtest_state = models.CharField(
+        max_length=10, choices=BacktestState.choices, blank=True, default=BacktestState.NONE
+    )
+    backtest_started_at = models.DateTimeField(null=True, blank=True)
+    backtest_done = models.PositiveIntegerField(default=0)
+    backtest_total = models.PositiveIntegerField(default=0)
+    backtest_of = models.CharField(
+        max_length=64, blank=True, help_text="The fingerprint of the rules the backtest ran on."
+    )
+    backtest_result = models.JSONField(null=True, blank=True)
+
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    published_version = models.OneToOneField(
+        RuleSetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="draft"
+    )
+    emergency_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    emergency_reason = models.CharField(max_length=500, blank=True)
+    emergency_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["emergency_at"],
+                condition=Q(emergency_at__isnull=False, decided_by__isnull=True),
+                name="rule_drafts_to_confirm",
+            )
+        ]
+
+    def __str__(self):
+        return f"Rule change {self.pk}"
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """Published in an emergency by one admin, not yet approved by a second."""
+        return self.emergency_at is not None and self.decided_by_id is None
+
+    @transition(field=state, source=DraftState.EDITING, target=DraftState.SUBMITTED)
+    def submit(self, *, at):
+        self.submitted_at = at
+
+    @transition(field=state, source=DraftState.SUBMITTED, target=DraftState.EDITING)
+    def reopen(self):
+        self.submitted_at = None
+
+    @transition(field=state, source=DraftState.SUBMITTED, target=DraftState.APPROVED)
+    def approve(self, *, by, at):
+        self.decided_by, self.decided_at = by, at
+
+    @transition(field=state, source=DraftState.SUBMITTED, target=DraftState.REJECTED)
+    def reject(self, *, by, at):
+        self.decided_by, self.decided_at = by, at
+
+    @transition(field=state, source=DraftState.APPROVED, target=DraftState.PUBLISHED)
+    def publish(self, *, version):
+        self.published_version = version
+
+    @transition(
+        field=state,
+        source=[DraftState.EDITING, DraftState.SUBMITTED],
+        target=DraftState.PUBLISHED,
+    )
+    def publish_in_emergency(self, *, by, reason, at, version):
+        self.emergency_by, self.emergency_reason, self.emergency_at = by, reason, at
+        self.published_version = version

@@ -411,3 +411,32 @@ def can_be_assigned(person, step: ApprovalStep) -> Verdict:
             f"{Side(step.side).label} side needs a different person (four eyes)."
         )
     return deny(f"{person} cannot decide this step: it is for {step.reviewer_label}.")
+
+
+# Four eyes on the rules themselves (SPEC §3, issue #32). Admin rights are not delegated (an
+# out-of-office delegation gives a reviewer group's rights, never the admin's): an admin
+# approves a rule change in their own name, and the author of a change never approves it,
+# whoever's delegate they are.
+
+
+def can_manage_rules(user) -> Verdict:
+    """Admins (staff) see the rules' versions, draft changes and backtest them."""
+    if user.is_authenticated and user.is_active and user.is_staff:
+        return ALLOWED
+    return deny("Only admins change the routing rules.")
+
+
+def can_approve_rule_draft(user, draft) -> Verdict:
+    """A second admin approves a rule change: never its author, and never the admin who
+    published it in an emergency (their approval is the one still missing)."""
+    verdict = can_manage_rules(user)
+    if not verdict:
+        return verdict
+    if draft.author_id == user.pk:
+        return deny("You wrote this rule change: a second admin approves it (four eyes).")
+    if draft.emergency_by_id == user.pk:
+        return deny(
+            "You published this rule change in an emergency: a second admin approves it "
+            "(four eyes)."
+        )
+    return ALLOWED

@@ -80,6 +80,35 @@ class RequestFacts:
         )
 
 
+# The columns `RequestFacts.from_values` reads: one query per chunk of requests (the backtest).
+FACT_COLUMNS = (
+    "total_cost_base", "category_id", "category__name", "data_classification",
+    "handles_personal_data", "vendor_id", "vendor__status", "vendor__risk_tier",
+    "proposed_vendor_name", "department_id", "department__name",
+)  # fmt: skip
+
+
+def facts_from_values(row: dict) -> RequestFacts:
+    """`RequestFacts.of(request, with_budget=False)` from a row of FACT_COLUMNS, without a
+    model instance: what the backtest replays for thousands of requests
+    (tests/approvals/test_backtest.py checks the two agree)."""
+    if row["vendor_id"] is not None:
+        vendor_status, tier = row["vendor__status"], row["vendor__risk_tier"]
+    else:
+        vendor_status, tier = (NEW_VENDOR if row["proposed_vendor_name"] else ""), ""
+    return RequestFacts(
+        total_base=row["total_cost_base"],
+        category_id=row["category_id"],
+        category_name=row["category__name"] or "",
+        data_classification=row["data_classification"],
+        personal_data=row["handles_personal_data"],
+        vendor_status=vendor_status,
+        vendor_risk_tier=tier,
+        department_id=row["department_id"],
+        department_name=row["department__name"] or "",
+    )
+
+
 def budget_facts(check, purchase_request=None) -> dict:
     """The facts of a budget check: over budget or not (None when no budget applies)."""
     if not check.lines:

@@ -17,7 +17,7 @@ from core.validation import check_text
 from core.working_hours import add_working_time
 from notifications.services import mark_done
 
-from . import notices, policies, workflow
+from . import notices, policies, rule_versions, workflow
 from .models import JOINT_SIDES, ApprovalRule, ApprovalStep, Consultation, StepState
 from .subjects import subject_kind
 
@@ -232,6 +232,9 @@ def save_rule(rule: ApprovalRule | None, *, by, fields: dict) -> ApprovalRule:
         for name, values in relations.items():
             getattr(rule, name).set(values)
         record_rule_change(rule, by=by, created=created)
+        rule_versions.record_version(
+            by=by, reason=f"Rule “{rule.name}” {'added' if created else 'changed'}"
+        )
     return rule
 
 
@@ -239,7 +242,9 @@ def delete_rule(rule, *, by) -> None:
     """Steps already routed keep their copy of the rule (SET_NULL); the deletion is recorded."""
     with transaction.atomic():
         record_event(rule, actor=by, kind="rule_deleted", payload={"name": rule.name})
+        name = rule.name
         rule.delete()
+        rule_versions.record_version(by=by, reason=f"Rule “{name}” removed")
 
 
 def record_settings_change(process_settings, *, by, changed: list[str]) -> None:

@@ -19,3 +19,12 @@ def sweep_reminders() -> int:
 @shared_task
 def daily_digest() -> int:
     return digest.send_daily_digest()
+
+
+@shared_task
+def run_backtest(draft_id: int, started_at: str) -> bool:
+    """The backtest of a rule change (rule_drafts.run_backtest claims the run: a redelivered
+    or superseded task does nothing)."""
+    from . import rule_drafts
+
+    return rule_drafts.run_backtest(draft_id, started_at)

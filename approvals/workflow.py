@@ -29,7 +29,7 @@ from notifications.services import mark_done
 from vendors import policies as vendor_policies
 from vendors.models import Vendor, VendorStatus
 
-from . import assignment, carry_over, notices, policies
+from . import assignment, carry_over, notices, policies, rule_versions
 from .models import (
     LEADER_OF_SIDE,
     MEMBER_ORDER,
@@ -143,6 +143,7 @@ def route_request(purchase_request, *, by, budget_check=None, first=False) -> No
     if budget_check.over_budget:
         budgets.record_overrun(purchase_request, budget_check, by=by, moment="submit")
     routing = plan(RequestFacts.of(purchase_request, budget_check))
+    _record_rules_version(purchase_request)
     if routing.auto_approved_by is not None:
         apply_transition(
             purchase_request,
@@ -177,6 +178,7 @@ def route_request(purchase_request, *, by, budget_check=None, first=False) -> No
         payload={
             **_routed(routing.steps, round=new_round),
             "vendor_review": vendor.name if vendor is not None else None,
+            "rules_version": getattr(purchase_request.rules_version, "number", None),
         },
     )
     _carry_over(purchase_request, steps, carrying, by=by)
@@ -196,6 +198,14 @@ def route_request(purchase_request, *, by, budget_check=None, first=False) -> No
         )
         notices.request_decided(purchase_request, outcome=PAST_TENSE["approve"], round=new_round)
         open_order(purchase_request)
+
+
+def _record_rules_version(purchase_request) -> None:
+    """The request remembers the rules' version it was routed under (SPEC §3), shown beside
+    its steps and compared against by the backtest of a rule change."""
+    version = rule_versions.latest_version()
+    purchase_request.rules_version = version
+    PurchaseRequest.objects.filter(pk=purchase_request.pk).update(rules_version=version)
 
 
 def _carry_over(purchase_request, steps, carrying, *, by) -> None:

@@ -6,6 +6,7 @@ a test fails until it is placed."""
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.urls import reverse
 
 # Section -> [(app label, model name, how the admin names it)], in the order shown.
 SECTIONS = {
@@ -67,6 +68,11 @@ SECTIONS = {
     ],
 }
 OTHER = "Other"
+# Tandem's own configuration pages listed in a section beside its models: (section, after which
+# model, how the admin names it, the page's URL name).
+PAGES = [
+    ("Rules", "approvalrule", "Rule versions and changes (four eyes)", "approvals:rule-versions"),
+]
 
 
 class TandemAdminSite(admin.AdminSite):
@@ -91,11 +97,27 @@ class TandemAdminSite(admin.AdminSite):
                 model = models.pop((app_label_, model_name), None)
                 if model is not None:
                     listed.append({**model, "name": name})
+            listed = _with_pages(title, listed)
             if listed:
                 sections.append(_section(title, listed))
         if models:
             sections.append(_section(OTHER, list(models.values())))
         return sections
+
+
+def _with_pages(title: str, listed: list[dict]) -> list[dict]:
+    """The section's models with its pages after the model each follows (only when that model
+    is listed, so the page shows to those who may change it)."""
+    for section, after, name, url_name in PAGES:
+        if section != title:
+            continue
+        for index, model in enumerate(listed):
+            if model["object_name"].lower() == after:
+                page = {"name": name, "object_name": url_name.split(":")[-1],
+                        "admin_url": reverse(url_name), "view_only": True, "perms": {}}  # fmt: skip
+                listed.insert(index + 1, page)
+                break
+    return listed
 
 
 def _section(title: str, models: list[dict]) -> dict:

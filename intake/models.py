@@ -259,6 +259,16 @@ class PurchaseRequest(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The routing rules' version the latest routing used (SPEC §3: "each request records the
+    # version it was routed under"); set by approvals.workflow at submit and resubmit.
+    rules_version = models.ForeignKey(
+        "approvals.RuleSetVersion",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
     po_number = models.CharField(
         "PO number", max_length=50, blank=True, editable=False, validators=[validate_one_line]

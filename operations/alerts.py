@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from approvals import rule_drafts
 from core import formats
 from notifications.models import Notification, Status
 from notifications.services import absolute_url, enqueue_delivery, notify_in_app, render_email
@@ -57,6 +58,7 @@ def raise_alerts(now: datetime | None = None) -> list[Alert]:
     stale = _sweep_alert(now)
     if stale:
         raised.append(stale)
+    raised.extend(_unconfirmed_rules_alerts(now))
     mail_admins(now)
     return raised
 
@@ -137,6 +139,40 @@ def _sweep_alert(now) -> Alert | None:
     return alert
 
 
+def _unconfirmed_rules_alerts(now) -> list[Alert]:
+    """A rule change one admin published in an emergency that no second admin approved within
+    a day (approvals.rule_drafts, SPEC §3: four eyes on the rules themselves): once per change."""
+    _resolve_confirmed_rules(now)
+    raised = []
+    with transaction.atomic():
+        for draft in rule_drafts.unconfirmed_emergencies(now).select_related("emergency_by")[
+            :BATCH
+        ]:
+            alert = _insert(
+                kind=AlertKind.RULES_UNCONFIRMED,
+                key=f"rules-unconfirmed:{draft.pk}",
+                summary=(
+                    f"Rule change {draft.pk}, published in an emergency by {draft.emergency_by} "
+                    f"on {draft.emergency_at:%Y-%m-%d %H:%M} UTC, has no second admin's approval."
+                )[:300],
+                raised_at=now,
+            )
+            if alert:
+                raised.append(alert)
+        if raised:
+            _tell_in_app(AlertKind.RULES_UNCONFIRMED, raised)
+    return raised
+
+
+def _resolve_confirmed_rules(now) -> None:
+    """A second admin approved the change since its alert: the alert is over."""
+    open_alerts = Alert.objects.filter(kind=AlertKind.RULES_UNCONFIRMED, resolved_at__isnull=True)
+    by_draft = {int(alert.key.rsplit(":", 1)[1]): alert.pk for alert in open_alerts}
+    confirmed = rule_drafts.confirmed_among(by_draft)
+    if confirmed:
+        Alert.objects.filter(pk__in=[by_draft[pk] for pk in confirmed]).update(resolved_at=now)
+
+
 def _sweep_summary(status: selectors.SweepStatus) -> str:
     minutes = int(status.interval.total_seconds() // 60) or 1
     if status.last_completed_at is None:
@@ -159,6 +195,11 @@ def _message(kind: str, alerts: list[Alert]) -> tuple[str, list[str]]:
             lines.append(f"… and {len(alerts) - 20} more.")
         lines.append("Check the mail server or webhook, then retry them.")
         return f"Tandem: {len(alerts)} notification(s) could not be delivered", lines
+    if kind == AlertKind.RULES_UNCONFIRMED:
+        return "Tandem: a rule change published in an emergency awaits a second admin", [
+            *(alert.summary for alert in alerts),
+            "Open Rules, then the change, and approve it (or restore the version before it).",
+        ]
     return "Tandem: the reminder sweep has stopped", [
         *(alert.summary for alert in alerts),
         "Reminders and escalations are not being sent. Check that the Celery worker and beat "

@@ -4,6 +4,10 @@ from django.db import models
 class AlertKind(models.TextChoices):
     GAVE_UP = "gave_up", "A notification could not be delivered"
     SWEEP_STALE = "sweep_stale", "The reminder sweep has stopped"
+    RULES_UNCONFIRMED = (
+        "rules_unconfirmed",
+        "A rule change published in an emergency has no second approval",
+    )
 
 
 class Alert(models.Model):

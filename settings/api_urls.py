@@ -9,7 +9,9 @@ from approvals.api.views import (
     ConsultationViewSet,
     RequestEvidenceView,
     RequestStepsView,
+    RuleDraftViewSet,
     RulePreviewView,
+    RuleVersionViewSet,
     RuleViewSet,
     StepViewSet,
 )
@@ -28,6 +30,8 @@ router.register("requests", PurchaseRequestViewSet, basename="request")
 router.register("steps", StepViewSet, basename="step")
 router.register("consultations", ConsultationViewSet, basename="consultation")
 router.register("rules", RuleViewSet, basename="rule")
+router.register("rule-versions", RuleVersionViewSet, basename="rule-version")
+router.register("rule-drafts", RuleDraftViewSet, basename="rule-draft")
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("delegations", DelegationViewSet, basename="delegation")

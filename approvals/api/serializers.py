@@ -6,7 +6,8 @@ from accounts.models import Department, User
 from core.api import FreeTextField
 from intake.models import Category, DataClassification
 
-from ..models import ApprovalRule, ApprovalStep, Consultation
+from .. import rule_drafts
+from ..models import ApprovalRule, ApprovalStep, Consultation, RuleDraft, RuleSetVersion
 
 
 class ConsultationSerializer(serializers.ModelSerializer):
@@ -178,3 +179,77 @@ class PreviewSerializer(serializers.Serializer):
         help_text="Reviewer groups too small to keep four eyes: whose steps would go to the "
         "side's leader, and when.",
     )
+
+
+# Rule changes (issue #32) ------------------------------------------------------------------
+
+
+class RuleSetVersionListSerializer(serializers.ModelSerializer):
+    created_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = RuleSetVersion
+        fields = ["number", "created_at", "created_by", "reason", "changes"]
+
+
+class RuleSetVersionSerializer(RuleSetVersionListSerializer):
+    class Meta(RuleSetVersionListSerializer.Meta):
+        fields = [*RuleSetVersionListSerializer.Meta.fields, "rules"]
+
+
+class BacktestSerializer(serializers.Serializer):
+    state = serializers.CharField(source="backtest_state")
+    done = serializers.IntegerField(source="backtest_done")
+    total = serializers.IntegerField(source="backtest_total")
+    current = serializers.SerializerMethodField(
+        help_text="Whether it ran on the draft as it is now (needed to submit)."
+    )
+    result = serializers.JSONField(source="backtest_result", allow_null=True)
+
+    def get_current(self, draft) -> bool:
+        return rule_drafts.backtest_is_current(draft)
+
+
+class RuleDraftSerializer(serializers.ModelSerializer):
+    based_on = serializers.IntegerField(source="based_on.number")
+    author = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField()
+    emergency_by = serializers.StringRelatedField()
+    published_version = serializers.IntegerField(
+        source="published_version.number", allow_null=True, default=None
+    )
+    changes = serializers.SerializerMethodField()
+    backtest = BacktestSerializer(source="*")
+
+    class Meta:
+        model = RuleDraft
+        fields = [
+            "id", "state", "based_on", "author", "created_at", "reason", "changes", "rules",
+            "backtest", "submitted_at", "decided_by", "decided_at", "published_version",
+            "emergency_by", "emergency_reason", "emergency_at",
+        ]  # fmt: skip
+
+    def get_changes(self, draft) -> list[str]:
+        return rule_drafts.changes_of(draft)
+
+
+class RuleDraftCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    from_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Start from this version's rules (a restore).",
+    )
+    rules = serializers.JSONField(
+        required=False,
+        help_text="The whole rule set, in a version's shape; rules with an id not in use are new.",
+    )
+
+
+class EmergencyPublishSerializer(serializers.Serializer):
+    reason = FreeTextField(help_text="Why this cannot wait for a second admin.")
+
+
+class RejectDraftSerializer(serializers.Serializer):
+    comment = FreeTextField(required=False, allow_blank=True, default="")

@@ -3,6 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,8 +12,8 @@ from core.schema import ErrorSerializer
 from intake.models import PurchaseRequest
 from intake.selectors import requests_visible_to
 
-from .. import policies, selectors, services
-from ..models import ApprovalStep, Consultation
+from .. import policies, rule_drafts, selectors, services
+from ..models import ApprovalStep, Consultation, RuleDraft, RuleSetVersion
 from ..views import zip_response
 from .serializers import (
     AnswerInputSerializer,
@@ -21,8 +22,14 @@ from .serializers import (
     ConsultationSerializer,
     ConsultInputSerializer,
     DecisionSerializer,
+    EmergencyPublishSerializer,
     PreviewRequestSerializer,
     PreviewSerializer,
+    RejectDraftSerializer,
+    RuleDraftCreateSerializer,
+    RuleDraftSerializer,
+    RuleSetVersionListSerializer,
+    RuleSetVersionSerializer,
     StepSerializer,
 )
 
@@ -334,3 +341,168 @@ class RulePreviewView(APIView):
                 }
             ).data
         )
+
+
+# Rule changes (issue #32): versions, drafts, backtest, four eyes ------------------------------
+
+NOT_FOUND = OpenApiResponse(description="No such version or draft.")
+NOT_ADMIN = OpenApiResponse(ErrorSerializer, description="Not an admin.")
+
+
+class RuleVersionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every version of the routing rules, newest first, with what changed in words; one
+    version with all its rules. Admins only."""
+
+    permission_classes = [IsAdmin]
+    lookup_field = "number"
+
+    def get_queryset(self):
+        return RuleSetVersion.objects.select_related("created_by")
+
+    def get_serializer_class(self):
+        return RuleSetVersionListSerializer if self.action == "list" else RuleSetVersionSerializer
+
+
+class RuleDraftViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Drafted changes to the routing rules: backtested, submitted by their author and
+    published when a second admin approves them (four eyes on the rules themselves). Admins
+    only."""
+
+    serializer_class = RuleDraftSerializer
+    permission_classes = [IsAdmin]
+
+    def get_queryset(self):
+        return RuleDraft.objects.select_related(
+            "based_on", "author", "decided_by", "emergency_by", "published_version"
+        )
+
+    def _shown(self, draft, status_code=status.HTTP_200_OK):
+        return Response(
+            RuleDraftSerializer(self.get_queryset().get(pk=draft.pk)).data, status=status_code
+        )
+
+    @extend_schema(
+        summary="Draft a change to the routing rules",
+        description=(
+            "Starts from the rules in use, from an earlier version (`from_version`, a "
+            "restore), or from a whole rule set (`rules`, in a version's shape)."
+        ),
+        request=RuleDraftCreateSerializer,
+        responses={
+            201: RuleDraftSerializer,
+            400: OpenApiResponse(description="Rules that are not valid, or an unknown version."),
+            403: NOT_ADMIN,
+        },
+    )
+    def create(self, request):
+        serializer = RuleDraftCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        from_version = None
+        if "from_version" in data:
+            from_version = RuleSetVersion.objects.filter(number=data["from_version"]).first()
+            if from_version is None:
+                raise ValidationError({"from_version": ["No such version."]})
+        draft = rule_drafts.start_draft(
+            by=request.user, reason=data["reason"], from_version=from_version,
+            rules=data.get("rules"),
+        )  # fmt: skip
+        return self._shown(draft, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Backtest the draft against the last twelve months",
+        description=(
+            "Queues the backtest (a Celery task); follow `backtest.done` and `backtest.total` "
+            "on the draft until `backtest.state` is `done`."
+        ),
+        request=None,
+        responses={202: RuleDraftSerializer, 403: NOT_ADMIN, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def backtest(self, request, pk=None):
+        draft = rule_drafts.start_backtest(self.get_object(), by=request.user)
+        return self._shown(draft, status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Submit the draft for a second admin's approval",
+        request=None,
+        responses={
+            200: RuleDraftSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Not the draft's author."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Not being edited, no backtest of the draft as it is, nothing "
+                "changed, or the rules changed since the draft was started.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._shown(rule_drafts.submit_draft(self.get_object(), by=request.user))
+
+    @extend_schema(
+        summary="Approve the draft (a second admin): it is published",
+        description="Approving a change published in an emergency confirms it.",
+        request=None,
+        responses={
+            200: RuleDraftSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="The author, or not an admin."),
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="Not submitted, or the rules changed since it was started.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._shown(rule_drafts.approve_draft(self.get_object(), by=request.user))
+
+    @extend_schema(
+        summary="Reject the draft (a second admin)",
+        request=RejectDraftSerializer,
+        responses={
+            200: RuleDraftSerializer,
+            403: NOT_ADMIN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="Not submitted."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        serializer = RejectDraftSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        draft = rule_drafts.reject_draft(
+            self.get_object(), by=request.user, **serializer.validated_data
+        )
+        return self._shown(draft)
+
+    @extend_schema(
+        summary="Publish at once in an emergency",
+        description=(
+            "One admin publishes with a reason; the CIO and the CPO are told at once, and a "
+            "second admin's approval is still due within a day (an alert otherwise)."
+        ),
+        request=EmergencyPublishSerializer,
+        responses={
+            200: RuleDraftSerializer,
+            400: OpenApiResponse(description="No reason given."),
+            403: NOT_ADMIN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="Already published or rejected."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        serializer = EmergencyPublishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        draft = rule_drafts.publish_in_emergency(
+            self.get_object(), by=request.user, **serializer.validated_data
+        )
+        return self._shown(draft)

@@ -131,3 +131,20 @@ def test_an_unknown_rule_in_the_preview_link_shows_the_empty_preview(client, adm
         response = client.get(f"/approvals/rules/preview/?rule={value}")
         assert response.status_code == 400
         assert "rule: Give a whole number" in html(response)
+
+
+def test_a_rule_saved_in_the_admin_is_a_new_version_with_its_categories(client, admin_user):
+    """Issue #32: the admin's save records the version after the rule's relations are saved."""
+    from approvals import rule_versions
+
+    before = rule_versions.current_version()
+    client.force_login(admin_user)
+    category = Category.objects.get(slug="hardware")
+    response = client.post(ADD, rule_data(name="Versioned by the admin", categories=[category.pk]))
+    assert response.status_code == 302
+    version = rule_versions.latest_version()
+    assert version.number == before.number + 1
+    assert version.created_by == admin_user
+    rule = ApprovalRule.objects.get(name="Versioned by the admin")
+    assert next(r for r in version.rules if r["id"] == rule.pk)["category_ids"] == [category.pk]
+    assert version.changes[0].startswith("New rule “Versioned by the admin”")

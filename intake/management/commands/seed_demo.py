@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Department, User
+from approvals import rule_versions, workflow
 from approvals import selectors as approval_selectors
 from approvals import services as approval_services
-from approvals import workflow
 from approvals.models import (
     NEW_VENDOR,
     ApprovalRule,
@@ -112,6 +112,8 @@ class Command(BaseCommand):
                 name=name, website=website, country=country, status=status, risk_tier=tier
             )
         self._demo_rules()
+        # The demo's requests are routed under a version that has the demo's rules.
+        rule_versions.record_version(by=None, reason="The demo organisation's rules")
         self._demo_calendar()
         self._demo_vendor_records(vendors, owner=users["paul"], uploader=users["ivan"])
         self._demo_requests(users["rita"], vendors)
