@@ -293,9 +293,9 @@ def attachment_download(request, pk, attachment_pk):
 
 def _visible_or_404(user, pk) -> PurchaseRequest:
     try:
-        return selectors.request_for_page(
-            user, pk, requests=with_waiting_on(selectors.requests_with_details())
-        )
+        # The page says which rules version routed it (approvals/_steps.html).
+        requests = selectors.requests_with_details().select_related("rules_version")
+        return selectors.request_for_page(user, pk, requests=with_waiting_on(requests))
     except PurchaseRequest.DoesNotExist:
         raise Http404("No such request.") from None
 
