@@ -30,7 +30,7 @@ SET_UP_FIRST = (
 
 def needs_second_factor(user) -> bool:
     """Staff, CIO and CPO: the roles that must use two factors with a password."""
-    return bool(user.is_staff or user.is_superuser or roles.has_role(user, roles.CIO, roles.CPO))
+    return bool(roles.is_admin(user) or roles.has_role(user, roles.CIO, roles.CPO))
 
 
 def has_authenticator(user) -> bool:

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from accounts.reviewers import ReviewerIdentity, reviewer_identity
-from accounts.roles import ALL_GROUPS, CIO, CPO, has_role, is_reviewer
+from accounts.roles import ALL_GROUPS, CIO, CPO, has_role, is_admin, is_reviewer
 from core import formats
 from core.policies import ALLOWED, Verdict, deny
 from intake.models import PurchaseRequest
@@ -334,7 +334,7 @@ def leads_side(user, step: ApprovalStep) -> bool:
     procurement and finance): they hand out and take back their side's work."""
     if not user.is_active:
         return False
-    return user.is_staff or user.is_superuser or has_role(user, SIDE_LEADERS.get(step.side, CIO))
+    return is_admin(user) or has_role(user, SIDE_LEADERS.get(step.side, CIO))
 
 
 def held_by_another(user, step: ApprovalStep) -> str:
@@ -421,7 +421,7 @@ def can_be_assigned(person, step: ApprovalStep) -> Verdict:
 
 def can_manage_rules(user) -> Verdict:
     """Admins (staff) see the rules' versions, draft changes and backtest them."""
-    if user.is_authenticated and user.is_active and user.is_staff:
+    if is_admin(user):
         return ALLOWED
     return deny("Only admins change the routing rules.")
 

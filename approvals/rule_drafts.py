@@ -418,7 +418,7 @@ def _apply(draft: RuleDraft, *, by, reason: str) -> RuleSetVersion:
 
 
 def _other_admins(by):
-    return get_user_model().objects.filter(is_active=True, is_staff=True).exclude(pk=by.pk)
+    return get_user_model().objects.filter(roles.ADMINS).exclude(pk=by.pk)
 
 
 def _tell(recipients, draft: RuleDraft, *, subject: str, lines: list[str], cause: str) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from accounts import roles
 from accounts.roles import sees_everything
 from budgets import views as budget_views
 from core.keyset import keyset_page
@@ -344,7 +345,7 @@ def rule_preview(request):
     policies.can_preview_rules(request.user).enforce()
     query, rule = request.GET, None
     rule_id = integer_param(request.GET, "rule", min_value=1)
-    if request.user.is_staff and rule_id is not None:
+    if roles.is_admin(request.user) and rule_id is not None:
         rule = ApprovalRule.objects.filter(pk=rule_id).first()
         if rule is not None:
             query = routing.preview_query_for(rule)

@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.policies import ADMINS
+
 from .chain import chain_head, lock_chain_head
 from .models import AuditCheckpoint, AuditEvent
 from .sealer import seal_pending, seal_soon
@@ -120,15 +122,11 @@ def create_checkpoint(*, now=None) -> tuple[AuditCheckpoint, bool]:
 
 
 def mail_checkpoint(checkpoint: AuditCheckpoint) -> int:
-    """Sends the checkpoint to the admins (active superusers with an e-mail address, and
+    """Sends the checkpoint to the admins (`core.policies.ADMINS` with an e-mail address, and
     settings.ADMINS): a copy outside Tandem's database that a rewrite of the chain cannot reach.
     Returns how many addresses it went to."""
     User = get_user_model()
-    addresses = set(
-        User.objects.filter(is_superuser=True, is_active=True)
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    addresses = set(User.objects.filter(ADMINS).exclude(email="").values_list("email", flat=True))
     addresses.update(email for _, email in settings.ADMINS)
     if not addresses:
         return 0

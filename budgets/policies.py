@@ -8,6 +8,7 @@ from accounts import roles
 from accounts.reviewers import reviewer_identity
 from core.policies import ALLOWED, Verdict, deny
 
+from . import selectors
 from .models import Budget
 
 BUDGET_REFUSED = (
@@ -104,7 +105,7 @@ def can_view_budgets(user) -> Verdict:
     department's for the roles, the owned ones (and one's own department's) for an owner."""
     if not (user and user.is_authenticated and user.is_active):
         return deny(BUDGETS_PAGE_REFUSED)
-    if user.is_staff or roles.has_role(user, *BUDGETS_PAGE_ROLES):
+    if roles.is_admin(user) or roles.has_role(user, *BUDGETS_PAGE_ROLES):
         return ALLOWED
     cached = getattr(user, "_tandem_budgets_page", None)  # the menu and the page both ask
     if cached is not None:
@@ -123,13 +124,19 @@ def can_view_budgets(user) -> Verdict:
 
 def can_import_budgets(user) -> Verdict:
     """Admins and finance load a year's budgets."""
-    if user.is_staff or roles.has_role(user, roles.FINANCE):
+    if roles.is_admin(user) or roles.has_role(user, roles.FINANCE):
         return ALLOWED
     return deny("Only finance and admins import budgets.")
 
 
 def can_view_renewals(user) -> Verdict:
-    """Renewals are procurement's and the leaders' work."""
-    if user.is_staff or roles.has_role(user, *roles.PROCUREMENT_SIDE, *roles.LEADERS):
+    """Renewals are procurement's and the leaders' work; a contract's owner sees the renewals
+    of their own contracts (`selectors.renewals_visible_to`: the same rule)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return deny(RENEWALS_REFUSED)
+    if selectors.sees_every_renewal(user) or selectors.renewals_visible_to(user).exists():
         return ALLOWED
-    return deny("Renewals are for procurement, the CIO, the CPO and admins.")
+    return deny(RENEWALS_REFUSED)
+
+
+RENEWALS_REFUSED = "Renewals are for procurement, the CIO, the CPO, admins and contract owners."

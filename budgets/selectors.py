@@ -360,13 +360,20 @@ def requests_over_budget(user, budgets, fiscal_year) -> tuple[list[PurchaseReque
 # Renewals
 
 
+def sees_every_renewal(user) -> bool:
+    """Procurement, the leaders and admins see every renewal (the renewals page, its API and
+    the menu's link); anyone else only those of the contracts they own (`renewals_visible_to`).
+    The one rule of who sees renewals: `policies.can_view_renewals` asks it."""
+    return roles.is_admin(user) or roles.has_role(user, *roles.PROCUREMENT_SIDE, *roles.LEADERS)
+
+
 def renewals_visible_to(user) -> QuerySet:
-    """Renewals with their contract, vendor and request: procurement, leaders and admins see
-    all; a contract owner sees their own."""
+    """Renewals with their contract, vendor and request, as `sees_every_renewal` says: all, or
+    those of the contracts the user owns."""
     renewals = Renewal.objects.select_related(
         "contract__vendor", "contract__owner", "request__requester"
     ).order_by("contract__ends_on", "id")
-    if user.is_staff or roles.has_role(user, roles.PROCUREMENT, *roles.LEADERS):
+    if sees_every_renewal(user):
         return renewals
     return renewals.filter(contract__owner=user)
 

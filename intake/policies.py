@@ -4,15 +4,11 @@ The state a request must be in is the state machine's business, not a policy's."
 from django.contrib.auth.models import Group
 
 from accounts.reviewers import reviewer_identity
-from accounts.roles import PROCUREMENT_SIDE, has_role, sees_everything
+from accounts.roles import PROCUREMENT_SIDE, has_role, is_admin, sees_everything
 from core.policies import ALLOWED, Verdict, deny
 
 from .models import PurchaseRequest
 from .selectors import visibility
-
-
-def is_admin(user) -> bool:
-    return user.is_staff or user.is_superuser
 
 
 def can_view(user, purchase_request: PurchaseRequest) -> Verdict:

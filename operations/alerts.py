@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from approvals import rule_drafts
 from core import formats
+from core.policies import ADMINS
 from notifications.models import Notification, Status
 from notifications.services import absolute_url, enqueue_delivery, notify_in_app, render_email
 
@@ -47,7 +48,7 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 def admins():
-    return list(get_user_model().objects.filter(is_active=True, is_superuser=True))
+    return list(get_user_model().objects.filter(ADMINS))
 
 
 def raise_alerts(now: datetime | None = None) -> list[Alert]:

@@ -1,6 +1,6 @@
 """Who may see and work on vendors (SPEC §5, §9)."""
 
-from accounts.roles import CIO, IT_REVIEWERS, PROCUREMENT_SIDE, has_role, is_reviewer
+from accounts.roles import CIO, IT_REVIEWERS, PROCUREMENT_SIDE, has_role, is_admin, is_reviewer
 from core.policies import ALLOWED, Verdict, deny
 
 
@@ -13,14 +13,14 @@ def can_view_vendors(user) -> Verdict:
 
 def can_manage_vendor(user) -> Verdict:
     """Reviewers of either side keep vendor records, certificates and contracts up to date."""
-    if user.is_staff or has_role(user, IT_REVIEWERS, CIO, *PROCUREMENT_SIDE):
+    if is_admin(user) or has_role(user, IT_REVIEWERS, CIO, *PROCUREMENT_SIDE):
         return ALLOWED
     return deny("Only IT and procurement reviewers change vendor records.")
 
 
 def can_answer_questionnaire(user) -> Verdict:
     """The security questionnaire is IT's part of the vendor review."""
-    if user.is_staff or has_role(user, IT_REVIEWERS, CIO):
+    if is_admin(user) or has_role(user, IT_REVIEWERS, CIO):
         return ALLOWED
     return deny("Only IT reviewers answer the security questionnaire.")
 

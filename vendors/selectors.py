@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Avg, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.roles import ALL_GROUPS
+from accounts.roles import ADMINS, ALL_GROUPS
 
 from .models import (
     APPROVED_STATUSES,
@@ -85,7 +85,7 @@ def contract_owners():
     """People who may own a contract: reviewers, leaders, finance and admins who still sign in."""
     return (
         get_user_model()
-        .objects.filter(Q(groups__name__in=ALL_GROUPS) | Q(is_staff=True), is_active=True)
+        .objects.filter(Q(groups__name__in=ALL_GROUPS) | ADMINS, is_active=True)
         .distinct()
         .order_by("first_name", "last_name", "username")
     )

@@ -5,6 +5,7 @@ from django import template
 
 from accounts import roles
 from core import formats
+from core.policies import is_admin as _is_admin
 
 register = template.Library()
 
@@ -52,3 +53,9 @@ def humanize_code(value):
 def duration(value):
     """{{ sweep.interval|duration }} -> "5 minutes", never "0:05:00"."""
     return formats.duration(value)
+
+
+@register.filter
+def is_admin(user) -> bool:
+    """`{% if user|is_admin %}`: what "admin" means everywhere (core.policies.is_admin)."""
+    return _is_admin(user)
