@@ -3,7 +3,6 @@ from one SQL query, whatever the number of budgets and requests (SPEC §9)."""
 
 import functools
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -378,10 +377,6 @@ def renewals_visible_to(user) -> QuerySet:
     return renewals.filter(contract__owner=user)
 
 
-def notice_deadline(contract):
-    return contract.ends_on - timedelta(days=contract.notice_days)
-
-
 DECIDED = (State.APPROVED, State.ORDERED, State.CLOSED, State.REJECTED, State.WITHDRAWN)
 
 
@@ -409,4 +404,4 @@ def deadline_missed(renewal, today=None) -> bool:
     """The notice deadline passed and nobody decided the renewal."""
     today = today or timezone.localdate()
     decided = renewal.request is not None and renewal.request.state in DECIDED
-    return notice_deadline(renewal.contract) < today and not decided
+    return renewal.contract.notice_date < today and not decided

@@ -368,7 +368,7 @@ def renewal_line_items(contract: Contract) -> list[dict]:
 
 
 def renewal_due_on(contract: Contract) -> date:
-    return selectors.notice_deadline(contract) - timedelta(days=settings.TANDEM_RENEWAL_LEAD_DAYS)
+    return contract.notice_date - timedelta(days=settings.TANDEM_RENEWAL_LEAD_DAYS)
 
 
 def create_renewal(contract: Contract, *, today=None) -> Renewal | None:
@@ -391,7 +391,7 @@ def create_renewal(contract: Contract, *, today=None) -> Renewal | None:
                 f"{' and renews automatically' if contract.auto_renew else ''}."
             ),
             "business_justification": (
-                f"The last day to give notice is {formats.day(selectors.notice_deadline(contract))}"
+                f"The last day to give notice is {formats.day(contract.notice_date)}"
                 ". Decide before then whether to renew, renegotiate or end it."
             ),
             "vendor": contract.vendor,
@@ -425,7 +425,7 @@ def create_renewal(contract: Contract, *, today=None) -> Renewal | None:
             subject=f"Renewal to decide: {contract.title} with {contract.vendor.name}",
             lines=[
                 f"The contract ends on {formats.day(contract.ends_on)}; the last day to give "
-                f"notice is {formats.day(selectors.notice_deadline(contract))}.",
+                f"notice is {formats.day(contract.notice_date)}.",
                 f"Tandem drafted the renewal request {purchase_request.number} from the "
                 "contract. Check it and submit it for review, or withdraw it to let the "
                 "contract end.",
@@ -451,7 +451,7 @@ def create_due_renewals(today=None) -> int:
     )
     created = 0
     for contract in candidates:
-        deadline = selectors.notice_deadline(contract)
+        deadline = contract.notice_date
         if deadline - timedelta(days=lead) <= today <= deadline:
             created += create_renewal(contract, today=today) is not None
     return created
@@ -472,7 +472,7 @@ def escalate_undecided_renewals(today=None) -> int:
     )
     escalated = 0
     for renewal in due:
-        deadline = selectors.notice_deadline(renewal.contract)
+        deadline = renewal.contract.notice_date
         if today < deadline - timedelta(days=days):
             continue
         with transaction.atomic():

@@ -107,7 +107,7 @@ def renewals(request):
             "renewal": renewal,
             "may_open": renewal.request_id in visible,
             "contract": renewal.contract,
-            "deadline": selectors.notice_deadline(renewal.contract),
+            "deadline": renewal.contract.notice_date,
             "status": selectors.renewal_status(renewal, today),
             "missed": selectors.deadline_missed(renewal, today),
         }

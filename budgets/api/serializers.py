@@ -53,7 +53,7 @@ class RenewalSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_notice_deadline(self, renewal) -> str:
-        return selectors.notice_deadline(renewal.contract).isoformat()
+        return renewal.contract.notice_date.isoformat()
 
     def get_status(self, renewal) -> str:
         return selectors.renewal_status(renewal)
