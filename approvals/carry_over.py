@@ -10,6 +10,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Max
 
+from core import formats
+
 from .models import ApprovalStep, ProcessSettings, RoundSnapshot, StepKind, StepState
 
 
@@ -61,7 +63,8 @@ def material_changes(
             changes.append("the total cost changed")
     elif new > old * (1 + tolerance_percent / Decimal(100)):
         changes.append(
-            f"the total cost rose from {old:,.2f} to {new:,.2f} {currency}, more than the "
+            f"the total cost rose from {formats.money(old, currency)} to "
+            f"{formats.money(new, currency)}, more than the "
             f"{tolerance_percent.normalize():f}% tolerance"
         )
     if before.vendor_id != after.vendor_id or (

@@ -12,10 +12,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db.models import Count, Max, Q, Sum
+from django.utils import translation
 
 from accounts import roles
 from budgets import services as budgets
 from budgets.models import OverrunAction
+from core import formats
 from intake.models import DataClassification
 from vendors.models import RiskTier
 
@@ -181,11 +183,16 @@ def preview_query_for(rule: ApprovalRule) -> dict[str, str]:
     return query
 
 
+def _amount(value: Decimal, currency: str) -> str:
+    """An amount as a reason writes it ("12,500.00 EUR", `core.formats.money`, in the reader's
+    language): formatted once per value, not once per rule and request (routing against 500
+    rules formats the same few amounts again and again)."""
+    return _formatted(value, currency, translation.get_language())
+
+
 @functools.lru_cache(maxsize=4096)
-def _amount(value: Decimal) -> str:
-    """An amount as a reason writes it ("12,500.00"): formatted once per value, not once per
-    rule and request (routing against 500 rules formats the same few amounts again and again)."""
-    return f"{value:,.2f}"
+def _formatted(value: Decimal, currency: str, language: str | None) -> str:
+    return formats.money(value, currency)
 
 
 def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
@@ -196,11 +203,15 @@ def explain(rule: ApprovalRule, facts: RequestFacts) -> list[str] | None:
     if rule.min_total is not None:
         if facts.total_base is None or facts.total_base < rule.min_total:
             return None
-        reasons.append(f"total cost {_amount(facts.total_base)} {base} ≥ {_amount(rule.min_total)}")
+        reasons.append(
+            f"total cost {_amount(facts.total_base, base)} ≥ {_amount(rule.min_total, base)}"
+        )
     if rule.max_total is not None:
         if facts.total_base is None or facts.total_base >= rule.max_total:
             return None
-        reasons.append(f"total cost {_amount(facts.total_base)} {base} < {_amount(rule.max_total)}")
+        reasons.append(
+            f"total cost {_amount(facts.total_base, base)} < {_amount(rule.max_total, base)}"
+        )
     if rule.category_ids:
         if facts.category_id not in rule.category_ids:
             return None

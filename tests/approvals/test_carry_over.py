@@ -104,7 +104,7 @@ def test_the_cost_tolerance_boundary_is_exact(sent_back, requester, unit_price, 
         assert not material.exists()
     else:
         assert material.get().payload["changes"] == [
-            "the total cost rose from 1,000.00 to 1,100.01 EUR, more than the 10% tolerance"
+            "the total cost rose from 1,000.00 EUR to 1,100.01 EUR, more than the 10% tolerance"
         ]
 
 

@@ -91,7 +91,7 @@ def test_the_same_cost_says_whose_approval_carries_over(client, requester, sent_
 def test_doubling_the_cost_asks_every_approver_again(client, requester, sent_back):
     client.force_login(requester)
     assert effect(client, form_of(sent_back, unit_price="30000.00")) == (
-        "This change restarts the review: the total cost rose from 15,000.00 to 30,000.00 EUR, "
+        "This change restarts the review: the total cost rose from 15,000.00 EUR to 30,000.00 EUR, "
         "more than the 10% tolerance. All four approvers are asked again: Ivan Ito (IT review), "
         "Paula Pike (Procurement), Cora Chen (CIO) and Cleo Cole (CPO)."
     )

@@ -158,8 +158,8 @@ def test_every_condition_explains_itself(group):
     assert it_step.reasons[0] == "Default IT review: baseline IT review of every routed request"
     reasons = it_step.reasons[1]
     for expected in [
-        "total cost 500.00 EUR ≥ 100.00",
-        "total cost 500.00 EUR < 1,000.00",
+        "total cost 500.00 EUR ≥ 100.00 EUR",
+        "total cost 500.00 EUR < 1,000.00 EUR",
         "category is SaaS subscription",
         "data classification is confidential",
         "handles personal data",

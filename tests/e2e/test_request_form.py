@@ -209,7 +209,7 @@ def test_approvers_will_be_follows_the_answers(live_server, sign_in, requester):
     expect(preview.locator('[data-stage="2"]')).to_contain_text("(CIO)")
     preview.locator('[data-stage="2"] summary').click()
     expect(preview.locator('[data-stage="2"]')).to_contain_text(
-        "CIO above 25k: total cost 30,000.00 EUR ≥ 25,000.00"
+        "CIO above 25k: total cost 30,000.00 EUR ≥ 25,000.00 EUR"
     )
 
     page.get_by_label("Handles personal data").select_option(label="Yes")

@@ -160,7 +160,7 @@ def test_a_resubmission_that_doubles_the_cost_warns_before_saving(
     line(page, 0, "unit_price").fill("30000")
 
     expect(warning).to_contain_text(
-        "This change restarts the review: the total cost rose from 15,000.00 to 30,000.00 EUR, "
+        "This change restarts the review: the total cost rose from 15,000.00 EUR to 30,000.00 EUR, "
         "more than the 10% tolerance."
     )
     expect(warning).to_contain_text(

@@ -112,7 +112,7 @@ def test_approvers_preview_routes_the_unsaved_form(client, requester):
     )
     stage_two = re.search(r'<li data-stage="2">.*?</li>', big, re.S).group()
     assert "nobody yet (CIO)</span>" in stage_two  # the role by its display name
-    assert "CIO above 25k: total cost 30,000.00 EUR ≥ 25,000.00" in stage_two
+    assert "CIO above 25k: total cost 30,000.00 EUR ≥ 25,000.00 EUR" in stage_two
     assert "a total of 30,000.00 EUR" in big
 
 
