@@ -125,7 +125,7 @@ def step_topic(step: ApprovalStep) -> str:
 def steps_closed(steps) -> None:
     """The one place a step's closing reaches people (SPEC §4: nobody is left thinking a closed
     step waits on them): its notices are settled for every recipient, on every channel, saying
-    how it closed ("Approved by Ivan Novak", "Closed: withdrawn by Rita Requester"). In-app
+    how it closed ("Ivan Novak approved", "Closed: Rita Requester withdrew the request"). In-app
     notices in this transaction; chat messages are updated after it commits (the hooks of
     `mark_done`). Every way a step closes calls it: a decision, the decision that ends its
     round, a withdrawal, a vendor not approved, a work item done."""

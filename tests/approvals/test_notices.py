@@ -128,13 +128,13 @@ def test_deciding_settles_the_other_group_members_notices(
     services.decide_step(step, by=it_reviewer, decision="approve", comment="Fine")
     theirs = in_app(second_it_reviewer).get()
     assert theirs.done_at is not None and theirs.read_at is None
-    assert theirs.done_note == f"Approved by {it_reviewer}"
+    assert theirs.done_note == f"{it_reviewer} approved"
     assert unread_for(second_it_reviewer).count() == 0
     client.force_login(second_it_reviewer)
     inbox = client.get("/notifications/")
     assert inbox.context["unread_notifications"] == 0
     page = inbox.content.decode()
-    assert 'data-done="true"' in page and f"Approved by {it_reviewer}" in page
+    assert 'data-done="true"' in page and f"{it_reviewer} approved" in page
 
 
 def test_reminders_are_settled_too_and_a_rejection_settles_the_other_side(

@@ -62,7 +62,7 @@ def test_paul_orders_the_approved_request_and_rita_confirms_receipt(live_server,
     ).to_be_visible()
     order = page.locator('[data-work-item="order"]')
     expect(order).to_have_attribute("data-step-state", "done")
-    expect(order).to_contain_text("Done by Paul Procure")
+    expect(order).to_contain_text("Paul Procure recorded the order")
     page.get_by_role("link", name="Waiting for me").click()
     expect(page.get_by_text("Nothing waits for you right now.")).to_be_visible()
     sign_out(page, live_server)
