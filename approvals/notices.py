@@ -70,7 +70,11 @@ class StepPeople:
 
 
 def describe(step: ApprovalStep) -> str:
-    return subject_of(step).description
+    """The step's subject in a notice's lines. Every notice about a step names its subject in
+    the subject line ("For your decision: PR-2026-00042 Miro boards"), and the inbox shows the
+    subject and the lines together: the lines say "the request from Rita Requester", never
+    the number and title a second time."""
+    return subject_of(step).reference
 
 
 def notify_in_their_zones(
@@ -208,9 +212,9 @@ def request_decided(
     step: ApprovalStep | None = None,
 ) -> None:
     who = f"{by}{f' (for {on_behalf_of})' if on_behalf_of else ''}" if by else "Tandem"
-    what = f"{purchase_request.number} “{purchase_request.title}”"
+    what = f"{purchase_request.number} “{purchase_request.title}”"  # said once, in the subject
     on_step = f" at the {step.reviewer_label} step" if step is not None else ""
-    lines = [f"{who} decided{on_step}: your request {what} was {outcome}."]
+    lines = [f"{who} decided{on_step}: your request was {outcome}."]
     if comment:
         lines.append(f"{'Comment' if outcome == 'approved' else 'Reason'}: {quoted(comment)}")
     notify(
@@ -290,16 +294,14 @@ def work_item_opened(step: ApprovalStep) -> None:
         if step.kind == StepKind.ORDER:
             subject = f"To order: {request.number} {request.title}"
             lines = [
-                f"{request.number} “{request.title}” from {request.requester} is approved and "
-                "ready to order.",
+                f"The request from {request.requester} is approved and ready to order.",
                 f"Place the order and record its PO number. {due}",
             ]
             action = "Record the order"
         else:
             subject = f"Ordered: {request.number} {request.title}"
             lines = [
-                f"Your request {request.number} “{request.title}” was ordered "
-                f"(PO {request.po_number}).",
+                f"Your request was ordered (PO {request.po_number}).",
                 f"When it arrives, confirm receipt to close the request. {due}",
             ]
             action = "Confirm receipt"
