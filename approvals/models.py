@@ -193,6 +193,13 @@ class StepKind(models.TextChoices):
 
 
 WORK_ITEM_KINDS = (StepKind.ORDER, StepKind.RECEIPT)
+# What the person who closed a step did, in their words (`ApprovalStep.closing_note`).
+DECIDED_WORDS = {
+    StepState.APPROVED: "approved",
+    StepState.REJECTED: "rejected it",
+    StepState.CHANGES_REQUESTED: "asked for changes",
+}
+DONE_WORDS = {StepKind.ORDER: "recorded the order", StepKind.RECEIPT: "confirmed receipt"}
 
 
 DECIDED_STATES = (StepState.APPROVED, StepState.REJECTED, StepState.CHANGES_REQUESTED)
@@ -559,18 +566,21 @@ class ApprovalStep(ConcurrentTransitionMixin, models.Model):
     )
     def supersede(self, *, because: str = ""):
         """Closed without its own decision: `because` says why, in words every channel shows
-        ("withdrawn by Rita Requester")."""
+        ("Rita Requester withdrew the request")."""
         self.next_alert_at = None
         self.closed_because = because[:200]
 
     @property
     def closing_note(self) -> str:
-        """How every channel's message about a closed step says it closed: "Approved by Ivan
-        Novak", "Closed: withdrawn by Rita Requester"."""
+        """How every channel's message about a closed step says it closed, as people say it:
+        "Ivan Novak approved", "Paul Okafor asked for changes", "Cora Chen (for Carl Ito)
+        rejected it", "Closed: Rita Requester withdrew the request"."""
         if self.state == StepState.SUPERSEDED:
             return f"Closed: {self.closed_because or 'the round ended'}"
-        by = f"{self.decided_by}" + (f" for {self.decided_for}" if self.decided_for_id else "")
-        return f"{self.get_state_display()} by {by}"
+        by = f"{self.decided_by}" + (f" (for {self.decided_for})" if self.decided_for_id else "")
+        if self.state == StepState.DONE:
+            return f"{by} {DONE_WORDS.get(self.kind, 'did it')}"
+        return f"{by} {DECIDED_WORDS.get(self.state, self.get_state_display().lower())}"
 
     def _record_decision(self, by, on_behalf_of, comment, at):
         self.next_alert_at = None

@@ -70,7 +70,11 @@ class StepPeople:
 
 
 def describe(step: ApprovalStep) -> str:
-    return subject_of(step).description
+    """The step's subject in a notice's lines. Every notice about a step names its subject in
+    the subject line ("For your decision: PR-2026-00042 Miro boards"), and the inbox shows the
+    subject and the lines together: the lines say "the request from Rita Requester", never
+    the number and title a second time."""
+    return subject_of(step).reference
 
 
 def notify_in_their_zones(
@@ -125,7 +129,7 @@ def step_topic(step: ApprovalStep) -> str:
 def steps_closed(steps) -> None:
     """The one place a step's closing reaches people (SPEC §4: nobody is left thinking a closed
     step waits on them): its notices are settled for every recipient, on every channel, saying
-    how it closed ("Approved by Ivan Novak", "Closed: withdrawn by Rita Requester"). In-app
+    how it closed ("Ivan Novak approved", "Closed: Rita Requester withdrew the request"). In-app
     notices in this transaction; chat messages are updated after it commits (the hooks of
     `mark_done`). Every way a step closes calls it: a decision, the decision that ends its
     round, a withdrawal, a vendor not approved, a work item done."""
@@ -208,9 +212,9 @@ def request_decided(
     step: ApprovalStep | None = None,
 ) -> None:
     who = f"{by}{f' (for {on_behalf_of})' if on_behalf_of else ''}" if by else "Tandem"
-    what = f"{purchase_request.number} “{purchase_request.title}”"
+    what = f"{purchase_request.number} “{purchase_request.title}”"  # said once, in the subject
     on_step = f" at the {step.reviewer_label} step" if step is not None else ""
-    lines = [f"{who} decided{on_step}: your request {what} was {outcome}."]
+    lines = [f"{who} decided{on_step}: your request was {outcome}."]
     if comment:
         lines.append(f"{'Comment' if outcome == 'approved' else 'Reason'}: {quoted(comment)}")
     notify(
@@ -290,16 +294,14 @@ def work_item_opened(step: ApprovalStep) -> None:
         if step.kind == StepKind.ORDER:
             subject = f"To order: {request.number} {request.title}"
             lines = [
-                f"{request.number} “{request.title}” from {request.requester} is approved and "
-                "ready to order.",
+                f"The request from {request.requester} is approved and ready to order.",
                 f"Place the order and record its PO number. {due}",
             ]
             action = "Record the order"
         else:
             subject = f"Ordered: {request.number} {request.title}"
             lines = [
-                f"Your request {request.number} “{request.title}” was ordered "
-                f"(PO {request.po_number}).",
+                f"Your request was ordered (PO {request.po_number}).",
                 f"When it arrives, confirm receipt to close the request. {due}",
             ]
             action = "Confirm receipt"

@@ -300,7 +300,7 @@ def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> l
 
         def lines():
             return [
-                f"{describe(step)} was approved and its order was due "
+                f"The request from {request.requester} was approved and its order was due "
                 f"{formats.due(step.due_at, dated=True)}.",
                 "Place the order and record its PO number.",
             ]
@@ -311,8 +311,8 @@ def _work_item_reminder(step: ApprovalStep, sequence: int, reviewers, zone) -> l
 
         def lines():
             return [
-                f"Your request {request.number} “{request.title}” was ordered on "
-                f"{formats.day(request.ordered_on)} (PO {request.po_number}).",
+                f"Your request was ordered on {formats.day(request.ordered_on)} "
+                f"(PO {request.po_number}).",
                 "When it has arrived, confirm receipt to close the request.",
             ]
 
@@ -343,7 +343,8 @@ def _escalation(step: ApprovalStep, targets, zone) -> list[Message]:
             lambda: {
                 "subject": f"Escalated: {request.number} {request.title} is not ordered yet",
                 "lines": [
-                    f"{describe(step)} was approved on {formats.when(step.opened_at)}, its "
+                    f"The request from {request.requester} was approved on "
+                    f"{formats.when(step.opened_at)}, its "
                     f"order was due {formats.due(step.due_at, dated=True)}, and it is still "
                     "waiting for procurement to place the order.",
                     "Follow it up with procurement, or record the order yourself.",

@@ -47,6 +47,11 @@ class RequestSubject(StepSubject):
     def description(self) -> str:
         return f"{self.obj.number} “{self.obj.title}” from {self.obj.requester}"
 
+    @property
+    def reference(self) -> str:
+        """The subject once its label has named it (a notice's subject line)."""
+        return f"the request from {self.obj.requester}"
+
     def barred_people(self) -> set[int]:
         """Who never decides its steps (four eyes): the requester."""
         return {self.obj.requester_id}
@@ -73,6 +78,11 @@ class VendorReviewSubject(StepSubject):
     @property
     def description(self) -> str:
         return f"the review of the vendor {self.obj.name}"
+
+    @property
+    def reference(self) -> str:
+        """The subject once its label has named it (a notice's subject line)."""
+        return "the vendor's review"
 
     def barred_people(self) -> set[int]:
         """Who never decides its review (four eyes): whoever proposed the vendor or filed a

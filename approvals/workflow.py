@@ -101,7 +101,7 @@ def withdraw_request(purchase_request: PurchaseRequest, *, by, reason: str = "")
             purchase_request.steps.select_for_update().filter(
                 state__in=[StepState.OPEN, StepState.WAITING]
             ),
-            because=f"withdrawn by {by}",
+            because=f"{by} withdrew the request",
         )
     return purchase_request
 

@@ -75,6 +75,10 @@ def budget_chart(budgets) -> dict:
         "type": "bar",
         "stacked": True,
         "labels": [budget.scope_label for budget in budgets],
+        "axes": {
+            "x": "Department · category",
+            "y": f"Amount ({settings.TANDEM_BASE_CURRENCY})",
+        },
         "datasets": [
             {"label": "Committed", "data": [float(b.committed) for b in budgets]},
             {"label": "In flight", "data": [float(b.in_flight) for b in budgets]},
@@ -84,13 +88,16 @@ def budget_chart(budgets) -> dict:
 
 
 def chart_data(figures: selectors.Figures) -> dict:
-    """What static/js/dashboard.js draws, embedded in the page with json_script."""
+    """What static/js/dashboard.js draws, embedded in the page with json_script: each chart's
+    labels and series, and its axes' titles with their units (EUR, days), which the script
+    shows with a legend on every chart."""
     charts = {}
     for key, spend in figures.spend.items():
         charts[f"spend-{key}"] = {
             "type": "bar",
             "stacked": True,
             "labels": [date_format(month, "M Y") for month in spend.months],
+            "axes": {"x": "Month of approval", "y": f"Spend ({settings.TANDEM_BASE_CURRENCY})"},
             "datasets": [
                 {"label": series.label, "data": [float(v) for v in series.values]}
                 for series in spend.series
@@ -106,6 +113,7 @@ def chart_data(figures: selectors.Figures) -> dict:
         "stacked": False,
         "unit": unit,
         "labels": [side.label for side in figures.sides],
+        "axes": {"x": "Side", "y": f"Average time to decide ({unit})"},
         "datasets": [
             {
                 "label": f"Average {unit} to decide",

@@ -135,9 +135,41 @@ def change_request(purchase_request: PurchaseRequest) -> ChangeRequest | None:
     )
 
 
+@dataclass(frozen=True)
+class Closing:
+    """Who closed a request (and for whom) and when: the end of its story."""
+
+    by: object
+    on_behalf_of: object
+    at: object
+
+
+def closing(purchase_request: PurchaseRequest) -> Closing | None:
+    """How a closed request was closed, read from its `close` audit event; None unless closed."""
+    if purchase_request.state != State.CLOSED:
+        return None
+    event = (
+        AuditEvent.objects.for_object(purchase_request)
+        .filter(kind="close")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    if event is None:
+        return None
+    return Closing(by=event.actor, on_behalf_of=event.on_behalf_of, at=event.occurred_at)
+
+
 RECENT_DAYS = 365
 SIMILAR_TITLE_THRESHOLD = 0.3
 OPEN_STATES = (State.IN_REVIEW, State.CHANGES_REQUESTED, State.APPROVED, State.ORDERED)
+# A request's own page warns of duplicates while it can still be stopped before money is spent;
+# once ordered, closed, rejected or withdrawn the warning would only be noise.
+DUPLICATE_WARNING_STATES = (
+    State.DRAFT,
+    State.IN_REVIEW,
+    State.CHANGES_REQUESTED,
+    State.APPROVED,
+)
 
 
 def similar_title(title: str) -> Q:
@@ -163,6 +195,19 @@ def duplicates_for(user, *, title: str, vendor_id=None, exclude_pk=None) -> dict
         else set()
     )
     return found
+
+
+def duplicates_of_request(user, purchase_request: PurchaseRequest) -> dict | None:
+    """The duplicate warning of a request's page (`duplicates_for`), or None once the request
+    is past the point where a duplicate could still save money (`DUPLICATE_WARNING_STATES`)."""
+    if purchase_request.state not in DUPLICATE_WARNING_STATES:
+        return None
+    return duplicates_for(
+        user,
+        title=purchase_request.title,
+        vendor_id=purchase_request.vendor_id,
+        exclude_pk=purchase_request.pk,
+    )
 
 
 def possible_duplicates(*, title: str, vendor_id=None, exclude_pk=None, limit: int = 10):

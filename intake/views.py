@@ -42,7 +42,7 @@ from .forms import (
     PurchaseRequestForm,
     RatingForm,
 )
-from .models import Attachment, PurchaseRequest
+from .models import Attachment, PurchaseRequest, State
 
 
 def my_requests(request):
@@ -133,19 +133,26 @@ def request_page(request, pk, *, refused: RefusedDecision | None = None):
         "queue": None if queue is None else queue[:QUEUE_PARAM_LENGTH],
         "work_items": work_after_approval(purchase_request),
         "earlier_rounds": earlier_rounds(purchase_request),
-        "duplicates": selectors.duplicates_for(
-            user,
-            title=purchase_request.title,
-            vendor_id=purchase_request.vendor_id,
-            exclude_pk=purchase_request.pk,
-        ),
-        "rating_form": RatingForm() if can_rate(user, purchase_request) else None,
+        "duplicates": selectors.duplicates_of_request(user, purchase_request),
         "change_request": selectors.change_request(purchase_request),
+        "closing": selectors.closing(purchase_request),
+        **_ratings(purchase_request, user),
     }
     if refused is not None and (context["card"] is None or context["card"].refused is None):
         messages.error(request, refused.message)  # no box of the card to show it at
     status = 400 if refused is not None else 200
     return render(request, "intake/request_detail.html", context, status=status)
+
+
+def _ratings(purchase_request, user) -> dict:
+    """A closed request's vendor ratings as given, and the form only for whoever may rate and
+    has not yet (one rating per person and request)."""
+    if purchase_request.state != State.CLOSED or not purchase_request.vendor_id:
+        return {"ratings": [], "rating_form": None}
+    ratings = vendor_selectors.ratings_of_request(purchase_request)
+    rated = any(rating.rater_id == user.pk for rating in ratings)
+    may_rate = not rated and can_rate(user, purchase_request).allowed
+    return {"ratings": ratings, "rating_form": RatingForm() if may_rate else None}
 
 
 @require_POST

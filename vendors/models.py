@@ -1,5 +1,5 @@
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -391,3 +391,15 @@ class VendorRating(models.Model):
 
     def __str__(self):
         return f"{self.vendor} rated by {self.rater}"
+
+    @property
+    def overall(self) -> Decimal:
+        """The mean of delivery, quality and support, to one decimal (the vendor page's
+        "Overall" is the same mean over all ratings)."""
+        mean = Decimal(self.delivery + self.quality + self.support) / 3
+        return mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def stars(self) -> int:
+        """Whole stars out of 5 for `overall`, halves rounded up."""
+        return int(self.overall.quantize(Decimal("1"), rounding=ROUND_HALF_UP))

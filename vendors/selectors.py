@@ -14,6 +14,7 @@ from .models import (
     Certificate,
     Contract,
     Vendor,
+    VendorRating,
     VendorStatus,
 )
 
@@ -119,4 +120,13 @@ def search_vendors_to_request_from(query: str, limit: int = 8) -> list[Vendor]:
                 When(status__in=APPROVED_STATUSES, then=Value(0)), default=Value(1)
             ),
         ).order_by("starts", "approved_first", "name")[:limit]
+    )
+
+
+def ratings_of_request(purchase_request) -> list[VendorRating]:
+    """The ratings given to the vendor of a closed request, by whom, oldest first."""
+    return list(
+        VendorRating.objects.filter(request=purchase_request)
+        .select_related("rater")
+        .order_by("created_at", "id")
     )

@@ -28,6 +28,12 @@
     return dataset.label === "Other" ? otherColour : palette[index % palette.length];
   }
 
+  // An axis says what it counts and in which unit ("Spend (EUR)"), from the page's data.
+  function axisTitle(spec, axis) {
+    var text = (spec.axes || {})[axis];
+    return { display: Boolean(text), text: text || "" };
+  }
+
   function draw(canvas, spec) {
     var datasets = spec.datasets.map(function (dataset, index) {
       return {
@@ -48,7 +54,8 @@
         aspectRatio: canvas.parentElement.clientWidth < 500 ? 1 : 2,
         animation: reduceMotion ? false : { duration: 400 },
         plugins: {
-          legend: { display: datasets.length > 1, position: "bottom" },
+          // Every chart names its series, even a single one ("Average days to decide").
+          legend: { display: true, position: "bottom" },
           tooltip: {
             callbacks: {
               label: function (context) {
@@ -58,9 +65,10 @@
           },
         },
         scales: {
-          x: { stacked: spec.stacked },
+          x: { stacked: spec.stacked, title: axisTitle(spec, "x") },
           y: {
             stacked: spec.stacked,
+            title: axisTitle(spec, "y"),
             beginAtZero: true,
             ticks: {
               callback: function (value) {

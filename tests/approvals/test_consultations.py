@@ -14,6 +14,7 @@ from approvals import policies, selectors, services, workflow
 from approvals.models import Consultation, ConsultationReminder
 from approvals.reminders import remind_consultation, sweep_due_consultations
 from audit.models import AuditEvent
+from core.formats import when
 from notifications.models import Channel, Notification
 from tests.factories import PurchaseRequestFactory, UserFactory
 
@@ -371,6 +372,8 @@ def test_ask_and_answer_through_the_pages(client, it_step, it_reviewer, cio):
     detail = client.get(page).content.decode()
     assert f'action="/approvals/consultations/{consultation.pk}/answer/"' in detail
     assert "Ask a colleague for a second opinion" not in detail  # cora may not decide it
+    # Dates as on every other page (core.formats.when), not "2026-12-03 10:00 CET".
+    assert f"· {when(consultation.asked_at)}: “Is Miro on the list?”" in detail
     response = client.post(
         f"/approvals/consultations/{consultation.pk}/answer/", {"answer": "Yes."}, follow=True
     )

@@ -46,6 +46,28 @@ def test_for_your_decision_names_who_submitted_the_title_and_why(
     assert notice.topic == f"step:{step.pk}"
 
 
+def test_notices_say_the_title_once_in_subject_and_summary(
+    in_review, requester, it_reviewer, procurement
+):
+    """The inbox shows subject and summary together (issue 29, item 9): the title is the
+    subject's, the lines say "the request from Rita"."""
+    services.decide_step(in_review.steps.get(side="it"), by=it_reviewer, decision="approve")
+    services.decide_step(
+        in_review.steps.get(side="procurement"), by=procurement, decision="approve"
+    )
+    notices = [
+        in_app(it_reviewer).get(subject__startswith="For your decision"),
+        in_app(requester).get(subject__contains="approved by"),
+        in_app(procurement).get(subject__startswith="To order"),
+    ]
+    for notice in notices:
+        said = f"{notice.subject}\n{notice.summary}"
+        assert said.count("Figma for the UX team") == 1, said
+        assert said.count(in_review.number) == 1, said
+    assert f"the request from {requester}" in notices[0].summary
+    assert "your request was approved" in notices[1].summary
+
+
 def test_the_next_stage_names_the_approver_and_their_comment(
     leadership_rules, requester, it_reviewer, procurement, cio, cpo
 ):
@@ -128,13 +150,13 @@ def test_deciding_settles_the_other_group_members_notices(
     services.decide_step(step, by=it_reviewer, decision="approve", comment="Fine")
     theirs = in_app(second_it_reviewer).get()
     assert theirs.done_at is not None and theirs.read_at is None
-    assert theirs.done_note == f"Approved by {it_reviewer}"
+    assert theirs.done_note == f"{it_reviewer} approved"
     assert unread_for(second_it_reviewer).count() == 0
     client.force_login(second_it_reviewer)
     inbox = client.get("/notifications/")
     assert inbox.context["unread_notifications"] == 0
     page = inbox.content.decode()
-    assert 'data-done="true"' in page and f"Approved by {it_reviewer}" in page
+    assert 'data-done="true"' in page and f"{it_reviewer} approved" in page
 
 
 def test_reminders_are_settled_too_and_a_rejection_settles_the_other_side(

@@ -1,7 +1,8 @@
 """The CIO's dashboard in a real browser: the demo organisation (seed_demo) plus a year of
 decided requests, signed in as the demo CIO. Chart.js must have drawn every chart (from the
 page's json_script data, by static/js/dashboard.js) with no script error and no
-Content-Security-Policy violation; screenshots land in test-results/."""
+Content-Security-Policy violation, each with a visible legend and axis titles that name their
+units; screenshots land in test-results/."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -26,6 +27,14 @@ pytestmark = [
 
 # seed_demo sets budgets for Marketing and Sales: their chart is drawn too.
 CHARTS = ["side-time", "spend-category", "spend-vendor", "spend-department", "budgets"]
+# Each chart's value axis names its unit (issue 29, item 11).
+AXIS_Y = {
+    "side-time": "Average time to decide (hours)",
+    "spend-category": "Spend (EUR)",
+    "spend-vendor": "Spend (EUR)",
+    "spend-department": "Spend (EUR)",
+    "budgets": "Amount (EUR)",
+}
 
 
 def a_year_of_decisions():
@@ -114,6 +123,21 @@ def test_the_cio_sees_the_dashboard_charts(live_server, page: Page, sign_in, req
         datasets = canvas.evaluate("c => Chart.getChart(c).data.datasets.length")
         assert datasets >= 1, key
         expect(page.locator(f"#table-{key}")).to_be_attached()
+        legend, x_title, y_title = canvas.evaluate(
+            """c => {
+                const chart = Chart.getChart(c);
+                const scales = chart.options.scales;
+                return [
+                    {shown: chart.options.plugins.legend.display,
+                     items: chart.legend.legendItems.length, height: chart.legend.height},
+                    scales.x.title.display && scales.x.title.text,
+                    scales.y.title.display && scales.y.title.text,
+                ];
+            }"""
+        )
+        assert legend["shown"] and legend["items"] >= 1 and legend["height"] > 0, (key, legend)
+        assert x_title, key
+        assert y_title == AXIS_Y[key], (key, y_title)
     spend = page.locator('canvas[data-chart="spend-vendor"]')
     assert spend.evaluate("c => Chart.getChart(c).data.labels.length") == 12
 

@@ -106,6 +106,26 @@ def test_each_chart_has_its_data_and_a_table(client, cio, world):
     assert re.findall(r">([\d,]+)</td>", may) == ["3,000", "1,000", "4,000"]
 
 
+def test_a_month_without_spend_is_said_in_words_not_as_zeros(client, cio, world):
+    client.force_login(cio)
+    page = html(client.get(DASHBOARD))
+    table = re.search(r'id="table-spend-category".*?</table>', page, flags=re.DOTALL).group(0)
+    february = re.search(r'<tr data-month="2026-02">.*?</tr>', table, flags=re.DOTALL).group(0)
+    assert "No requests approved in February 2026" in february
+    assert not re.findall(r">[\d,]+</td>", february)
+    march = re.search(r'<tr data-month="2026-03">.*?</tr>', table, flags=re.DOTALL).group(0)
+    assert "No requests approved" not in march and "2,000" in march
+
+
+def test_every_chart_names_its_axes_with_their_units(client, cio, world, settings):
+    settings.TANDEM_BASE_CURRENCY = "EUR"
+    client.force_login(cio)
+    charts = chart_data(client.get(DASHBOARD))
+    for key in ("spend-category", "spend-vendor", "spend-department"):
+        assert charts[key]["axes"] == {"x": "Month of approval", "y": "Spend (EUR)"}
+    assert charts["side-time"]["axes"] == {"x": "Side", "y": "Average time to decide (days)"}
+
+
 def test_the_page_adds_no_inline_script(client, cio, world):
     """A Content-Security-Policy without 'unsafe-inline' is coming: the charts are drawn by
     static/js/dashboard.js from json_script data, never by code in the page."""

@@ -138,7 +138,7 @@ def withdraw_through_the_api(client, api, people, request):
     return api.as_user(people["rita"]).post(f"/api/requests/{request.pk}/withdraw/")
 
 
-IT_APPROVED = ({"it": "Approved by {ivan}"}, ["DUIVAN", "DUIRIS"])
+IT_APPROVED = ({"it": "{ivan} approved"}, ["DUIVAN", "DUIRIS"])
 CLOSING = [
     pytest.param(approve_on_the_page, *IT_APPROVED, id="approved on the page"),
     pytest.param(approve_through_the_api, *IT_APPROVED, id="approved through the API"),
@@ -146,14 +146,14 @@ CLOSING = [
     pytest.param(approve_in_slack, *IT_APPROVED, id="approved in Slack"),
     pytest.param(
         reject_through_the_api,
-        {"it": "Rejected by {ivan}", "procurement": "Closed: {ivan} rejected the IT review step"},
+        {"it": "{ivan} rejected it", "procurement": "Closed: {ivan} rejected the IT review step"},
         ["DUIVAN", "DUIRIS", "DUPAUL"],
         id="rejected, closing the other side",
     ),
     pytest.param(
         ask_for_changes_on_the_page,
         {
-            "procurement": "Changes requested by {paul}",
+            "procurement": "{paul} asked for changes",
             "it": "Closed: {paul} asked for changes at the Procurement step",
         },
         ["DUIVAN", "DUIRIS", "DUPAUL"],
@@ -161,13 +161,19 @@ CLOSING = [
     ),
     pytest.param(
         withdraw_on_the_page,
-        {"it": "Closed: withdrawn by {rita}", "procurement": "Closed: withdrawn by {rita}"},
+        {
+            "it": "Closed: {rita} withdrew the request",
+            "procurement": "Closed: {rita} withdrew the request",
+        },
         ["DUIVAN", "DUIRIS", "DUPAUL"],
         id="withdrawn on the page",
     ),
     pytest.param(
         withdraw_through_the_api,
-        {"it": "Closed: withdrawn by {rita}", "procurement": "Closed: withdrawn by {rita}"},
+        {
+            "it": "Closed: {rita} withdrew the request",
+            "procurement": "Closed: {rita} withdrew the request",
+        },
         ["DUIVAN", "DUIRIS", "DUPAUL"],
         id="withdrawn through the API",
     ),
@@ -207,10 +213,8 @@ def test_a_button_left_after_a_withdrawal_decides_nothing_and_says_so(
     for action in ("approve", "reject"):  # reject would ask its reason first: it does not
         assert signed_click(client, it_step, user="UIRIS", action=action).status_code == 200
     told = [m["text"] for m in slack.called("chat.postEphemeral")]
-    assert (
-        told
-        == [f"Nothing was decided: This step is already closed: withdrawn by {people['rita']}."] * 2
-    )
+    withdrew = f"{people['rita']} withdrew the request"
+    assert told == [f"Nothing was decided: This step is already closed: {withdrew}."] * 2
     assert slack.called("views.open") == []
     it_step.refresh_from_db()
     assert it_step.state == StepState.SUPERSEDED and it_step.decided_by is None
@@ -240,7 +244,7 @@ def test_after_a_resubmit_the_old_rounds_messages_are_closed_and_the_new_ones_li
     new = SlackMessage.objects.filter(step__round=2)
     assert old.count() == 3 and new.count() == 3
     assert set(old.values_list("settled_note", flat=True)) == {
-        f"Changes requested by {people['paul']}",
+        f"{people['paul']} asked for changes",
         f"Closed: {people['paul']} asked for changes at the Procurement step",
     }
     assert sorted(u["ts"] for u in slack.called("chat.update")) == sorted(
@@ -311,7 +315,7 @@ def test_after_a_withdrawal_every_way_to_decide_says_so(
     it_step = step(in_review, "it")
     committed(workflow.withdraw_request, in_review, by=people["rita"])
     answer = decide(client, api, slack, people, it_step)
-    assert f"already closed: withdrawn by {people['rita']}" in answer
+    assert f"already closed: {people['rita']} withdrew the request" in answer
     it_step.refresh_from_db()
     assert it_step.state == StepState.SUPERSEDED and it_step.decided_by is None
 

@@ -173,6 +173,6 @@ def test_after_a_decision_every_reviewers_message_shows_who_decided(
     assert sorted(u["channel"] for u in updates) == ["DUIRIS", "DUIVAN"]  # not Paul's step
     for update in updates:
         assert update["ts"] == SlackMessage.objects.get(channel=update["channel"]).ts
-        assert f"Approved by {reviewers['ivan']}" in update["text"]
+        assert f"{reviewers['ivan']} approved" in update["text"]
         assert not [b for b in update["blocks"] if b["type"] == "actions"]  # no buttons left
     assert posted["DUPAUL"]
