@@ -222,3 +222,26 @@ def test_an_existing_vendor_keeps_its_status_and_review(olga):
     import_file("v.csv", csv_bytes("zoom,https://zoom.us,,,,,,,,"), by=olga, dry_run=False)
     vendor.refresh_from_db()
     assert (vendor.status, vendor.website, vendor.name) == ("approved", "https://zoom.us", "Zoom")
+
+
+def test_the_command_prints_the_report_and_imports_only_without_dry_run(olga, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "vendors.csv"
+    path.write_bytes(csv_bytes(*GOOD))
+    out = io.StringIO()
+    call_command("import_vendors", str(path), "--dry-run", "--by", "olga", stdout=out)
+    assert "Line 2: Atlassian: New: New vendor Atlassian; New contract “Jira Cloud”" in (
+        out.getvalue()
+    )
+    assert "Will import 2 new" in out.getvalue() and not Vendor.objects.exists()
+    call_command("import_vendors", str(path), "--by", "olga", stdout=io.StringIO())
+    assert Vendor.objects.count() == 2
+    path.write_bytes(csv_bytes("Bad,,,Plan,ghost,2025-01-01,2025-12-31,30,,100"))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="Nothing imported: 1 of 1 rows refused."):
+        call_command("import_vendors", str(path), stdout=out)
+    assert "Line 2: Bad: Refused: no person “ghost”" in out.getvalue()
+    path.write_bytes(b"\x00\xff")
+    with pytest.raises(CommandError, match="neither an XLSX workbook"):
+        call_command("import_vendors", str(path))
