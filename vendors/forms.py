@@ -158,3 +158,12 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
 
     def contract_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields if name != "requests"}
+
+
+class VendorImportForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(
+        label="CSV or XLSX file",
+        help_text="One row per vendor, or per contract of a vendor. CSV in UTF-8 or an Excel "
+        "workbook (its first sheet), at most 1 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
+    )

@@ -7,6 +7,7 @@ app_name = "vendors"
 urlpatterns = [
     path("", views.vendor_list, name="vendor-list"),
     path("new/", views.vendor_new, name="vendor-new"),
+    path("import/", views.vendor_import, name="vendor-import"),
     path("<int:pk>/", views.vendor_detail, name="vendor-detail"),
     path("<int:pk>/edit/", views.vendor_edit, name="vendor-edit"),
     path("<int:pk>/review/", views.vendor_start_review, name="vendor-start-review"),

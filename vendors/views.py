@@ -1,7 +1,11 @@
 """The vendor pages (SPEC §5, §6). Thin: forms check input, services write, selectors read,
 policies decide who may."""
 
+import base64
+import binascii
+
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -18,12 +22,13 @@ from core.query import page_number
 from intake.selectors import requests_a_contract_may_name
 from notifications.services import mark_read_for_page
 
-from . import policies, selectors, services
+from . import imports, policies, selectors, services
 from .forms import (
     CertificateForm,
     ContractForm,
     QuestionnaireForm,
     VendorForm,
+    VendorImportForm,
     VendorListFilter,
 )
 from .models import Certificate, Vendor
@@ -165,6 +170,60 @@ def vendor_contracts(request, pk):
             messages.success(request, f"Contract “{contract.title}” added.")
             return redirect(f"{vendor.get_absolute_url()}#contracts")
     return _render_detail(request, vendor, contract_form=form)
+
+
+IMPORT_SALT = "vendors.import"
+IMPORT_MAX_AGE = 3600  # seconds between the dry run and the import
+
+
+def vendor_import(request):
+    """Procurement and IT bring their vendors and contracts from a file: first a dry run that
+    says per row what will happen, then the import of that same file (carried signed in the
+    page, not uploaded again), every row or none."""
+    policies.can_manage_vendor(request.user).enforce()
+    form = VendorImportForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "columns": imports.COLUMNS, "example": imports.EXAMPLE}
+    if request.method != "POST":
+        return render(request, "vendors/import.html", context)
+    if "token" in request.POST:
+        return _import_confirmed(request, context)
+    if not form.is_valid():
+        return render(request, "vendors/import.html", context, status=400)
+    upload = form.cleaned_data["file"]
+    content = upload.read(imports.MAX_BYTES + 1)
+    try:
+        report = imports.import_file(upload.name, content, by=request.user, dry_run=True)
+    except imports.ImportFileError as error:
+        form.add_error("file", str(error))
+        return render(request, "vendors/import.html", context, status=400)
+    if not report.refused:
+        context["token"] = signing.dumps(
+            {"user": request.user.pk, "name": upload.name,
+             "content": base64.b64encode(content).decode()},
+            salt=IMPORT_SALT, compress=True,
+        )  # fmt: skip
+    context["report"] = report
+    return render(request, "vendors/import.html", context)
+
+
+def _import_confirmed(request, context):
+    try:
+        data = signing.loads(request.POST["token"], salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE)
+        if data["user"] != request.user.pk:
+            raise signing.BadSignature
+        content = base64.b64decode(data["content"], validate=True)
+    except (signing.BadSignature, binascii.Error, KeyError, TypeError):
+        context["form"] = VendorImportForm()
+        context["problem"] = "This import has expired or was changed: choose the file again."
+        return render(request, "vendors/import.html", context, status=400)
+    report = imports.import_file(data["name"], content, by=request.user, dry_run=False)
+    if report.applied:
+        messages.success(request, report.summary())
+        return redirect("vendors:vendor-list")
+    context["form"] = VendorImportForm()
+    context["report"] = report
+    context["changed_meanwhile"] = True
+    return render(request, "vendors/import.html", context)
 
 
 def _vendor_or_404(user, pk) -> Vendor:
