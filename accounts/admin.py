@@ -94,6 +94,13 @@ class ApiTokenForm(forms.ModelForm):
         model = ApiToken
         fields = ["user", "name", "scopes", "expires_at"]
 
+    def clean(self):
+        cleaned = super().clean()
+        user, scopes = cleaned.get("user"), cleaned.get("scopes") or []
+        if user is not None and (problem := tokens.scim_scope_problem(user, scopes)):
+            self.add_error("scopes", problem)
+        return cleaned
+
     def clean_expires_at(self):
         value = self.cleaned_data["expires_at"]
         now = timezone.now()
