@@ -266,9 +266,7 @@ def test_unticking_active_on_the_persons_admin_page_is_leaving(client, admin_use
     assert "can no longer sign in; their sessions, API tokens and delegations ended" in page
 
 
-def test_a_person_of_the_provider_gets_no_tandem_password_unless_an_admin_allows_it(
-    client, sso
-):
+def test_a_person_of_the_provider_gets_no_tandem_password_unless_an_admin_allows_it(client, sso):
     sso.sign_in(client, "sub-ivy-7f3a")
     ivy = signed_in_user(client)
     assert not ivy.has_usable_password()
