@@ -274,3 +274,16 @@ def test_a_person_made_by_scim_cannot_set_a_tandem_password(scim, client):
     new = {"password1": "a-long-new-pass-4821", "password2": "a-long-new-pass-4821"}
     assert client.post("/auth/password/set/", new).status_code == 403
     assert not User.objects.get(pk=vic.pk).has_usable_password()
+
+
+def test_the_admin_shows_what_the_provider_pushed(scim, client, admin_user):
+    made = scim.user("wes@corp.example", externalId="oid-wes")
+    group = scim.call(
+        "post", "Groups", {"displayName": "all-staff", "members": [{"value": made["id"]}]}
+    )
+    client.force_login(admin_user)
+    page = client.get(f"/admin/accounts/user/{made['id']}/change/")
+    assert page.status_code == 200 and "oid-wes" in page.content.decode()
+    assert "May set local password" in page.content.decode()
+    page = client.get(f"/admin/accounts/providergroup/{group.json()['id']}/change/")
+    assert page.status_code == 200 and "all-staff" in page.content.decode()
