@@ -6,7 +6,15 @@ from django.utils import timezone
 from core.validation import time_zone_choices
 
 from . import services, tokens
-from .models import ApiToken, ClaimMapping, Delegation, Department, Scope, User
+from .models import (
+    ApiToken,
+    ClaimMapping,
+    Delegation,
+    Department,
+    ProviderGroup,
+    Scope,
+    User,
+)
 
 
 @admin.register(User)
@@ -15,9 +23,14 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         ("Organisation", {"fields": ("department", "manager", "time_zone")}),
         ("Service account", {"fields": ("is_service_account",)}),
+        (
+            "Identity provider",
+            {"fields": ("external_id", "provisioned_at", "may_set_local_password")},
+        ),
     ]
     list_display = ["username", "email", "first_name", "last_name", "department", "is_staff"]
     list_filter = [*DjangoUserAdmin.list_filter, "is_service_account", "department"]
+    readonly_fields = ["provisioned_at"]
 
     actions = ["deactivate_selected"]
 
@@ -76,6 +89,19 @@ class ClaimMappingAdmin(admin.ModelAdmin):
     search_fields = ["value"]
 
 
+@admin.register(ProviderGroup)
+class ProviderGroupAdmin(admin.ModelAdmin):
+    """The identity provider's groups as it pushes them by SCIM (read here; the provider owns
+    them). Their members get roles by the claim mappings."""
+
+    list_display = ["display_name", "external_id", "updated_at"]
+    search_fields = ["display_name", "external_id"]
+    readonly_fields = ["display_name", "external_id", "members", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(Delegation)
 class DelegationAdmin(admin.ModelAdmin):
     list_display = ["delegator", "delegate", "starts_at", "ends_at"]
@@ -93,6 +119,13 @@ class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["user", "name", "scopes", "expires_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        user, scopes = cleaned.get("user"), cleaned.get("scopes") or []
+        if user is not None and (problem := tokens.scim_scope_problem(user, scopes)):
+            self.add_error("scopes", problem)
+        return cleaned
 
     def clean_expires_at(self):
         value = self.cleaned_data["expires_at"]

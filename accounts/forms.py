@@ -54,7 +54,7 @@ class TimeZoneForm(BootstrapFormMixin, forms.ModelForm):
 class ApiTokenForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(max_length=100, help_text="What it is for, e.g. “Reporting script”.")
     scopes = forms.MultipleChoiceField(
-        choices=Scope.choices,
+        choices=Scope.personal(),
         widget=forms.CheckboxSelectMultiple,
         help_text="Give it only what it needs.",
     )

@@ -41,6 +41,22 @@ class User(AbstractUser):
         default=False,
         help_text="A system (such as the ERP), not a person: it signs in only with API tokens.",
     )
+    external_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The identity provider's id for this person (SCIM externalId).",
+    )
+    provisioned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the identity provider created this person by SCIM.",
+    )
+    may_set_local_password = models.BooleanField(
+        default=False,
+        help_text="Lets a person who signs in through the identity provider also keep a Tandem "
+        "password. Leave off: the provider's sign-in, with its checks, is then the only way in.",
+    )
 
     def __str__(self):
         return self.get_full_name() or self.username
@@ -106,6 +122,12 @@ class Scope(models.TextChoices):
     READ = "read", "Read: see what the owner may see"
     WRITE = "write", "Write: create and change requests, record orders and receipts"
     DECIDE = "decide", "Decide: approve, reject or send back approval steps"
+    SCIM = "scim", "SCIM: the identity provider creates, changes and deactivates people"
+
+    @classmethod
+    def personal(cls) -> list[tuple[str, str]]:
+        """The scopes a person may give their own tokens: SCIM is for a service account only."""
+        return [(value, label) for value, label in cls.choices if value != cls.SCIM]
 
 
 class ApiToken(models.Model):
@@ -198,3 +220,23 @@ class ClaimMapping(models.Model):
     def clean(self):
         if bool(self.group_id) == bool(self.department_id):
             raise ValidationError("Choose either a role or a department.")
+
+
+class ProviderGroup(models.Model):
+    """A group at the company's identity provider, as it pushes it by SCIM. Its members get the
+    Tandem roles that the claim mappings give the group's name (or id) in the claim `groups`,
+    the same rule as at sign-in (accounts.services.apply_claims)."""
+
+    display_name = models.CharField(max_length=255, unique=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="provider_groups"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.display_name

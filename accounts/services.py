@@ -1,5 +1,5 @@
 """Writes on people: out-of-office delegations (SPEC §1), the roles and department that the
-company's identity provider gives them at each sign-in, and their leaving."""
+company's identity provider gives them at each sign-in or pushes by SCIM, and their leaving."""
 
 import logging
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import TransitionNotAllowed
 
 from . import hooks
-from .models import ApiToken, ClaimMapping, Delegation, Department, User
+from .models import ApiToken, ClaimMapping, Delegation, Department, ProviderGroup, User
 
 log = logging.getLogger(__name__)
 
@@ -140,3 +140,87 @@ def deactivate_user(user: User, *, now=None) -> User:
         end_sessions(user)
         hooks.rights_lost()
     return user
+
+
+# The identity provider's pushes (SCIM, accounts/scim.py): the same rules as sign-in and leaving
+
+PERSON_FIELDS = {
+    "user_name": "username",
+    "external_id": "external_id",
+    "given_name": "first_name",
+    "family_name": "last_name",
+    "email": "email",
+}
+
+
+def provision_user(attributes: dict) -> User:
+    """The provider creates a person. They get no Tandem password (they sign in through the
+    provider), and their roles follow their provider groups."""
+    with transaction.atomic():
+        user = User(provisioned_at=timezone.now())
+        for key, field in PERSON_FIELDS.items():
+            setattr(user, field, attributes.get(key) or "")
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+    if attributes.get("active") is False:
+        deactivate_user(user)
+    return user
+
+
+def update_provisioned_user(user: User, attributes: dict) -> User:
+    """The provider changes a person. `active` false is leaving (deactivate_user: sessions,
+    tokens and delegations end); true lets them sign in again (their old tokens stay revoked)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        for key, field in PERSON_FIELDS.items():
+            if key in attributes:
+                setattr(user, field, attributes[key] or "")
+        reactivate = attributes.get("active") is True and not user.is_active
+        if reactivate:
+            user.is_active = True
+        user.full_clean(exclude=["password"])
+        user.save()
+    if attributes.get("active") is False and user.is_active:
+        deactivate_user(user)
+    return user
+
+
+def save_provider_group(group: ProviderGroup | None, attributes: dict) -> ProviderGroup:
+    """The provider creates or changes a group; everyone who joined or left it gets the roles
+    the claim mappings give their groups now."""
+    with transaction.atomic():
+        group = group or ProviderGroup()
+        before = set(group.members.values_list("pk", flat=True)) if group.pk else set()
+        renamed = group.pk and attributes.get("display_name", group.display_name) != (
+            group.display_name
+        )
+        for key in ("display_name", "external_id"):
+            if key in attributes:
+                setattr(group, key, attributes[key] or "")
+        group.full_clean()
+        group.save()
+        after = before
+        if "member_ids" in attributes:
+            after = set(attributes["member_ids"])
+            group.members.set(after)
+        affected = (before | after) if renamed else (before ^ after)
+        sync_provider_roles(User.objects.filter(pk__in=affected))
+    return group
+
+
+def delete_provider_group(group: ProviderGroup) -> None:
+    with transaction.atomic():
+        members = list(group.members.values_list("pk", flat=True))
+        group.delete()
+        sync_provider_roles(User.objects.filter(pk__in=members))
+
+
+def sync_provider_roles(users) -> None:
+    """Each person's roles follow their provider groups by the claim mappings, exactly as a
+    sign-in carrying those groups in the claim `groups` would give them (apply_claims)."""
+    for user in users.prefetch_related("provider_groups"):
+        names = set()
+        for group in user.provider_groups.all():
+            names.update(value for value in (group.display_name, group.external_id) if value)
+        apply_claims(user, {"groups": sorted(names)})

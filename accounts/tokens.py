@@ -39,6 +39,8 @@ def create_token(user, *, name: str, scopes, expires_at=None) -> tuple[ApiToken,
         errors["scopes"] = ["Choose at least one scope: read, write or decide."]
     elif unknown := [s for s in scopes if s not in Scope.values]:
         errors["scopes"] = [f"Unknown scope {unknown[0]!r}: use read, write or decide."]
+    elif problem := scim_scope_problem(user, scopes):
+        errors["scopes"] = [problem]
     if expires_at <= now:
         errors["expires_at"] = ["The expiry must be in the future."]
     elif expires_at > now + LONGEST_LIFETIME:
@@ -61,6 +63,19 @@ def create_token(user, *, name: str, scopes, expires_at=None) -> tuple[ApiToken,
     except IntegrityError as error:
         raise ValidationError({"name": ["You already have a token with this name."]}) from error
     return row, token
+
+
+def scim_scope_problem(user, scopes) -> str:
+    """A SCIM token creates, changes and deactivates people: it belongs to a service account
+    (made by an admin) and holds that scope alone, so it can do nothing else and nobody's own
+    token can provision people. Returns what is wrong, or "" when nothing is."""
+    if Scope.SCIM not in scopes:
+        return ""
+    if len(scopes) > 1:
+        return "A SCIM token holds the scim scope alone: make another token for the rest."
+    if not user.is_service_account:
+        return "Only a service account (the identity provider's) holds a SCIM token."
+    return ""
 
 
 def revoke_token(token: ApiToken) -> ApiToken:

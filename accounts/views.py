@@ -1,6 +1,7 @@
 import logging
 from datetime import timedelta
 
+from allauth.account import views as allauth_views
 from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -15,7 +16,7 @@ from core import formats
 from core.errors import TransitionNotAllowed
 from core.forms import add_service_errors
 
-from . import services, sso, tokens
+from . import policies, services, sso, tokens
 from .forms import ApiTokenForm, DelegationForm, TimeZoneForm
 from .models import ApiToken, Delegation
 
@@ -130,3 +131,20 @@ def backchannel_logout(request, provider_id):
         ended = services.end_sessions(account.user)
         log.info("back-channel logout of user %s: %s sessions ended", account.user_id, ended)
     return HttpResponse(status=200)
+
+
+def _password_view(allauth_view):
+    """allauth's page to change or set a password, behind the rule of who may have one
+    (policies.may_set_local_password): a person of the identity provider gets a 403 that says
+    why, before the form is shown or taken."""
+
+    def view(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            policies.may_set_local_password(request.user).enforce()
+        return allauth_view(request, *args, **kwargs)
+
+    return view
+
+
+password_change = _password_view(allauth_views.password_change)
+password_set = _password_view(allauth_views.password_set)

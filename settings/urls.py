@@ -26,6 +26,9 @@ urlpatterns = [
         accounts_views.backchannel_logout,
         name="oidc-backchannel-logout",
     ),
+    # Setting or changing a password asks first whether the person may have one.
+    path("auth/password/change/", accounts_views.password_change),
+    path("auth/password/set/", accounts_views.password_set),
     path("auth/", include("allauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("requests/", include("intake.urls")),
@@ -43,6 +46,8 @@ urlpatterns = [
     path("", include("reach.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("settings.api_urls")),
+    # SCIM 2.0 for the identity provider (accounts.scim): outside DRF and its schema.
+    path("scim/v2/", include("accounts.scim")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's settings as a script file: no inline script for the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -64,7 +64,7 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=Scope.choices), allow_empty=False, max_length=3
+        child=serializers.ChoiceField(choices=Scope.personal()), allow_empty=False, max_length=3
     )
     expires_at = serializers.DateTimeField(
         required=False, help_text="At most a year ahead; defaults to 90 days."

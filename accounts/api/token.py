@@ -45,7 +45,7 @@ class ObtainTokenSerializer(serializers.Serializer):
         help_text="What the token is for; defaults to when it was made.",
     )
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=Scope.choices),
+        child=serializers.ChoiceField(choices=Scope.personal()),
         required=False,
         allow_empty=False,
         max_length=3,
@@ -92,7 +92,7 @@ class ObtainTokenView(APIView):
         row, token = tokens.create_token(
             user,
             name=data.get("name") or f"Signed in with a password {now:%Y-%m-%d %H:%M:%S.%f}",
-            scopes=data.get("scopes") or Scope.values,
+            scopes=data.get("scopes") or [value for value, _ in Scope.personal()],
             expires_at=data.get("expires_at"),
         )
         row.token = token

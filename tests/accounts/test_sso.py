@@ -264,3 +264,26 @@ def test_unticking_active_on_the_persons_admin_page_is_leaving(client, admin_use
     assert refused.status_code == 401
     page = client.get(response["Location"]).content.decode()
     assert "can no longer sign in; their sessions, API tokens and delegations ended" in page
+
+
+def test_a_person_of_the_provider_gets_no_tandem_password_unless_an_admin_allows_it(client, sso):
+    sso.sign_in(client, "sub-ivy-7f3a")
+    ivy = signed_in_user(client)
+    assert not ivy.has_usable_password()
+    new = {"password1": "a-long-new-pass-4821", "password2": "a-long-new-pass-4821"}
+    for address in ("/auth/password/set/", "/auth/password/change/"):
+        response = client.get(address)
+        assert response.status_code == 403
+        assert "identity provider" in response.content.decode()
+        assert client.post(address, new).status_code == 403
+    assert not User.objects.get(pk=ivy.pk).has_usable_password()
+
+    User.objects.filter(pk=ivy.pk).update(may_set_local_password=True)
+    assert client.get("/auth/password/set/").status_code == 200
+    client.post("/auth/password/set/", new)
+    assert User.objects.get(pk=ivy.pk).check_password("a-long-new-pass-4821")
+
+
+def test_a_local_person_still_changes_their_password(client, requester):
+    client.force_login(requester)
+    assert client.get("/auth/password/change/").status_code == 200

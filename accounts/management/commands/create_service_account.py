@@ -21,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("--group", action="append", default=[], help="e.g. procurement")
         parser.add_argument("--token-name", default="ERP integration")
         parser.add_argument(
-            "--scope", action="append", choices=Scope.values, help="read, write, decide"
+            "--scope",
+            action="append",
+            choices=Scope.values,
+            help="read, write, decide; or scim alone, for the identity provider",
         )
         parser.add_argument("--days", type=int, default=90, help="token lifetime, at most 366")
 
