@@ -1,5 +1,6 @@
 """The role groups of SPEC §1. Requesters need no group: every signed-in employee is one."""
 
+from core.memberships import groups_of
 from core.policies import ADMINS, is_admin  # noqa: F401 - what "admin" means, asked with the roles
 
 IT_REVIEWERS = "it_reviewers"
@@ -69,21 +70,12 @@ def people_phrase(first, count: int, group_name: str) -> str:
     return f"{names_phrase([str(first)], count)} in {label}"
 
 
-def _groups(user) -> dict[int, str]:
-    """The user's groups (id -> name), read once per user object: a request asks often."""
-    cached = getattr(user, "_tandem_groups", None)
-    if cached is None:
-        cached = dict(user.groups.values_list("pk", "name")) if user.pk else {}
-        user._tandem_groups = cached
-    return cached
-
-
 def group_names(user) -> frozenset[str]:
-    return frozenset(_groups(user).values())
+    return frozenset(groups_of(user).values())
 
 
 def group_ids(user) -> set[int]:
-    return set(_groups(user))
+    return set(groups_of(user))
 
 
 def has_role(user, *roles: str) -> bool:

@@ -2,7 +2,9 @@
 requester when their request is decided, a colleague when asked for a second opinion and the
 asker when answered. Nobody is told before their stage is open. Every notice names who acted,
 the request (number and title) and the reason or comment; notices asking for a decision carry
-the step as their topic, so deciding it settles them for the whole group."""
+the step as their topic, so deciding it settles them for the whole group. A step opening for a
+group that nobody holds yet is one notice for the group in the app, whatever its size (SPEC
+§4); its members each get its e-mail as they chose."""
 
 import zoneinfo
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from core import formats
 from notifications.models import Kind
 from notifications.services import Message, mark_done, money_text, notify, notify_many
 
+from . import policies
 from .models import LEADER_OF_SIDE, ApprovalStep, Consultation, StepKind
 from .subjects import subject_of
 
@@ -90,15 +93,19 @@ def messages_in_their_zones(
     recipients, step: ApprovalStep, message: Callable[[], dict], *, team_zone=None
 ) -> list[Message]:
     """The messages `notify_in_their_zones` writes, one per time zone among the recipients: for
-    `notify_many` (the reminder sweep writes a whole batch's at once)."""
+    `notify_many` (the reminder sweep writes a whole batch's at once). A message to a group
+    (`group_id`) starts with the team's zone, even when none of the recipients is in it: its
+    one in-app notice, shown to the whole group, is written from the first."""
     team_zone = team_zone or calendar_selectors.working_hours_of(step.group_id).zone
-    by_zone: dict = {}
+    by_zone: dict = {team_zone: []}
     for user in recipients:
         by_zone.setdefault(zone_of(user.time_zone) or team_zone, []).append(user)
     messages = []
     for zone, users in by_zone.items():
         with timezone.override(zone):
-            messages.append(Message(users, **message()))
+            built = Message(users, **message())
+        if users or built.group_id:
+            messages.append(built)
     return messages
 
 
@@ -154,26 +161,39 @@ def quoted(text: str, limit: int = 500) -> str:
 
 
 def steps_opened(steps: list[ApprovalStep], *, because: str = "", calendars: dict) -> None:
-    """Tells the reviewers of each opened step, all in one statement. `because` says who opened
-    them and how, e.g. "Paul Pruitt approved stage 1"; `calendars` are the working hours of the
-    steps' groups (the time zone of reviewers who chose none)."""
+    """Tells the reviewers of each opened step, all in one statement: a step for a group that
+    nobody holds yet is one notice for the group, and an e-mail to each member who chose it at
+    once. Nobody is told of a step they may never decide (their own request: SPEC §3), and the
+    holder of a step assigned as it opened hears it as theirs (`step_assigned`). `because` says
+    who opened them and how, e.g. "Paul Pruitt approved stage 1"; `calendars` are the working
+    hours of the steps' groups (the time zone of reviewers who chose none)."""
     people = StepPeople(steps, escalation=False)
     messages = []
     for step in steps:
-        # The holder of a step assigned as it opened hears it as theirs (`step_assigned`).
-        reviewers = [p for p in people.reviewers(step) if p.pk != step.assignee_id]
+        members = people.reviewers(step)
+        barred = policies.barred_people(step) | {step.assignee_id}
+        reviewers = [p for p in members if p.pk not in barred]
+        left_out = {p.pk for p in members if p.pk in barred}
         messages.extend(
             messages_in_their_zones(
                 reviewers,
                 step,
-                _opened_message(step, because),
+                _opened_message(step, because, left_out=left_out),
                 team_zone=calendars[step.group_id].zone,
             )
         )
     notify_many(messages)
 
 
-def _opened_message(step: ApprovalStep, because: str) -> Callable[[], dict]:
+def group_told(step: ApprovalStep, *, left_out=()) -> dict:
+    """What a notice about a step adds to name the group it tells: its group when the step is
+    nobody's yet (one notice for the group, `notifications.services.Message`), else nothing."""
+    if opened_kind(step) != Kind.GROUP:
+        return {}
+    return {"group_id": step.group_id, "left_out": frozenset(left_out)}
+
+
+def _opened_message(step: ApprovalStep, because: str, *, left_out=()) -> Callable[[], dict]:
     opened = (
         f"The {step.get_side_display()} step (stage {step.stage}) of {describe(step)} is open "
         f"for {step.reviewer_label}."
@@ -192,6 +212,7 @@ def _opened_message(step: ApprovalStep, because: str) -> Callable[[], dict]:
         "topic": step_topic(step),
         "chat": True,
         "amount": amount_of(step),
+        **group_told(step, left_out=left_out),
     }
 
 
@@ -314,6 +335,7 @@ def work_item_opened(step: ApprovalStep) -> None:
             "kind": opened_kind(step),
             "topic": step_topic(step),
             "amount": request_amount(request),
+            **group_told(step),
         }
 
     notify_in_their_zones(reviewers_of(step), step, message)

@@ -35,6 +35,7 @@ TABLES = (
     "intake_category",
     "intake_purchaserequest",
     "notifications_notification",
+    "notifications_noticestate",
     "vendors_contract",
     "vendors_vendor",
 )

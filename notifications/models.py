@@ -95,13 +95,17 @@ class NotificationPreference(models.Model):
 class Digest(models.Model):
     """A person's daily digest of one day (in their time zone): claimed, by its unique (user,
     day), before the notices it covers are marked and its one e-mail is written, so a second
-    run of the task, or a second scheduler, sends nothing twice."""
+    run of the task, or a second scheduler, sends nothing twice. It covers the person's own
+    notices marked for it, and their groups' notices written in (`since`, `until`]: each
+    digest starts where their previous one ended, so a group notice is in exactly one."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests"
     )
     day = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    since = models.DateTimeField(help_text="Group notices written after this…")
+    until = models.DateTimeField(help_text="…up to this instant are in this digest.")
     items = models.PositiveIntegerField(default=0, help_text="How many notices its e-mail lists.")
 
     class Meta:
@@ -114,7 +118,11 @@ class Digest(models.Model):
 class Notification(models.Model):
     """The outbox (SPEC §4): one row per message and channel, written in the transaction of its
     cause and delivered afterwards by a Celery task, retried with backoff until it is sent.
-    In-app notifications are delivered by being written; the bell lists them."""
+    In-app notifications are delivered by being written; the bell lists them.
+
+    An in-app notice to a group (a step opening for a group that nobody holds yet) is ONE row,
+    `group` set and no `recipient`, whatever the group's size (SPEC §4): its members see it
+    (`services.notices_of`), each with their own read state (`NoticeState`)."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -122,6 +130,14 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="notifications",
+    )
+    group = models.ForeignKey(
+        "auth.Group",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        help_text="A group notice: the one in-app row its members see.",
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     subject = models.CharField(max_length=200)
@@ -208,7 +224,44 @@ class Notification(models.Model):
                 condition=Q(channel="in_app"),
                 name="in_app_newest_first",
             ),
+            # A group's notices, newest first, from a member's joining on (the inbox, the
+            # digest's window), however long the group's history.
+            models.Index(
+                fields=["group", "-created_at", "-id"],
+                condition=Q(recipient__isnull=True, group__isnull=False),
+                name="group_notices_newest_first",
+            ),
+            # Those still open (the bell on every page): as many as the group's open work, not
+            # its history.
+            models.Index(
+                fields=["group", "created_at"],
+                condition=Q(recipient__isnull=True, group__isnull=False, done_at__isnull=True),
+                name="open_group_notices",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()} to {self.recipient or 'webhook'}: {self.subject}"
+        to = self.recipient or (f"group {self.group_id}" if self.group_id else "webhook")
+        return f"{self.get_channel_display()} to {to}: {self.subject}"
+
+
+class NoticeState(models.Model):
+    """One person's state of a group notice: written only when they read it, or, as it is
+    written, for a member who must not see it (the step's requester, or its holder, told as
+    such): as many rows as readers and exclusions, never one per member."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="states")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_states"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False, help_text="Not shown to this member.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "user"], name="one_state_per_reader")
+        ]
+
+    def __str__(self):
+        state = "hidden" if self.hidden else ("read" if self.read_at else "unread")
+        return f"Notice {self.notification_id} {state} for user {self.user_id}"

@@ -2,28 +2,45 @@
 
 Guarantee: a notification is recorded exactly once (its cause's transaction writes it, with a
 unique dedupe key) and delivered at least once: a failed e-mail or webhook is retried with
-backoff, and a delivery whose worker died is taken up again after CLAIM_TIMEOUT."""
+backoff, and a delivery whose worker died is taken up again after CLAIM_TIMEOUT.
+
+What is written for a group does not grow with the group (SPEC §4): a message naming its group
+(`Message.group_id`) has ONE in-app row for the whole group, and per person only the e-mail
+and chat messages of those who chose to hear of it at once. Every reader of in-app notices
+reads them through `notices_of`, `inbox_of` and `unread_for`, which show each person their own
+and their groups' notices, read or not for them."""
 
 import functools
 import json
 import logging
 import urllib.request
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, F, OuterRef, Q, When
 from django.template.loader import get_template
 from django.utils import timezone
 
 from core import formats
+from core.memberships import groups_of
 from core.tasks import enqueue_chunks
 from core.validation import one_line
 
 from . import hooks
-from .models import KINDS, Channel, Delivery, Kind, Notification, NotificationPreference, Status
+from .models import (
+    KINDS,
+    Channel,
+    Delivery,
+    Kind,
+    NoticeState,
+    Notification,
+    NotificationPreference,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +90,12 @@ def notify(
 
 @dataclass
 class Message:
-    """One cause's notice, as `notify` takes it: for `notify_many`."""
+    """One cause's notice, as `notify` takes it: for `notify_many`.
+
+    `group_id`: the group the recipients are told as (a step opening for a group that nobody
+    holds yet): its one in-app row is the group's, seen by its members (`notices_of`), and
+    `recipients` get only the e-mails and chat messages they chose at once. `left_out`: the
+    group's members who must not see it (the step's requester, its holder told as such)."""
 
     recipients: list
     subject: str
@@ -85,6 +107,8 @@ class Message:
     topic: str = ""
     chat: bool = False
     amount: str = ""
+    group_id: int | None = None
+    left_out: Collection[int] = ()
 
 
 def notify_many(messages: list[Message]) -> int:
@@ -240,20 +264,51 @@ def _write(messages: list[Message], *, render_at_delivery: bool) -> int:
         {u.pk for m in messages if m.kind in KINDS for u in m.recipients if u.is_active}
     )
     rows = []
+    left_out: dict[str, set[int]] = {}
     for message in messages:
         rows.extend(_values(message, choices, render_at_delivery=render_at_delivery))
+        if message.group_id and message.left_out:
+            key = _key(message.dedupe_key, Channel.IN_APP, group_id=message.group_id)
+            left_out.setdefault(key, set()).update(message.left_out)
     written, to_deliver = _insert_values(rows)
+    if left_out:
+        _hide(left_out)
     if to_deliver:
         transaction.on_commit(lambda: enqueue_delivery(to_deliver))
     return written
 
 
+def _key(cause: str, channel: str, *, recipient_id=None, group_id=None) -> str:
+    """A row's dedupe key: one per cause, channel and person (or group)."""
+    who = recipient_id or (f"g{group_id}" if group_id else "-")
+    return f"{cause}:{channel}:{who}"[:200]
+
+
+def _hide(left_out: dict[str, set[int]]) -> None:
+    """Hides each group notice (by its key) from the members left out of it: one row per person
+    left out, never per member; written again for the same cause, nothing changes."""
+    ids = dict(
+        Notification.objects.filter(dedupe_key__in=list(left_out)).values_list("dedupe_key", "pk")
+    )
+    NoticeState.objects.bulk_create(
+        [
+            NoticeState(notification_id=ids[key], user_id=user_id, hidden=True)
+            for key, people in left_out.items()
+            if key in ids
+            for user_id in sorted(people)
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _values(message: Message, choices: dict, *, render_at_delivery: bool) -> list[dict]:
     """The message's rows as {attname: value} dicts with only what differs from the model's
-    defaults: an in-app notification per active recipient and, as each chose for the message's
-    kind (`choices`), at once an e-mail and a Slack message when asked for and configured, or
-    the in-app row marked for their daily digest, or nothing more; one webhook message when
-    configured; one dedupe key per cause, channel and person."""
+    defaults: an in-app notification per active recipient (for a message to a group, one for
+    the whole group instead) and, as each chose for the message's kind (`choices`), at once an
+    e-mail and a Slack message when asked for and configured, or their in-app row marked for
+    their daily digest (a group's is in its members' digests by when it was written,
+    `digests`), or nothing more; one webhook message when configured; one dedupe key per cause,
+    channel and person (or group)."""
     # A subject is a header: whatever text it quotes (a title, a name, a comment), one line.
     subject = one_line(message.subject)
     url, lines, action = message.url, message.lines, message.action
@@ -271,23 +326,31 @@ def _values(message: Message, choices: dict, *, render_at_delivery: bool) -> lis
     now = timezone.now()
     slack = message.chat and settings.TANDEM_SLACK_BOT_TOKEN and Channel.SLACK in hooks.senders
     rows = []
+    group_id = message.group_id
     for user in {u.pk: u for u in message.recipients if u.is_active}.values():
         delivery = delivery_of(choices, user.pk, message.kind)
         if user.email and delivery == Delivery.AT_ONCE:
             rows.append({"recipient_id": user.pk, "channel": Channel.EMAIL, "body_html": body_html})
             if slack:
                 rows.append({"recipient_id": user.pk, "channel": Channel.SLACK})
+        if not group_id:
+            rows.append(
+                {"recipient_id": user.pk, "channel": Channel.IN_APP, "status": Status.SENT,
+                 "sent_at": now, "awaits_digest": bool(user.email) and delivery == Delivery.DIGEST}
+            )  # fmt: skip
+    if group_id:
         rows.append(
-            {"recipient_id": user.pk, "channel": Channel.IN_APP, "status": Status.SENT,
-             "sent_at": now, "awaits_digest": bool(user.email) and delivery == Delivery.DIGEST}
+            {"recipient_id": None, "group_id": group_id, "channel": Channel.IN_APP,
+             "status": Status.SENT, "sent_at": now}
         )  # fmt: skip
     if settings.TANDEM_WEBHOOK_URL:
         rows.append({"recipient_id": None, "channel": Channel.WEBHOOK})
     for row in rows:
         row.update(common)
-        row["dedupe_key"] = f"{message.dedupe_key}:{row['channel']}:{row['recipient_id'] or '-'}"[
-            :200
-        ]
+        row["dedupe_key"] = _key(
+            message.dedupe_key, row["channel"], recipient_id=row["recipient_id"],
+            group_id=row.get("group_id"),
+        )  # fmt: skip
     return rows
 
 
@@ -505,11 +568,124 @@ def undelivered_ids(now=None, limit: int = 500) -> list[int]:
     )
 
 
-def unread_for(user):
-    """The user's in-app notifications still to look at: not read, and not settled by anyone."""
-    return Notification.objects.filter(
-        recipient=user, channel=Channel.IN_APP, read_at__isnull=True, done_at__isnull=True
+# Reading in-app notices: a person's own rows and their groups' notices, one rule for both.
+
+
+def _group_notices(user, group_ids, *, unread: bool = False) -> Q:
+    """Which group notices `user` sees (of `group_ids`, among their groups): those written
+    since they joined the site, unless they were left out of one. `unread`: only those they
+    have not read, and nobody has settled."""
+    gone = (Q(hidden=True) | Q(read_at__isnull=False)) if unread else Q(hidden=True)
+    states = NoticeState.objects.filter(gone, notification=OuterRef("pk"), user=user)
+    visible = Q(recipient__isnull=True, group_id__in=group_ids, created_at__gte=user.date_joined)
+    visible &= ~Q(Exists(states))
+    return visible & Q(done_at__isnull=True) if unread else visible
+
+
+def _own(user) -> Q:
+    return Q(recipient=user, channel=Channel.IN_APP)
+
+
+def _read_by(user) -> Exists:
+    return Exists(
+        NoticeState.objects.filter(notification=OuterRef("pk"), user=user, read_at__isnull=False)
     )
+
+
+def _is_read_own():
+    return ExpressionWrapper(Q(read_at__isnull=False), output_field=BooleanField())
+
+
+def notices_of(user):
+    """Every in-app notice `user` sees, their own and their groups', each with `is_read` (by
+    them): to look one up or narrow them down. `inbox_of` pages them, newest first."""
+    groups = sorted(groups_of(user))
+    visible = _own(user) | _group_notices(user, groups) if groups else _own(user)
+    is_read = Case(
+        When(recipient__isnull=False, then=_is_read_own()),
+        default=_read_by(user),
+        output_field=BooleanField(),
+    )
+    return Notification.objects.filter(visible).annotate(is_read=is_read)
+
+
+NEWEST = ("-created_at", "-id")
+
+
+class Inbox:
+    """`notices_of(user)` newest first, as the inbox pages them (a sequence for `Paginator`):
+    their own and each of their groups' read apart, each newest first from its index and only
+    as far as the page asked for reaches, then merged (UNION ALL), so that a page costs the same
+    however long the history. (SQLite takes no LIMIT inside a UNION: there the parts are read
+    whole, then sorted.)"""
+
+    ordered = True
+
+    def __init__(self, user):
+        own = Notification.objects.filter(_own(user)).annotate(is_read=_is_read_own())
+        groups = [
+            Notification.objects.filter(_group_notices(user, [group_id])).annotate(
+                is_read=_read_by(user)
+            )
+            for group_id in sorted(groups_of(user))
+        ]
+        self.parts = [own, *groups]
+
+    def _merged(self, reach: int | None = None):
+        """The notices, newest first; `reach`: how many of the newest are wanted at most."""
+        if len(self.parts) == 1:
+            return self.parts[0].order_by(*NEWEST)
+        if reach is not None and connection.features.supports_slicing_ordering_in_compound:
+            parts = [part.order_by(*NEWEST)[:reach] for part in self.parts]
+        else:
+            parts = [part.order_by() for part in self.parts]
+        return parts[0].union(*parts[1:], all=True).order_by(*NEWEST)
+
+    def count(self) -> int:
+        return self._merged().count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        reach = index.stop if isinstance(index, slice) else index + 1
+        if reach == 0:
+            return Notification.objects.none()  # an empty inbox's page: a LIMIT 0 is no part
+        return self._merged(reach)[index]
+
+    def __iter__(self):
+        return iter(self._merged())
+
+
+def inbox_of(user) -> Inbox:
+    """`notices_of(user)` newest first, each with `is_read` (by them): the inbox's pages."""
+    return Inbox(user)
+
+
+def unread_for(user):
+    """The user's in-app notifications still to look at: not read by them, and not settled by
+    anyone; their own and their groups'."""
+    groups = sorted(groups_of(user))
+    unread = _own(user) & Q(read_at__isnull=True, done_at__isnull=True)
+    if groups:
+        unread |= _group_notices(user, groups, unread=True)
+    return Notification.objects.filter(unread)
+
+
+def notice_of(user, notification_id: int) -> Notification | None:
+    """The notice `notification_id` if `user` sees it, else None."""
+    return notices_of(user).filter(pk=notification_id).first()
+
+
+def group_notices_written(user, *, since, until):
+    """The group notices `user` sees that were written in (`since`, `until`], oldest first:
+    for their daily digest."""
+    groups = sorted(groups_of(user))
+    if not groups:
+        return Notification.objects.none()
+    return Notification.objects.filter(
+        _group_notices(user, groups), created_at__gt=since, created_at__lte=until
+    ).order_by("created_at", "id")
 
 
 def mark_read_for_page(user, path: str) -> int:
@@ -517,14 +693,28 @@ def mark_read_for_page(user, path: str) -> int:
     query of it), whether the reader came from the bell, an e-mail or anywhere else."""
     if not (user and user.is_authenticated):
         return 0
-    unread = Notification.objects.filter(
-        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
-    ).filter(Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?"))
+    page = Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?")
     # Looked for first: a page view with nothing to mark writes nothing (an UPDATE of no rows
     # would still move the data versions on, and with them the queue kept for its reader).
-    if not unread.exists():
+    found = list(unread_for(user).filter(page).values_list("pk", "recipient_id"))
+    if not found:
         return 0
-    return unread.update(read_at=timezone.now())
+    now = timezone.now()
+    own = [pk for pk, recipient in found if recipient is not None]
+    if own:
+        Notification.objects.filter(pk__in=own).update(read_at=now)
+    _read(user, [pk for pk, recipient in found if recipient is None], now)
+    return len(found)
+
+
+def _read(user, group_notice_ids, now) -> None:
+    """Records that `user` read these group notices: a row of theirs, not the group's."""
+    NoticeState.objects.bulk_create(
+        [NoticeState(notification_id=pk, user=user, read_at=now) for pk in group_notice_ids],
+        update_conflicts=True,
+        unique_fields=["notification", "user"],
+        update_fields=["read_at"],
+    )
 
 
 def mark_done(topics, *, note: str = "") -> int:
@@ -545,9 +735,17 @@ def mark_done(topics, *, note: str = "") -> int:
 
 
 def mark_read(user, notification_ids=None) -> int:
-    inbox = Notification.objects.filter(
-        recipient=user, channel=Channel.IN_APP, read_at__isnull=True
-    )
-    if notification_ids is not None:
-        inbox = inbox.filter(pk__in=notification_ids)
-    return inbox.update(read_at=timezone.now())
+    """Marks these notifications (ids) or all the user's as read, for them: their own rows in
+    place, their groups' still open by a row of their own each."""
+    now = timezone.now()
+    chosen = Q() if notification_ids is None else Q(pk__in=list(notification_ids))
+    marked = Notification.objects.filter(
+        chosen, recipient=user, channel=Channel.IN_APP, read_at__isnull=True
+    ).update(read_at=now)
+    groups = sorted(groups_of(user))
+    if groups:
+        theirs = Notification.objects.filter(chosen, _group_notices(user, groups, unread=True))
+        theirs = list(theirs.values_list("pk", flat=True))
+        _read(user, theirs, now)
+        marked += len(theirs)
+    return marked

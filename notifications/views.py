@@ -7,12 +7,10 @@ from core.query import page_number
 
 from . import services
 from .forms import PreferencesForm
-from .models import Channel, Notification
 
 
 def inbox(request):
-    notifications = Notification.objects.filter(recipient=request.user, channel=Channel.IN_APP)
-    page = Paginator(notifications, 25).get_page(page_number(request.GET))
+    page = Paginator(services.inbox_of(request.user), 25).get_page(page_number(request.GET))
     return render(request, "notifications/inbox.html", {"page": page})
 
 
@@ -22,9 +20,7 @@ def mark_read(request):
     notification_id = _id(request.POST.get("id"))
     if notification_id:
         services.mark_read(request.user, [notification_id])
-        notification = Notification.objects.filter(
-            pk=notification_id, recipient=request.user
-        ).first()
+        notification = services.notice_of(request.user, notification_id)
         if notification and request.POST.get("follow"):
             return redirect(notification.url)
     else:

@@ -5,9 +5,12 @@ that break it; the exit status is 1 when any fails.
 - every submitted request has its steps: one routing and one round of steps per submit and
   resubmit, and no request in review without an open or waiting step;
 - every decision has exactly one event, and every decision event exactly one decided step;
-- every opened step notified each of its reviewers exactly once in the app, by e-mail those who
-  chose "at once" for it, and for the daily digest those who chose the digest;
-- each daily digest (one per person and day) has its one e-mail;
+- every opened step told its reviewers once: a step for a group ONE notice for the group (what
+  is written does not grow with the group), by e-mail each member who chose "at once" and
+  nobody left out of it; each holder of a step told once in the app, by e-mail as they chose;
+- each daily digest (one per person and day) has its one e-mail, each person's digests follow
+  one another without a gap or an overlap, and each group notice is in exactly one digest of
+  each member who chose the digest (or awaits their next);
 - every outbox row was delivered once: no e-mail left pending, failed or retried, and the
   e-mails the backend received are exactly the outbox's, each once;
 - the audit trail's hash chain is intact and every event is sealed (with the write-to-seal p95).
@@ -32,7 +35,15 @@ from audit.sealer import seal_delays  # noqa: E402
 from bench.load import mail  # noqa: E402
 from core.validation import one_line  # noqa: E402
 from intake.models import PurchaseRequest, State  # noqa: E402
-from notifications.models import Channel, Delivery, Digest, Kind, Notification, Status  # noqa: E402
+from notifications.models import (  # noqa: E402
+    Channel,
+    Delivery,
+    Digest,
+    Kind,
+    NoticeState,
+    Notification,
+    Status,
+)
 from notifications.services import deliveries_for, delivery_of  # noqa: E402
 
 DECISION_KINDS = ("step_approve", "step_reject", "step_request_changes")
@@ -114,67 +125,139 @@ def one_event_per_decision(figures: dict) -> bool:
     return _report("every decision has exactly one event", problems)
 
 
+def _cause(key: str) -> str:
+    """A row's cause, from its dedupe key `<cause>:<channel>:<recipient or g<group>>`."""
+    return key.rsplit(":", 2)[0]
+
+
+class Told:
+    """What the step openings wrote: rows per (step, channel, person or group), the group
+    notices of each (step, group), the steps' notices marked for a digest, the members left
+    out of a group notice, each step's holders told as such, and each person's choices."""
+
+    def __init__(self):
+        User = get_user_model()
+        self.members: dict[int, set[int]] = {}
+        self.emails: set[int] = set()
+        for user_id, group_id, email in User.objects.filter(is_active=True).values_list(
+            "pk", "groups", "email"
+        ):
+            if email:
+                self.emails.add(user_id)
+            if group_id is not None:
+                self.members.setdefault(group_id, set()).add(user_id)
+        self.choices = deliveries_for(self.emails)
+        self.sent, self.group_notices, self.in_digest = Counter(), {}, set()
+        for key, channel, recipient, group, awaits, digest, pk in Notification.objects.filter(
+            dedupe_key__startswith="opened:"
+        ).values_list(
+            "dedupe_key", "channel", "recipient_id", "group_id", "awaits_digest", "digest_id", "pk"
+        ):
+            step = int(key.split(":")[1])
+            self.sent[step, channel, recipient or f"g{group}"] += 1
+            if group is not None:
+                self.group_notices.setdefault((step, group), []).append(pk)
+            if channel == Channel.IN_APP and (awaits or digest):
+                self.in_digest.add((step, recipient))
+        self.left_out = set(
+            NoticeState.objects.filter(hidden=True).values_list("notification_id", "user_id")
+        )
+        self.holders = {
+            (int(key.split(":")[1]), recipient)
+            for key, recipient in Notification.objects.filter(
+                dedupe_key__startswith="assigned:", channel=Channel.IN_APP
+            ).values_list("dedupe_key", "recipient_id")
+        }
+
+    def chose(self, user: int, kind: str) -> str:
+        return delivery_of(self.choices, user, kind) if user in self.emails else Delivery.OFF
+
+    def emailed(self, step: int, user: int) -> bool:
+        return (step, Channel.EMAIL, user) in self.sent
+
+
 def one_notification_per_reviewer(figures: dict) -> bool:
-    """Each opened review step told each of its reviewers once in the app (the person it was
-    assigned to as it opened: by the assignment's notice instead); by e-mail exactly those who
-    chose to hear of it at once; and, for those who chose the daily digest, the notice waits for
-    their digest or is covered by one: nothing lost, no e-mail they did not want."""
-    User = get_user_model()
-    members: dict[int, set[int]] = {}
-    emails: set[int] = set()
-    for user_id, group_id, email in User.objects.filter(is_active=True).values_list(
-        "pk", "groups", "email"
-    ):
-        if email:
-            emails.add(user_id)
-        if group_id is not None:
-            members.setdefault(group_id, set()).add(user_id)
-    sent = Counter()
-    in_digest = set()
-    for key, channel, recipient, awaits, digest in Notification.objects.filter(
-        dedupe_key__startswith="opened:"
-    ).values_list("dedupe_key", "channel", "recipient_id", "awaits_digest", "digest_id"):
-        step = int(key.split(":")[1])
-        sent[step, channel, recipient] += 1
-        if channel == Channel.IN_APP and (awaits or digest):
-            in_digest.add((step, recipient))
-    assigned = {
-        (int(key.split(":")[1]), recipient)
-        for key, recipient in Notification.objects.filter(
-            dedupe_key__startswith="assigned:", channel=Channel.IN_APP
-        ).values_list("dedupe_key", "recipient_id")
-    }
-    choices = deliveries_for(emails)
+    """What each opened review step told whom (SPEC §4: what is written does not grow with the
+    group): a step for one named person told them once in the app, by e-mail as they chose; a
+    step for a group ONE notice for its group, each member e-mailed exactly when they chose "at
+    once" and never when left out of it (their own request) or holding it (told as its
+    holder, once, as they chose); nothing lost, no e-mail they did not want."""
+    told = Told()
     problems = [
-        f"step {step}: {count} {channel} to user {user}"
-        for (step, channel, user), count in sent.items()
+        f"step {step}: {count} {channel} to {who}"
+        for (step, channel, who), count in told.sent.items()
         if count != 1
     ]
+    problems += _holders_told_once(told.chose)
     opened = ApprovalStep.objects.filter(opened_at__isnull=False, kind=StepKind.REVIEW).values_list(
         "pk", "group_id", "user_id"
     )
     for pk, group_id, user_id in opened:
-        kind = Kind.ASSIGNED if user_id else Kind.GROUP
-        for user in {user_id} if user_id else members.get(group_id, set()):
-            if (pk, Channel.IN_APP, user) not in sent:
-                if (pk, user) not in assigned:
-                    problems.append(f"step {pk}: user {user} was not told in the app")
-                continue
-            delivery = delivery_of(choices, user, kind) if user in emails else Delivery.OFF
-            emailed = (pk, Channel.EMAIL, user) in sent
-            if emailed != (delivery == Delivery.AT_ONCE):
-                problems.append(f"step {pk}: user {user} chose {delivery}, e-mailed: {emailed}")
-            if (delivery == Delivery.DIGEST) != ((pk, user) in in_digest):
-                problems.append(f"step {pk}: user {user} chose {delivery}, not so for the digest")
+        if user_id:
+            problems += _named_person_told(told, pk, user_id)
+        else:
+            problems += _group_told(told, pk, group_id)
     figures["opened steps"] = len(opened)
-    figures["step-opened notifications"] = sum(sent.values())
-    figures["step-opened e-mails"] = sum(n for (_, c, _), n in sent.items() if c == Channel.EMAIL)
+    figures["step-opened notifications"] = sum(told.sent.values())
+    figures["group notices"] = sum(len(n) for n in told.group_notices.values())
+    figures["step-opened e-mails"] = sum(
+        n for (_, c, _), n in told.sent.items() if c == Channel.EMAIL
+    )
     return _report("every opened step told each reviewer once, as they chose", problems)
+
+
+def _named_person_told(told: Told, step: int, user: int) -> list[str]:
+    if (step, Channel.IN_APP, user) not in told.sent and (step, user) not in told.holders:
+        return [f"step {step}: user {user} was not told in the app"]
+    delivery = told.chose(user, Kind.ASSIGNED)
+    problems = []
+    emailed = told.emailed(step, user)
+    if emailed != (delivery == Delivery.AT_ONCE):
+        problems.append(f"step {step}: user {user} chose {delivery}, e-mailed: {emailed}")
+    if (delivery == Delivery.DIGEST) != ((step, user) in told.in_digest):
+        problems.append(f"step {step}: user {user} chose {delivery}, not so for the digest")
+    return problems
+
+
+def _group_told(told: Told, step: int, group: int) -> list[str]:
+    notices = told.group_notices.get((step, group), [])
+    if len(notices) != 1:
+        return [f"step {step}: {len(notices)} notices for its group {group}"]
+    problems = []
+    for user in told.members.get(group, set()):
+        emailed = told.emailed(step, user)
+        if (notices[0], user) in told.left_out or (step, user) in told.holders:
+            if emailed:
+                problems.append(f"step {step}: user {user} was left out, but e-mailed")
+        elif emailed != (told.chose(user, Kind.GROUP) == Delivery.AT_ONCE):
+            delivery = told.chose(user, Kind.GROUP)
+            problems.append(f"step {step}: user {user} chose {delivery}, e-mailed: {emailed}")
+    return problems
+
+
+def _holders_told_once(chose) -> list[str]:
+    """Each step handed to somebody (by a colleague or the group's automatic assignment) told
+    its holder once in the app, and by e-mail as they chose for what is assigned to them."""
+    told = Counter()
+    for key, channel, recipient in Notification.objects.filter(
+        dedupe_key__startswith="assigned:"
+    ).values_list("dedupe_key", "channel", "recipient_id"):
+        told[_cause(key), recipient, channel] += 1
+    problems = []
+    for cause, recipient in {(cause, recipient) for cause, recipient, _ in told}:
+        in_app, emailed = told[cause, recipient, Channel.IN_APP], told[cause, recipient, "email"]
+        wanted = 1 if chose(recipient, Kind.ASSIGNED) == Delivery.AT_ONCE else 0
+        if (in_app, emailed) != (1, wanted):
+            problems.append(f"{cause}: {in_app} in the app and {emailed} e-mails to its holder")
+    return problems
 
 
 def each_digest_sent_once(figures: dict) -> bool:
     """One digest per person and day (the database's unique key), each with exactly its one
-    e-mail when it listed anything, and no digest e-mail without its digest."""
+    e-mail when it listed anything, and no digest e-mail without its digest; each person's
+    digests cover their groups' notices without a gap or an overlap (each starts where the one
+    before ended), and every group notice a member who chose the digest sees, written before
+    their last digest ended, lies in exactly one of their digests."""
     digests = {
         f"digest:{user}:{day.isoformat()}": items
         for user, day, items in Digest.objects.values_list("user_id", "day", "items")
@@ -190,9 +273,52 @@ def each_digest_sent_once(figures: dict) -> bool:
         if written[key] != (1 if items else 0)
     ]
     problems += [f"{key}: an e-mail without its digest" for key in written if key not in digests]
+    windows: dict[int, list] = {}
+    for user, since, until in Digest.objects.order_by("until").values_list(
+        "user_id", "since", "until"
+    ):
+        if windows.get(user) and windows[user][-1][1] != since:
+            problems.append(f"user {user}: a digest from {since}, the one before ended earlier")
+        windows.setdefault(user, []).append((since, until))
+    problems_of_groups, awaiting = _group_notices_in_digests(windows)
     figures["digests"] = len(digests)
-    figures["notices awaiting a digest"] = Notification.objects.filter(awaits_digest=True).count()
-    return _report("each digest sent once", problems)
+    figures["notices awaiting a digest"] = (
+        Notification.objects.filter(awaits_digest=True).count() + awaiting
+    )
+    return _report("each digest sent once", problems + problems_of_groups)
+
+
+def _group_notices_in_digests(windows: dict) -> tuple[list[str], int]:
+    """Each group notice, for each member who sees it and chose the digest for it: in exactly
+    one of their digests, or written after their last one (awaiting; counted)."""
+    User = get_user_model()
+    people = {
+        pk: joined
+        for pk, joined in User.objects.filter(is_active=True)
+        .exclude(email="")
+        .values_list("pk", "date_joined")
+    }
+    choices = deliveries_for(people)
+    members: dict[int, set[int]] = {}
+    for user, group in User.groups.through.objects.filter(user__in=people).values_list(
+        "user_id", "group_id"
+    ):
+        if delivery_of(choices, user, Kind.GROUP) == Delivery.DIGEST:
+            members.setdefault(group, set()).add(user)
+    hidden = set(NoticeState.objects.filter(hidden=True).values_list("notification_id", "user_id"))
+    problems, awaiting = [], 0
+    for pk, group, created in Notification.objects.filter(
+        recipient__isnull=True, group__isnull=False
+    ).values_list("pk", "group_id", "created_at"):
+        for user in members.get(group, set()):
+            if (pk, user) in hidden or created < people[user]:
+                continue
+            covering = [w for w in windows.get(user, []) if w[0] < created <= w[1]]
+            if not windows.get(user) or created > windows[user][-1][1]:
+                awaiting += 1
+            elif len(covering) != 1:
+                problems.append(f"group notice {pk}: in {len(covering)} digests of user {user}")
+    return problems, awaiting
 
 
 def outbox_delivered_once(figures: dict) -> bool:

@@ -16,7 +16,7 @@ from accounts.models import Delegation
 from approvals import policies, services, workflow
 from approvals.models import ApprovalStep, StepState
 from audit.models import AuditEvent
-from notifications.models import Notification
+from notifications.services import notices_of
 from tests.factories import PurchaseRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_a_vendor_proposed_by_the_only_procurement_reviewer_goes_to_the_cpo(
     vendor_step = ApprovalStep.objects.get(vendor__name="Figma", side="procurement")
     assert_sent_to_leader(vendor_step, roles.CPO, "Paul Pruitt proposed this vendor", "Cleo Chief")
     assert policies.can_decide(cleo, vendor_step).allowed
-    assert Notification.objects.filter(recipient=cleo, url__contains="/vendors/").exists()
+    assert notices_of(cleo).filter(url__contains="/vendors/").exists()
     assert open_steps_nobody_may_decide() == []
 
     client.force_login(cleo)
@@ -129,7 +129,7 @@ def test_the_last_member_leaving_sends_open_steps_to_the_leader(
         leave(it_reviewer)
 
     assert_sent_to_leader(it_step, roles.CIO, "Nobody is left in IT review", "Cora Chief")
-    assert Notification.objects.filter(recipient=cora, topic__contains=str(it_step.pk)).exists()
+    assert notices_of(cora).filter(topic__contains=str(it_step.pk)).exists()
     assert open_steps_nobody_may_decide() == []
 
 

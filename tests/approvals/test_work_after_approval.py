@@ -19,7 +19,7 @@ from approvals.reminders import sweep_due_steps
 from approvals.selectors import steps_awaiting
 from approvals.services import decide_step
 from intake.models import State
-from notifications.models import Channel, Notification
+from notifications import services
 from tests.factories import CategoryFactory, PurchaseRequestFactory, UserFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,10 +45,11 @@ def approve_all(purchase_request, *people):
 
 
 def in_app(user, prefix):
+    """What the user sees in the app: their own notices and their group's."""
     return list(
-        Notification.objects.filter(
-            recipient=user, channel=Channel.IN_APP, subject__startswith=prefix
-        ).values_list("subject", flat=True)
+        services.notices_of(user)
+        .filter(subject__startswith=prefix)
+        .values_list("subject", flat=True)
     )
 
 

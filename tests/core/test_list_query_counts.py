@@ -193,6 +193,17 @@ def notifications(world, n):
     )
 
 
+def group_notices(world, n):
+    """A group's notices: one row each for the whole group, which the reviewer sees."""
+    Notification.objects.bulk_create(
+        Notification(
+            group=world.it_group, channel="in_app", subject=f"Step {i}", body="b", url="/",
+            status="sent",
+        )
+        for i in range(n)
+    )  # fmt: skip
+
+
 # (name, who looks, "api" or "page", URL (formatted with the world), how rows are made, the
 # pinned number of queries)
 LISTS = [
@@ -222,6 +233,7 @@ LISTS = [
     ("vendor page: certificates", "it_reviewer", "page", "/vendors/{v}/", certificates, 20),
     ("vendor page: contracts", "it_reviewer", "page", "/vendors/{v}/", contracts, 22),
     ("notifications page", "requester", "page", "/notifications/", notifications, 9),
+    ("notifications page, group's", "it_reviewer", "page", "/notifications/", group_notices, 9),
     ("out-of-office page", "it_reviewer", "page", "/accounts/out-of-office/", delegations, 10),
     ("API tokens page", "requester", "page", "/accounts/api-tokens/", tokens, 8),
 ]

@@ -14,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from approvals import services as approval_services
 from approvals import workflow
 from notifications import services
-from notifications.models import Channel, Delivery, Digest, Kind, Notification
+from notifications.models import Delivery, Digest, Kind, Notification
 from notifications.tasks import deliver_pending, send_digests
 from tests.factories import PurchaseRequestFactory
 
@@ -63,11 +63,13 @@ def test_one_email_a_day_lists_the_new_items_and_none_per_item(three_new_items, 
         assert f"http://127.0.0.1:8000{purchase_request.get_absolute_url()}#steps" in digest.body
     html = digest.alternatives[0][0]
     assert f'href="http://127.0.0.1:8000{three_new_items[0].get_absolute_url()}#steps"' in html
-    # The items are covered by it: still in the app, no longer waiting for a digest.
-    notices = Notification.objects.filter(recipient=it_reviewer, channel=Channel.IN_APP)
+    # The items are covered by it: still in the app, within the window it covered, which the
+    # next digest starts after.
+    notices = services.notices_of(it_reviewer)
     assert notices.count() == 3
-    assert not notices.filter(awaits_digest=True).exists()
-    assert set(notices.values_list("digest__day", flat=True)) == {MONDAY_9.date()}
+    covered = Digest.objects.get(user=it_reviewer)
+    assert (covered.day, covered.items) == (MONDAY_9.date(), 3)
+    assert all(covered.since < n.created_at <= covered.until for n in notices)
 
 
 def test_the_task_running_twice_sends_one_digest(three_new_items, it_reviewer):
@@ -172,8 +174,21 @@ def test_beat_runs_the_digest_every_hour():
     assert (task.crontab.minute, task.crontab.hour, task.enabled) == ("15", "*", True)
 
 
-def test_a_kind_switched_off_since_is_left_out(three_new_items, it_reviewer):
+def test_a_kind_switched_off_since_is_left_out(three_new_items, it_reviewer, procurement):
     services.set_preferences(it_reviewer, {Kind.GROUP: Delivery.OFF})
     run_digests_at(MONDAY_9)
     assert emails_to(it_reviewer) == []
-    assert not Notification.objects.filter(recipient=it_reviewer, awaits_digest=True).exists()
+    assert len(emails_to(procurement)) == 1  # the run did go
+
+
+def test_a_personal_notice_switched_off_since_is_left_out(requester):
+    services.set_preferences(requester, {Kind.OUTCOMES: Delivery.DIGEST})
+    with time_machine.travel(MONDAY_9 - timedelta(hours=1), tick=False):
+        services.notify(
+            [requester], subject="Approved", lines=["Approved"], action="Open",
+            url="/requests/1/", dedupe_key="o1", kind=Kind.OUTCOMES,
+        )  # fmt: skip
+    services.set_preferences(requester, {Kind.OUTCOMES: Delivery.OFF})
+    run_digests_at(MONDAY_9)
+    assert emails_to(requester) == []
+    assert not Notification.objects.filter(recipient=requester, awaits_digest=True).exists()

@@ -116,19 +116,23 @@ def submit(requester):
 
 
 def test_a_groups_new_step_comes_in_the_digest_by_default(requester, it_reviewer, procurement):
+    """No e-mail now: the group's one notice shows in the app, and their digest lists it
+    (tests/notifications/test_digest.py)."""
     submit(requester)
     for reviewer in (it_reviewer, procurement):
-        assert channels_of(reviewer) == ["in_app"]
-        notice = Notification.objects.get(recipient=reviewer)
-        assert (notice.kind, notice.awaits_digest) == (Kind.GROUP, True)
+        assert channels_of(reviewer) == []  # nothing of their own: the notice is the group's
+        (notice,) = services.notices_of(reviewer)
+        assert (notice.kind, notice.recipient, notice.is_read) == (Kind.GROUP, None, False)
         assert notice.subject.startswith("For your decision")
 
 
 def test_a_reviewer_who_wants_them_at_once_gets_each_by_email(requester, it_reviewer, procurement):
     services.set_preferences(it_reviewer, {Kind.GROUP: Delivery.AT_ONCE})
     submit(requester)
-    assert channels_of(it_reviewer) == ["email", "in_app"]
-    assert channels_of(procurement) == ["in_app"]
+    assert channels_of(it_reviewer) == ["email"]
+    assert channels_of(procurement) == []
+    for reviewer in (it_reviewer, procurement):
+        assert services.unread_for(reviewer).get().subject.startswith("For your decision")
 
 
 def test_a_step_assigned_as_it_opens_tells_its_holder_once_at_once(
@@ -141,11 +145,12 @@ def test_a_step_assigned_as_it_opens_tells_its_holder_once_at_once(
     colleague = UserFactory(username="zoe", roles=[roles.IT_REVIEWERS])
     step = submit(requester).steps.get(side="it")
     holder = step.assignee
-    (notice,) = Notification.objects.filter(recipient=holder, channel=Channel.IN_APP)
+    (notice,) = services.notices_of(holder)  # not the group's too
     assert (notice.kind, notice.subject.startswith("Assigned to you")) == (Kind.ASSIGNED, True)
     assert channels_of(holder) == ["email", "in_app"]
     other = it_reviewer if holder == colleague else colleague
-    assert Notification.objects.get(recipient=other).kind == Kind.GROUP
+    assert channels_of(other) == []
+    assert services.notices_of(other).get().kind == Kind.GROUP
 
 
 def test_the_outcome_of_a_request_follows_the_requesters_choice(
