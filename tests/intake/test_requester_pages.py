@@ -147,7 +147,7 @@ def test_the_reviewers_reason_is_quoted_on_the_request_and_its_form(
     banner = re.search(r'<section[^>]*id="change-request".*?</section>', html, re.S)
     assert banner, "no changes-requested banner"
     text = " ".join(visible_text(banner.group()).split())
-    assert "Changes requested by Ivan Novak (IT review)" in text
+    assert "Ivan Novak, IT review, asked for changes" in text
     assert "“Please attach the data processing agreement.”" in text
 
 

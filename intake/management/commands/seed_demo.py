@@ -56,6 +56,8 @@ USERS = [
     ("cleo", "Cleo CPO", roles.CPO, "CC-300", False),
     ("fiona", "Fiona Finance", roles.FINANCE, "CC-400", False),
     ("admin", "Ada Admin", None, "CC-200", True),
+    # A second admin: a change to the routing rules needs one who did not draft it (four eyes).
+    ("alex", "Alex Admin", None, "CC-200", True),
 ]
 
 VENDORS = [
