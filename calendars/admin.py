@@ -40,6 +40,8 @@ class GroupCalendarForm(forms.ModelForm):
     group = GroupField(
         queryset=Group.objects.order_by("name"),
         label="Group",
+        # A tabular inline shows its label only in the column's heading: the select names itself.
+        widget=forms.Select(attrs={"aria-label": "Group working in this calendar's hours"}),
         help_text="Its steps are due, reminded and escalated in this calendar's working hours.",
     )
 

@@ -16,6 +16,7 @@ SECTIONS = {
         ("accounts", "department", "Departments"),
         ("accounts", "delegation", "Delegations (out of office)"),
         ("accounts", "claimmapping", "Roles from the identity provider"),
+        ("accounts", "providergroup", "Groups from the identity provider (SCIM)"),
         ("account", "emailaddress", "E-mail addresses"),
         ("mfa", "authenticator", "Two-factor devices"),
         ("usersessions", "usersession", "Signed-in sessions"),

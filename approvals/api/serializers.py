@@ -185,7 +185,7 @@ class PreviewSerializer(serializers.Serializer):
 
 
 class RuleSetVersionListSerializer(serializers.ModelSerializer):
-    created_by = serializers.StringRelatedField()
+    created_by = serializers.StringRelatedField(allow_null=True)  # none for the first version
 
     class Meta:
         model = RuleSetVersion
@@ -213,8 +213,8 @@ class BacktestSerializer(serializers.Serializer):
 class RuleDraftSerializer(serializers.ModelSerializer):
     based_on = serializers.IntegerField(source="based_on.number")
     author = serializers.StringRelatedField()
-    decided_by = serializers.StringRelatedField()
-    emergency_by = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField(allow_null=True)
+    emergency_by = serializers.StringRelatedField(allow_null=True)
     published_version = serializers.IntegerField(
         source="published_version.number", allow_null=True, default=None
     )

@@ -133,10 +133,10 @@ def test_a_colleague_deciding_settles_it_for_all(client, opened, it_reviewer, in
         assert not services.unread_for(member).exists()
         (notice,) = services.inbox_of(member)
         assert notice.done_at is not None
-        assert notice.done_note == f"Approved by {it_reviewer}"
+        assert notice.done_note == f"{it_reviewer} approved"
     client.force_login(ines)
     page = client.get("/notifications/").content.decode()
-    assert 'data-done="true"' in page and f"Approved by {it_reviewer}" in page
+    assert 'data-done="true"' in page and f"{it_reviewer} approved" in page
     assert bell(client) == "Notifications, 0 unread"
 
 

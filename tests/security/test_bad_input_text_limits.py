@@ -285,7 +285,7 @@ PATHS = {
     **{f"request {f}: API PATCH": (request_api_change(f), 400) for f in REQUEST_TEXTS},
     "comment: page": (comment_page, 200),
     "comment: API": (comment_api, 400),
-    "decision comment: page": (decision_page, 200),
+    "decision comment: page": (decision_page, 400),  # the page again, the error at its box
     "decision comment: API": (decision_api, 400),
     "decision comment: e-mail link": (decision_email_link, 400),
     "decision comment: e-mail reply": (decision_email_reply, 400),

@@ -45,11 +45,11 @@ from django.utils.regex_helper import normalize
 from django_celery_beat.models import ClockedSchedule, SolarSchedule
 
 from accounts import roles
-from accounts.models import ClaimMapping, Delegation, Department
+from accounts.models import ClaimMapping, Delegation, Department, ProviderGroup
 from accounts.tokens import create_token
+from approvals import rule_drafts, workflow
 from approvals import services as approval_services
-from approvals import workflow
-from approvals.models import ApprovalRule
+from approvals.models import ApprovalRule, RuleSetVersion
 from approvals.views import DECISION_SLUGS
 from audit.services import create_checkpoint
 from audit.signing import generate_key
@@ -182,6 +182,13 @@ BY_SEGMENT = {
     ("confirm-email", "key"): "email_confirmation_key",
     ("user", "id"): "admin_user_id",
     ("r", "content_type_id"): "content_type",
+    ("versions", "number"): "rule_version",
+    ("rule-versions", "number"): "rule_version",
+    ("drafts", "pk"): "rule_draft",
+    ("rule-drafts", "pk"): "rule_draft",
+    ("rules", "rule_key"): "rule",
+    ("Users", "pk"): "admin_user_id",
+    ("Groups", "pk"): "provider_group",
 }
 
 # Parameters whose values are words rather than ids: each plausible value is tried (one URL
@@ -387,6 +394,8 @@ def _build_organisation(media_root: Path) -> Organisation:
     SlackMessage.objects.create(step=it_step, user=ivan, channel="D1", ts="1.0")
     WorkCalendar.objects.get_or_create(name="Head office")
     ClaimMapping.objects.create(value="it-security", department=Department.objects.first())
+    draft = rule_drafts.start_draft(by=users["admin"], reason="Walk every route")
+    provider_group = ProviderGroup.objects.create(display_name="IT security")
 
     ids = {
         "request": pr.pk,
@@ -409,6 +418,9 @@ def _build_organisation(media_root: Path) -> Organisation:
         "password_reset_key": "set-password",
         "admin_user_id": rita.pk,
         "content_type": ContentType.objects.get_for_model(pr).pk,
+        "rule_version": RuleSetVersion.objects.order_by("number").first().number,
+        "rule_draft": draft.pk,
+        "provider_group": provider_group.pk,
     }
     sessions = {}
     for role, user in users.items():  # signed in once; every request reuses the session
