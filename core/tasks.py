@@ -10,6 +10,7 @@ wrote them succeeds. After a failure the process leaves the broker alone for a w
 import logging
 
 from celery import current_app
+from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from .outages import Pause
@@ -21,7 +22,7 @@ BROKER_FAILURES = (OperationalError, ConnectionError, TimeoutError, OSError)
 # The periodic delivery (every minute) takes the rows meanwhile.
 BROKER = Pause(
     "the Celery broker",
-    seconds=15,
+    seconds=settings.TANDEM_BROKER_PAUSE_SECONDS,
     fallback="new work waits in the outbox for the periodic delivery",
 )
 

@@ -439,6 +439,8 @@ CELERY_TASK_ROUTES = {"audit.tasks.seal_chain": {"queue": "audit"}}
 # periodic delivery, and the user sees their action succeed. The worker and beat use the same
 # timeouts; kombu's health checks keep their long-lived connections alive.
 BROKER_TIMEOUT_SECONDS = 1
+# After a failed publish a process leaves the broker alone this long (core.tasks.BROKER).
+TANDEM_BROKER_PAUSE_SECONDS = env.int("TANDEM_BROKER_PAUSE_SECONDS", default=15)
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,

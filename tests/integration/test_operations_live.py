@@ -148,6 +148,8 @@ def test_readiness_metrics_logs_and_health_commands_through_a_redis_outage(tmp_p
                 "EMAIL_FILE_PATH": str(tmp_path / "mail"),
                 "MEDIA_ROOT": str(tmp_path / "media"),
                 "LOG_LEVEL": "INFO",
+                # Web asks the broker again a second after a failed publish, not 15 s.
+                "TANDEM_BROKER_PAUSE_SECONDS": "1",
             }
             for args in (("migrate", "--no-input"), ("seed_demo",)):
                 result = _manage(env, *args)
@@ -220,11 +222,22 @@ def _drill(env, processes, redis_server):
         "worker", "celery", "-A", "settings", "--quiet", "worker", "--loglevel=INFO",
         "--concurrency=1", f"--hostname={WORKER}", "--without-mingle", "--without-gossip",
     )  # fmt: skip
-    processes.start("beat", "celery", "-A", "settings", "--quiet", "beat", "--loglevel=INFO")
     processes.wait_for("the worker", lambda: "ready." in processes.log("worker"), timeout=60)
 
-    # A request with its id: the tasks it causes log under the same id.
+    # A request with its id: the tasks it causes log under the same id (web asks the broker
+    # again a second after its last failed publish: TANDEM_BROKER_PAUSE_SECONDS). Beat starts
+    # once they ran: its periodic delivery sweep would otherwise send the same e-mails first,
+    # under its own id (both deliver them; only the request's own task carries the request's id).
     _file_and_submit(web, env, "Filed with Redis back", request_id="ops-live-req-1")
+    processes.wait_for(
+        "the request's e-mails, sent by its own task",
+        lambda: any(
+            line.get("request_id") == "ops-live-req-1" and " sent (" in line["message"]
+            for line in _json_lines(processes.log("worker"))
+        ),
+        timeout=60,
+    )
+    processes.start("beat", "celery", "-A", "settings", "--quiet", "beat", "--loglevel=INFO")
 
     # Beat runs the periodic delivery at its start: the backlog drains to nothing.
     def drained():
