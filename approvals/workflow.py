@@ -54,6 +54,14 @@ def resubmit_request(purchase_request: PurchaseRequest, *, by) -> PurchaseReques
     return _enter_review(purchase_request, by=by, transition="resubmit")
 
 
+def send_to_review(purchase_request: PurchaseRequest, *, by) -> PurchaseRequest:
+    """The form's "Submit": a draft is submitted, a request that came back with changes
+    requested is resubmitted (the state machine's own transitions say which)."""
+    if purchase_request.state == State.CHANGES_REQUESTED:
+        return resubmit_request(purchase_request, by=by)
+    return submit_request(purchase_request, by=by)
+
+
 def _enter_review(purchase_request: PurchaseRequest, *, by, transition: str) -> PurchaseRequest:
     with transaction.atomic(durable=True):
         purchase_request = locked_request(purchase_request)

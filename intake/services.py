@@ -86,6 +86,28 @@ def create_request(*, by, fields: dict, line_items: Iterable[dict] = ()) -> Purc
     return purchase_request
 
 
+def save_draft(
+    purchase_request: PurchaseRequest | None,
+    *,
+    by,
+    fields: dict,
+    line_items: Iterable[dict],
+    attachments=(),
+) -> PurchaseRequest:
+    """The request form's "Save": a new draft or the changes to one, its line items and its
+    new attachments, all or nothing. The outermost transaction of the requester's action
+    (durable): the page only calls it."""
+    with transaction.atomic(durable=True):
+        if purchase_request is None:
+            purchase_request = create_request(by=by, fields=fields, line_items=line_items)
+        else:
+            purchase_request = update_request(
+                purchase_request, by=by, fields=fields, line_items=line_items
+            )
+        add_attachments(purchase_request, by=by, uploaded_files=attachments)
+    return purchase_request
+
+
 def update_request(
     purchase_request: PurchaseRequest,
     *,

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -335,8 +334,13 @@ def _request_form(request, purchase_request):
         messages.error(request, "Nothing was saved yet: fix the marked fields.")
         return _render_form(request, purchase_request, form, formset)
     try:
-        with transaction.atomic():
-            purchase_request = _save_draft(request.user, purchase_request, form, formset)
+        purchase_request = services.save_draft(
+            purchase_request,
+            by=request.user,
+            fields=form.request_fields(),
+            line_items=formset.rows(),
+            attachments=form.cleaned_data["attachments"],
+        )
     except ValidationError as error:
         messages.error(request, "Nothing was saved yet: fix the marked fields.")
         add_service_errors(form, error)
@@ -347,13 +351,8 @@ def _request_form(request, purchase_request):
     if "submit" not in request.POST:
         messages.success(request, f"{purchase_request.number} saved as a draft.")
         return redirect(purchase_request)
-    submit = (
-        workflow.resubmit_request
-        if purchase_request.state == "changes_requested"
-        else workflow.submit_request
-    )
     try:
-        submit(purchase_request, by=request.user)
+        workflow.send_to_review(purchase_request, by=request.user)
     except ValidationError:
         messages.warning(
             request, f"{purchase_request.number} is saved as a draft but not submitted yet."
@@ -361,20 +360,6 @@ def _request_form(request, purchase_request):
         return _edit_and_check(purchase_request)
     messages.success(request, f"{purchase_request.number} submitted for review.")
     return redirect(purchase_request)
-
-
-def _save_draft(user, purchase_request, form, formset):
-    fields, rows = form.request_fields(), formset.rows()
-    if purchase_request is None:
-        purchase_request = services.create_request(by=user, fields=fields, line_items=rows)
-    else:
-        purchase_request = services.update_request(
-            purchase_request, by=user, fields=fields, line_items=rows
-        )
-    services.add_attachments(
-        purchase_request, by=user, uploaded_files=form.cleaned_data["attachments"]
-    )
-    return purchase_request
 
 
 def _render_form(request, purchase_request, form, formset, submission_errors=None):

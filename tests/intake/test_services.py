@@ -203,3 +203,33 @@ def test_category_inactive_is_not_offered(requester):
 def test_needed_by_today_is_fine(requester):
     draft = PurchaseRequestFactory(requester=requester, needed_by=timezone.localdate())
     assert workflow.submit_request(draft, by=requester).state == State.IN_REVIEW
+
+
+def test_saving_a_draft_with_a_refused_attachment_saves_nothing(requester):
+    """The form's save is one transaction owned by the service (save_draft): a file refused
+    after the request was written takes the request with it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("quote.pdf", b"MZ\x90\x00 this is a program")
+    before = PurchaseRequest.objects.count()
+    with pytest.raises(ValidationError):
+        services.save_draft(
+            None, by=requester, fields={"title": "Laptops"}, line_items=[], attachments=[fake]
+        )
+    assert PurchaseRequest.objects.count() == before
+    saved = services.save_draft(None, by=requester, fields={"title": "Laptops"}, line_items=[])
+    assert saved.state == State.DRAFT and saved.requester == requester
+
+
+def test_send_to_review_resubmits_what_came_back_with_changes(requester, it_reviewer, procurement):
+    from approvals import services as approval_services
+
+    submitted = workflow.send_to_review(PurchaseRequestFactory(requester=requester), by=requester)
+    assert submitted.state == State.IN_REVIEW
+    step = submitted.steps.get(side="it")
+    approval_services.decide_step(step, by=it_reviewer, decision="request_changes", comment="Why?")
+    submitted.refresh_from_db()
+    assert submitted.state == State.CHANGES_REQUESTED
+    resubmitted = workflow.send_to_review(submitted, by=requester)
+    assert resubmitted.state == State.IN_REVIEW
+    assert resubmitted.steps.filter(round=2).exists()
