@@ -29,7 +29,7 @@ from audit.services import NewEvent, record_events
 
 from . import policies, selectors
 from .models import Contract, Vendor
-from .services import _normalized
+from .services import normalized_fields
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 10_000
@@ -311,7 +311,7 @@ def _plan_vendor(report, result, values, lookups, planned, by):
     if not name:
         result.problems.append("the vendor's name is empty")
         return None
-    given = _normalized(
+    given = normalized_fields(
         {c: str(values[c]) for c in VENDOR_COLUMNS if values.get(c) not in ("", None)}
     )
     key = name.lower()

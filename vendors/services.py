@@ -38,7 +38,7 @@ VENDOR_FIELDS = (
 )
 
 
-def _normalized(fields: dict) -> dict:
+def normalized_fields(fields: dict) -> dict:
     """The country as an ISO code is written (`de` is `DE`), whichever path sent it."""
     if isinstance(fields.get("country"), str):
         fields = {**fields, "country": fields["country"].strip().upper()}
@@ -47,7 +47,7 @@ def _normalized(fields: dict) -> dict:
 
 def create_vendor(*, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
-    fields = _normalized(fields)
+    fields = normalized_fields(fields)
     with transaction.atomic():
         vendor = Vendor(**fields, proposed_by=by)
         vendor.full_clean(exclude=["status"])
@@ -58,7 +58,7 @@ def create_vendor(*, by, fields: dict) -> Vendor:
 
 def update_vendor(vendor: Vendor, *, by, fields: dict) -> Vendor:
     policies.can_manage_vendor(by).enforce()
-    fields = _normalized(fields)
+    fields = normalized_fields(fields)
     with transaction.atomic():
         vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
         changed = [name for name, value in fields.items() if getattr(vendor, name) != value]

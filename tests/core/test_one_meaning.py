@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from accounts import roles
+from accounts.models import User
 from approvals import policies as approval_policies
 from budgets import policies as budget_policies
 from budgets import selectors as budget_selectors
@@ -46,8 +47,6 @@ def test_the_query_says_what_the_function_says():
         UserFactory(is_staff=True, is_active=False),
         UserFactory(),
     ]
-    from accounts.models import User
-
     assert set(User.objects.filter(ADMINS)) == {p for p in people if is_admin(p)}
 
 

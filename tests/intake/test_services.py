@@ -3,8 +3,10 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from approvals import services as approval_services
 from approvals import workflow
 from audit.models import AuditEvent
 from core.errors import TransitionNotAllowed
@@ -208,8 +210,6 @@ def test_needed_by_today_is_fine(requester):
 def test_saving_a_draft_with_a_refused_attachment_saves_nothing(requester):
     """The form's save is one transaction owned by the service (save_draft): a file refused
     after the request was written takes the request with it."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     fake = SimpleUploadedFile("quote.pdf", b"MZ\x90\x00 this is a program")
     before = PurchaseRequest.objects.count()
     with pytest.raises(ValidationError):
@@ -222,8 +222,6 @@ def test_saving_a_draft_with_a_refused_attachment_saves_nothing(requester):
 
 
 def test_send_to_review_resubmits_what_came_back_with_changes(requester, it_reviewer, procurement):
-    from approvals import services as approval_services
-
     submitted = workflow.send_to_review(PurchaseRequestFactory(requester=requester), by=requester)
     assert submitted.state == State.IN_REVIEW
     step = submitted.steps.get(side="it")
